@@ -1,0 +1,92 @@
+"""The one ASGI entry: `uvicorn asgi:app`. Routes /graphql, /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from tortoise import connections
+
+from core import db, events, logs
+from core.config import settings
+from core.middleware import BodyLimit, RequestContext
+from policies import grants
+from policies.enforcer import store
+from schema.http import STATIC, GraphQLApp
+from schema.schema import build_schema
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(_request: Request) -> Response:
+    """200 only when the database answers and every migration is applied."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        pending = await db.pending_migrations()
+    except Exception as exc:  # any failure to reach the database means not ready
+        log.warning("not ready: %s", exc)
+        return JSONResponse({"status": "database unreachable"}, status_code=503)
+    if pending:
+        return JSONResponse({"status": "migrations pending", "pending": pending}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def metrics(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@asynccontextmanager
+async def _database(app: Starlette) -> AsyncIterator[None]:
+    """Open the ORM, load the policy, and follow policy changes made by other processes."""
+    url = await asyncio.to_thread(db.database_url)
+    await db.init(url)
+    await store.reload()
+    listener = events.Listener(db.credentials(url), {grants.CHANNEL: grants.on_policy_notice})
+    listener.on_connect = store.reload
+    listener.start()
+    try:
+        yield
+    finally:
+        await listener.stop()
+        await db.close()
+
+
+def create_app(*, manage_database: bool = True) -> Starlette:
+    """The application. Tests open the database themselves (manage_database=False)."""
+    cfg = settings()
+    logs.configure()
+    graphql = GraphQLApp(
+        build_schema(production=cfg.production),
+        graphql_ide=None if cfg.production else "graphiql",
+        multipart_uploads_enabled=False,  # uploads come with their own CSRF-safe endpoint
+    )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+    ]
+    if not cfg.production:
+        routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContext), Middleware(BodyLimit, limit=cfg.max_body_bytes)],
+        lifespan=_database if manage_database else None,
+    )
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""The platform layer (the design card's `platform/`, named `core`: not to shadow the stdlib)."""

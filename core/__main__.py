@@ -1,0 +1,134 @@
+"""`python -m core …`: migrate, seed-demo, create-account, grant, create-api-key, audit-verify,
+serve. The command line is the machine operator's tool: it acts as `system` in the audit
+trail, and every change it makes is recorded there like any other."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from core import audit, db, logs
+from core.accounts import service as accounts
+from core.accounts.models import AccountKind
+from core.config import settings
+from core.errors import DomainError
+
+
+async def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
+    url = await asyncio.to_thread(db.database_url)
+    await db.init(url)
+    try:
+        from policies.enforcer import store
+
+        await store.reload()
+        return await work()
+    finally:
+        await db.close()
+
+
+async def _migrate(_args: argparse.Namespace) -> None:
+    url = await asyncio.to_thread(db.database_url)
+    await db.migrate(url)
+    await db.close()
+    print("migrations applied")
+
+
+async def _seed(_args: argparse.Namespace) -> None:
+    from core.demo import seed_demo
+
+    print(json.dumps(await _with_db(seed_demo)))
+
+
+async def _create_account(args: argparse.Namespace) -> None:
+    kind = AccountKind(args.kind)
+    password = None if kind is AccountKind.SERVICE else (
+        args.password or getpass.getpass("password: "))
+
+    async def work() -> None:
+        account = await accounts.create_account(
+            None, username=args.username, display_name=args.display_name, kind=kind,
+            home_path=args.home, password=password)
+        print(f"created {account.username} ({account.kind}) at {args.home}")
+
+    await _with_db(work)
+
+
+async def _grant(args: argparse.Namespace) -> None:
+    from policies import grants
+
+    async def work() -> None:
+        await grants.grant_role(None, args.username, args.role, args.domain)
+        print(f"granted {args.role} on {args.domain} to {args.username}")
+
+    await _with_db(work)
+
+
+async def _create_api_key(args: argparse.Namespace) -> None:
+    async def work() -> None:
+        _, key = await accounts.create_api_key(None, args.username, args.name)
+        print(key)
+
+    await _with_db(work)
+
+
+async def _audit_verify(_args: argparse.Namespace) -> None:
+    broken = await _with_db(audit.verify)
+    if broken is None:
+        print("audit chain intact")
+        return
+    print(f"audit chain broken at record {broken}")
+    sys.exit(1)
+
+
+def _serve(_args: argparse.Namespace) -> None:
+    import uvicorn
+
+    cfg = settings()
+    uvicorn.run("asgi:app", host=cfg.host, port=cfg.port, proxy_headers=False,
+                log_config=None, access_log=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m core")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply every migration").set_defaults(run=_migrate)
+    sub.add_parser("seed-demo", help="create the demo tree and accounts (idempotent)"
+                   ).set_defaults(run=_seed)
+    p = sub.add_parser("create-account", help="create an account")
+    p.add_argument("username")
+    p.add_argument("--kind", choices=[k.value for k in AccountKind], default="STAFF")
+    p.add_argument("--home", required=True, help="home jurisdiction path, e.g. jl.th.dc")
+    p.add_argument("--display-name", default="")
+    p.add_argument("--password", help="prompted for when omitted (not for SERVICE)")
+    p.set_defaults(run=_create_account)
+    p = sub.add_parser("grant", help="give an account a role in a domain")
+    p.add_argument("username")
+    p.add_argument("role")
+    p.add_argument("domain", help="a path (jl.th.dc) or a subtree (jl.th.**)")
+    p.set_defaults(run=_grant)
+    p = sub.add_parser("create-api-key", help="issue an API key for a SERVICE account")
+    p.add_argument("username")
+    p.add_argument("--name", default="cli")
+    p.set_defaults(run=_create_api_key)
+    sub.add_parser("audit-verify", help="check the audit chain; names the first broken record"
+                   ).set_defaults(run=_audit_verify)
+    sub.add_parser("serve", help="serve the API (HOST, PORT)").set_defaults(run=_serve)
+    args = parser.parse_args(argv)
+    logs.configure("WARNING")
+    if args.command == "serve":
+        _serve(args)
+        return
+    try:
+        asyncio.run(args.run(args))
+    except DomainError as exc:
+        print(f"{exc.code}: {exc.zh} / {exc.en}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Accounts, sign-in sessions, refresh tokens and API keys."""

@@ -1,0 +1,95 @@
+"""Accounts and their credentials: sessions (refresh-token families), API keys, login attempts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from tenants.models import Jurisdiction
+
+
+class AccountKind(StrEnum):
+    STAFF = "STAFF"
+    SUPERVISOR = "SUPERVISOR"
+    AGENCY = "AGENCY"
+    SERVICE = "SERVICE"
+
+
+class Account(Model):
+    """Someone (or a system) who signs in; `home` is the jurisdiction the account belongs to."""
+
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=64, unique=True)
+    display_name = fields.CharField(max_length=100, default="")
+    kind = fields.CharEnumField(AccountKind, max_length=16)
+    home: fields.ForeignKeyRelation[Jurisdiction] = fields.ForeignKeyField(
+        "models.Jurisdiction", related_name="accounts", on_delete=fields.RESTRICT
+    )
+    password_hash = fields.CharField(max_length=255, null=True)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class Session(Model):
+    """One sign-in: the family of refresh tokens it rotates through. Revoking it ends them all."""
+
+    id = fields.UUIDField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="sessions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    revoked_reason = fields.CharField(max_length=32, null=True)
+
+    class Meta:
+        table = "session"
+
+
+class RefreshToken(Model):
+    """A single-use refresh token, stored as its sha256; `used_at` marks it spent."""
+
+    id = fields.IntField(primary_key=True)
+    session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
+        "models.Session", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "refresh_token"
+
+
+class ApiKey(Model):
+    """A SERVICE account's key (`Authorization: ApiKey <key>`), stored as its sha256."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="api_keys", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    prefix = fields.CharField(max_length=16, unique=True)
+    key_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"
+
+
+class LoginFailure(Model):
+    """A failed sign-in, counted per username and per address to throttle guessing."""
+
+    id = fields.BigIntField(primary_key=True)
+    username = fields.CharField(max_length=64)
+    address = fields.CharField(max_length=64)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_failure"
+        indexes = (("username", "at"), ("address", "at"))

@@ -1,0 +1,267 @@
+"""Sign-in, token rotation, sign-out, API keys, and the accounts an office manages."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
+
+from core import audit, auth, clock
+from core.accounts.models import Account, AccountKind, ApiKey, LoginFailure, RefreshToken, Session
+from core.config import settings
+from core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from core.pagination import Page, keyset
+from core.principal import Principal
+from policies.access import authorize, scope
+from tenants.models import Jurisdiction
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+_BAD_LOGIN = Unauthenticated("用户名或密码错误", "Wrong username or password")
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    account: Account
+
+
+async def login(username: str, password: str, address: str) -> TokenPair:
+    """Check a password and open a session. Failures are throttled per account and per address,
+    and every answer to a wrong name or password is the same."""
+    username = username.strip().lower()
+    since = clock.now() - THROTTLE_WINDOW
+    if (
+        await LoginFailure.filter(username=username, at__gte=since).count()
+        >= MAX_FAILURES_PER_ACCOUNT
+        or await LoginFailure.filter(address=address, at__gte=since).count()
+        >= MAX_FAILURES_PER_ADDRESS
+    ):
+        raise RateLimited()
+    account = await Account.get_or_none(username=username).prefetch_related("home")
+    ok = await auth.verify_password(account.password_hash if account else None, password)
+    if not ok or account is None or not account.is_active:
+        async with in_transaction():
+            await LoginFailure.create(username=username, address=address, at=clock.now())
+            await audit.record(audit.Actor(None, username), "login.failed",
+                               detail={"address": address})
+        raise _BAD_LOGIN
+    async with in_transaction():
+        session = await Session.create(id=uuid.uuid4(), account=account, created_at=clock.now())
+        refresh = await _issue_refresh(session)
+        await audit.record(audit.Actor(account.id, account.username), "login",
+                           target_type="account", target_id=account.id,
+                           jurisdiction=account.home.path, detail={"address": address})
+    access, ttl = auth.issue_access_token(account.id, session.id)
+    return TokenPair(access, refresh, ttl, account)
+
+
+async def _issue_refresh(session: Session) -> str:
+    token = auth.new_refresh_token()
+    await RefreshToken.create(
+        session=session, token_hash=auth.sha256(token),
+        expires_at=clock.now() + timedelta(seconds=settings().refresh_token_ttl),
+    )
+    return token
+
+
+async def refresh(token: str) -> TokenPair:
+    """Rotate: spend this refresh token for a new pair. Presenting a spent token again means it
+    was stolen or replayed, so the whole family (the session) is revoked."""
+    async with in_transaction():
+        found = (
+            await RefreshToken.filter(token_hash=auth.sha256(token))
+            .select_for_update()
+            .prefetch_related("session__account__home")
+            .first()
+        )
+        if found is None:
+            raise Unauthenticated("刷新令牌无效", "Invalid refresh token", field="token")
+        session: Session = found.session
+        account: Account = session.account
+        now = clock.now()
+        if found.used_at is not None and session.revoked_at is None:
+            session.revoked_at, session.revoked_reason = now, "reuse"
+            await session.save(update_fields=["revoked_at", "revoked_reason"])
+            await audit.record(audit.Actor(account.id, account.username), "session.revoke_reuse",
+                               target_type="session", target_id=session.id,
+                               jurisdiction=account.home.path)
+    # Outside the block so the revocation above commits before the refusal.
+    if found.used_at is not None or session.revoked_at is not None:
+        raise Unauthenticated("刷新令牌已失效", "Refresh token revoked", field="token")
+    if found.expires_at <= now or not account.is_active:
+        raise Unauthenticated("刷新令牌已过期", "Refresh token expired", field="token")
+    async with in_transaction():
+        spent = await RefreshToken.filter(id=found.id, used_at__isnull=True).update(used_at=now)
+        if not spent:  # a concurrent refresh won the race with the same token
+            raise Unauthenticated("刷新令牌已失效", "Refresh token revoked", field="token")
+        new_token = await _issue_refresh(session)
+        await audit.record(audit.Actor(account.id, account.username), "session.refresh",
+                           target_type="session", target_id=session.id,
+                           jurisdiction=account.home.path)
+    access, ttl = auth.issue_access_token(account.id, session.id)
+    return TokenPair(access, new_token, ttl, account)
+
+
+async def logout(principal: Principal) -> None:
+    """End the caller's session: its refresh tokens and access tokens stop working."""
+    if principal.session_id is None:
+        raise InvalidInput("API 密钥没有会话", "API keys have no session to end")
+    async with in_transaction():
+        await Session.filter(id=principal.session_id, revoked_at__isnull=True).update(
+            revoked_at=clock.now(), revoked_reason="logout"
+        )
+        await audit.record(principal.actor, "logout", target_type="session",
+                           target_id=principal.session_id, jurisdiction=principal.home_path)
+
+
+async def principal_from_token(token: str) -> Principal:
+    """The principal of a valid access token whose session is open and account active."""
+    claims = auth.read_access_token(token)
+    if claims is None:
+        raise Unauthenticated("访问令牌无效或已过期", "Invalid or expired access token")
+    session = (
+        await Session.filter(id=claims.session_id, account_id=claims.account_id,
+                             revoked_at__isnull=True, account__is_active=True)
+        .prefetch_related("account__home")
+        .first()
+    )
+    if session is None:
+        raise Unauthenticated("会话已结束", "Session ended")
+    account: Account = session.account
+    return Principal(account.id, account.username, account.kind, account.home.path, session.id)
+
+
+async def principal_from_api_key(key: str) -> Principal:
+    prefix = auth.api_key_prefix(key)
+    found = (
+        await ApiKey.filter(prefix=prefix, revoked_at__isnull=True, account__is_active=True)
+        .prefetch_related("account__home")
+        .first()
+        if prefix
+        else None
+    )
+    if found is None or not auth.same_hash(key, found.key_hash):
+        raise Unauthenticated("API 密钥无效", "Invalid API key")
+    account: Account = found.account
+    return Principal(account.id, account.username, account.kind, account.home.path)
+
+
+def _check_username(username: str) -> str:
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput("用户名须为3至64位小写字母、数字、点、横线或下划线",
+                           "Username: 3-64 lowercase letters, digits, '.', '-' or '_'",
+                           field="username")
+    return username
+
+
+def _check_password(password: str) -> None:
+    if not 10 <= len(password) <= 128:
+        raise InvalidInput("密码长度须为10至128位", "Password must be 10 to 128 characters",
+                           field="password")
+
+
+async def create_account(
+    principal: Principal | None, *, username: str, display_name: str, kind: AccountKind,
+    home_path: str, password: str | None, prehashed: str | None = None,
+) -> Account:
+    """Create an account at `home_path` (account:create there). `principal` None is the CLI or
+    the demo seed, which run as the operator of the machine; the seed passes one `prehashed`
+    hash of the shared demo password instead of paying argon2 for every account."""
+    username = _check_username(username)
+    home = await Jurisdiction.get_or_none(path=home_path)
+    if home is None:
+        raise NotFound("辖区不存在", "No such jurisdiction", field="home")
+    if principal is not None:
+        authorize(principal, "create", "account", home.path)
+    if kind is AccountKind.SERVICE:
+        if password is not None:
+            raise InvalidInput("服务账号使用 API 密钥，不设密码",
+                               "Service accounts use API keys, not passwords", field="password")
+    elif prehashed is not None:
+        pass
+    elif password is None:
+        raise InvalidInput("须设置密码", "A password is required", field="password")
+    else:
+        _check_password(password)
+    display_name = display_name.strip()
+    if len(display_name) > 100:
+        raise InvalidInput("显示名称最长100字", "Display name: at most 100 characters",
+                           field="displayName")
+    password_hash = prehashed or (await auth.hash_password(password) if password else None)
+    async with in_transaction():
+        if await Account.exists(username=username):
+            raise Conflict("用户名已被使用", "Username taken", field="username")
+        account = await Account.create(username=username, display_name=display_name, kind=kind,
+                                       home=home, password_hash=password_hash)
+        await audit.record(principal.actor if principal else audit.Actor(None, "system"),
+                           "account.create", target_type="account", target_id=account.id,
+                           jurisdiction=home.path, detail={"username": username,
+                                                           "kind": kind.value})
+    return account
+
+
+async def list_accounts(principal: Principal, first: int, after: int | None) -> Page[Account]:
+    """Accounts whose home lies in the caller's account:read scope."""
+    allowed = scope(principal, "read", "account")
+    query = Account.filter(allowed.filter("home__path"))
+    return await keyset(query, first, after)
+
+
+async def get_account(principal: Principal, username: str) -> Account:
+    """One account in the caller's scope; outside it, NOT_FOUND."""
+    allowed = scope(principal, "read", "account")
+    found = await Account.filter(allowed.filter("home__path"), username=username.strip().lower()
+                                 ).prefetch_related("home").first()
+    if found is None:
+        raise NotFound("账号不存在", "No such account", field="username")
+    return found
+
+
+async def create_api_key(principal: Principal | None, username: str, name: str
+                         ) -> tuple[ApiKey, str]:
+    """A new key for a SERVICE account (account:manage at its home); the key is shown once."""
+    account = (await get_account(principal, username) if principal
+               else await Account.get_or_none(username=username).prefetch_related("home"))
+    if account is None:
+        raise NotFound("账号不存在", "No such account", field="username")
+    if principal is not None:
+        authorize(principal, "manage", "account", account.home.path)
+    if account.kind is not AccountKind.SERVICE:
+        raise InvalidInput("只有服务账号可以使用 API 密钥", "Only service accounts hold API keys",
+                           field="username")
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput("名称长度须为1至100字", "Name must be 1 to 100 characters", field="name")
+    key, prefix = auth.new_api_key()
+    async with in_transaction():
+        created = await ApiKey.create(account=account, name=name, prefix=prefix,
+                                      key_hash=auth.sha256(key), created_at=clock.now())
+        await audit.record(principal.actor if principal else audit.Actor(None, "system"),
+                           "api_key.create", target_type="api_key", target_id=created.id,
+                           jurisdiction=account.home.path, detail={"name": name})
+    return created, key
+
+
+async def revoke_api_key(principal: Principal, key_id: int) -> ApiKey:
+    """Revoke a key at once (account:manage at its account's home)."""
+    allowed = scope(principal, "manage", "account")
+    found = await ApiKey.filter(allowed.filter("account__home__path"), id=key_id
+                                ).prefetch_related("account__home").first()
+    if found is None:
+        raise NotFound("API 密钥不存在", "No such API key", field="id")
+    async with in_transaction():
+        if found.revoked_at is None:
+            found.revoked_at = clock.now()
+            await found.save(update_fields=["revoked_at"])
+        await audit.record(principal.actor, "api_key.revoke", target_type="api_key",
+                           target_id=found.id, jurisdiction=found.account.home.path)
+    return found

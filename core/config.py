@@ -1,0 +1,53 @@
+"""Settings, read once from the environment (and a development secret kept under .data/)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting the platform reads; the README's configuration table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = None
+    secret_key: str | None = None
+    demo_password: str = "demo-pass-2020"  # noqa: S105 -- the documented demo password
+    data_dir: Path = ROOT / ".data"
+    access_token_ttl: int = Field(default=900, ge=60, le=900)
+    refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=3600)
+    max_body_bytes: int = 1_000_000
+    db_pool_size: int = 10
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def signing_key(self) -> str:
+        """SECRET_KEY, or in development a key generated once and kept in .data/secret.key."""
+        if self.secret_key:
+            return self.secret_key
+        if self.production:
+            raise RuntimeError("SECRET_KEY must be set when ENV=production")
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()

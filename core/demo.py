@@ -1,0 +1,75 @@
+"""The demo data of `python -m core seed-demo`: the Tonghua tree, office accounts with their
+grants, and the province's service account. Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from core import auth
+from core.accounts import service as accounts
+from core.accounts.models import Account, AccountKind, ApiKey
+from core.config import settings
+from policies import grants
+from policies.models import Grant
+from tenants.seed import TONGHUA, seed_tree
+
+log = logging.getLogger(__name__)
+CITY = "jl.th"
+
+
+# (username, display name, home, [(role, domain)])
+def demo_offices() -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+    offices = [("admin.th", "通化市软环境办", CITY,
+                [("office_admin", CITY), ("overseer", f"{CITY}.**")])]
+    for path, name, _level in TONGHUA:
+        if path.startswith(CITY + "."):
+            code = path.rsplit(".", 1)[1]
+            offices.append((f"admin.{code}", f"{name}软环境办", path,
+                            [("office_admin", path), ("oversight_reader", f"{CITY}.**")]))
+    return offices
+
+
+async def seed_demo() -> dict[str, int]:
+    """Create what is missing; returns counts of what was created."""
+    created = {"jurisdictions": await seed_tree(), "accounts": 0, "grants": 0, "api_keys": 0}
+    password_hash: str | None = None
+    for username, display, home, roles in demo_offices():
+        if not await Account.exists(username=username):
+            password_hash = password_hash or await auth.hash_password(settings().demo_password)
+            await accounts.create_account(None, username=username, display_name=display,
+                                          kind=AccountKind.STAFF, home_path=home,
+                                          password=None, prehashed=password_hash)
+            created["accounts"] += 1
+        for role, domain in roles:
+            created["grants"] += await _ensure_grant(username, role, domain)
+    if not await Account.exists(username="province"):
+        await accounts.create_account(None, username="province", display_name="吉林省软环境办",
+                                      kind=AccountKind.SERVICE, home_path="jl", password=None)
+        created["accounts"] += 1
+    created["grants"] += await _ensure_grant("province", "province_integrator", "jl.**")
+    created["api_keys"] += await _ensure_province_key()
+    return created
+
+
+async def _ensure_grant(username: str, role: str, domain: str) -> int:
+    if await Grant.exists(account__username=username, role=role, domain=domain):
+        return 0
+    await grants.grant_role(None, username, role, domain)
+    return 1
+
+
+async def _ensure_province_key() -> int:
+    """Keep .data/province.key holding a live key; make one only when it does not."""
+    path = settings().data_dir / "province.key"
+    if path.exists():
+        key = path.read_text().strip()
+        prefix = auth.api_key_prefix(key)
+        if prefix and await ApiKey.exists(prefix=prefix, revoked_at__isnull=True,
+                                          account__username="province"):
+            return 0
+    _, key = await accounts.create_api_key(None, "province", "demo")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    log.info("province API key written to %s", path)
+    return 1

@@ -1,0 +1,48 @@
+"""Indexes for the filters the API offers, and the audit trail made append-only in the database."""
+
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+
+APPEND_ONLY = """
+CREATE FUNCTION audit_record_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_record is append-only';
+END $$;
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0001_initial')]
+
+    initial = False
+
+    operations = [
+        # Subtree filters are `path = X OR path LIKE 'X.%'`: a pattern index serves the LIKE.
+        ops.RunSQL(
+            "CREATE INDEX jurisdiction_path_pattern ON jurisdiction (path text_pattern_ops)",
+            reverse_sql="DROP INDEX jurisdiction_path_pattern",
+        ),
+        ops.RunSQL("CREATE INDEX jurisdiction_parent ON jurisdiction (parent_id)",
+                   reverse_sql="DROP INDEX jurisdiction_parent"),
+        ops.RunSQL("CREATE INDEX account_home ON account (home_id, id)",
+                   reverse_sql="DROP INDEX account_home"),
+        ops.RunSQL("CREATE INDEX grant_domain_role ON \"grant\" (domain, role)",
+                   reverse_sql="DROP INDEX grant_domain_role"),
+        ops.RunSQL("CREATE INDEX session_account ON session (account_id)",
+                   reverse_sql="DROP INDEX session_account"),
+        ops.RunSQL("CREATE INDEX refresh_token_session ON refresh_token (session_id)",
+                   reverse_sql="DROP INDEX refresh_token_session"),
+        ops.RunSQL("CREATE INDEX api_key_account ON api_key (account_id)",
+                   reverse_sql="DROP INDEX api_key_account"),
+        ops.RunSQL(
+            [
+                APPEND_ONLY,
+                "CREATE TRIGGER audit_record_append_only BEFORE UPDATE OR DELETE ON audit_record "
+                "FOR EACH ROW EXECUTE FUNCTION audit_record_append_only()",
+            ],
+            reverse_sql=[
+                "DROP TRIGGER audit_record_append_only ON audit_record",
+                "DROP FUNCTION audit_record_append_only()",
+            ],
+        ),
+    ]

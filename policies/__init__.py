@@ -1,0 +1,1 @@
+"""Authorization: Casbin decides for one object, SQL filters for lists."""

@@ -1,0 +1,72 @@
+"""authorize() for one object, scope() for lists: the only two ways services ask about access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from core.errors import Forbidden
+from core.principal import Principal
+from policies import domains
+from policies.enforcer import store
+from policies.roles import ROLE_PERMISSIONS
+
+
+def can(principal: Principal, action: str, resource: str, path: str) -> bool:
+    """Casbin's answer for one object at a jurisdiction path."""
+    return bool(store.enforcer.enforce(principal.subject, path, resource, action))
+
+
+def authorize(principal: Principal, action: str, resource: str, path: str) -> None:
+    """Enforce or raise FORBIDDEN. Callers fetch through scope() first: not found, then
+    forbidden."""
+    if not can(principal, action, resource, path):
+        raise Forbidden()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The jurisdictions where a principal may do one action: exact paths and whole subtrees."""
+
+    paths: frozenset[str]
+    subtrees: frozenset[str]
+
+    def covers(self, path: str) -> bool:
+        return path in self.paths or any(domains.within(path, base) for base in self.subtrees)
+
+    @property
+    def empty(self) -> bool:
+        return not self.paths and not self.subtrees
+
+    def filter(self, field: str = "path") -> Q:
+        """A query filter on a jurisdiction path field (`path`, `home__path`, …).
+
+        Subtrees become `field = base OR field LIKE 'base.%'`, served by the path index.
+        """
+        if self.empty:
+            return Q(**{f"{field}__in": []})
+        terms = [Q(**{f"{field}__in": sorted(self.paths)})] if self.paths else []
+        for base in sorted(self.subtrees):
+            terms.append(Q(**{field: base}) | Q(**{f"{field}__startswith": base + "."}))
+        return Q(*terms, join_type=Q.OR)
+
+
+def held_grants(principal: Principal) -> list[tuple[str, str]]:
+    """(role, domain) pairs the principal holds, as loaded into the enforcer."""
+    return list(store.grants.get(principal.account_id, ()))
+
+
+def scope(principal: Principal, action: str, resource: str) -> Scope:
+    """Where the principal may do `action` on `resource`, derived from its grants and the roles
+    that carry the permission; agrees with authorize() at every path (tested)."""
+    paths: set[str] = set()
+    subtrees: set[str] = set()
+    for role, domain in held_grants(principal):
+        if (resource, action) not in ROLE_PERMISSIONS.get(role, frozenset()):
+            continue
+        if domain.endswith(domains.SUBTREE):
+            subtrees.add(domain.removesuffix(domains.SUBTREE))
+        else:
+            paths.add(domain)
+    return Scope(frozenset(paths), frozenset(subtrees))

@@ -1,0 +1,63 @@
+"""How errors leave the API: domain errors with their code, field and localized message;
+GraphQL document errors with their own codes; anything else masked and logged with the
+request id. Also counts operations and errors for /metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from core.errors import DomainError
+from core.logs import request_id
+from core.metrics import ERRORS, LATENCY, REQUESTS
+
+log = logging.getLogger("graphql")
+
+
+def _code_of_document_error(error: GraphQLError) -> str:
+    return "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else (
+        "GRAPHQL_VALIDATION_FAILED"
+    )
+
+
+class ErrorsAndMetrics(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        ctx = self.execution_context
+        name = ctx.operation_name or "anonymous"
+        language = getattr(ctx.context, "language", "zh")
+        result = ctx.result
+        errors = getattr(result, "errors", None) or []
+        if errors and result is not None:
+            result.errors = [self._present(e, language) for e in errors]
+        REQUESTS.labels(operation=name).inc()
+        LATENCY.labels(operation=name).observe(time.perf_counter() - started)
+        for error in result.errors if result is not None and result.errors else []:
+            ERRORS.labels(code=(error.extensions or {}).get("code", "UNKNOWN")).inc()
+
+    def _present(self, error: GraphQLError, language: str) -> GraphQLError:
+        original = error.original_error
+        while isinstance(original, GraphQLError) and original.original_error is not None:
+            original = original.original_error
+        if isinstance(original, DomainError):
+            extensions: dict[str, object] = {"code": original.code}
+            if original.field:
+                extensions["field"] = original.field
+            log.info("refused %s: %s", original.code, original.en)
+            return GraphQLError(original.message(language), error.nodes, error.source,
+                                error.positions, error.path, None, extensions)
+        if original is None:
+            code = (error.extensions or {}).get("code") or _code_of_document_error(error)
+            return GraphQLError(error.message, error.nodes, error.source, error.positions,
+                                error.path, None, {**(error.extensions or {}), "code": code})
+        request = request_id.get()
+        log.error("unexpected error (request %s)", request, exc_info=original)
+        message = ("服务器内部错误" if language == "zh" else "Internal server error")
+        return GraphQLError(f"{message} (request {request})", error.nodes, error.source,
+                            error.positions, error.path, None,
+                            {"code": "INTERNAL_SERVER_ERROR", "requestId": request})

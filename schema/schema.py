@@ -1,0 +1,50 @@
+"""Assembles the schema from the domain modules and switches its limits on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from core.config import settings
+from schema import accounts, tenants
+from schema.errors import ErrorsAndMetrics
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+Query = merge_types("Query", (tenants.Query, accounts.Query))
+Mutation = merge_types("Mutation", (tenants.Mutation, accounts.Mutation))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        """Errors are logged once, by ErrorsAndMetrics, with expected refusals kept quiet."""
+
+
+def build_schema(*, production: bool | None = None) -> Schema:
+    production = settings().production if production is None else production
+    extensions: list[Any] = [
+        ErrorsAndMetrics,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)

@@ -1,0 +1,75 @@
+"""GraphQL for the jurisdiction tree."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from schema.context import Context
+from tenants import service
+from tenants.models import Jurisdiction as JurisdictionModel
+from tenants.models import Level as LevelEnum
+
+Level = strawberry.enum(LevelEnum, name="Level")
+
+
+@strawberry.type(description="A jurisdiction: a node of the tenant tree (public information).")
+class Jurisdiction:
+    id: strawberry.ID
+    path: str
+    code: str
+    name: str
+    level: Level  # type: ignore[valid-type]
+    parent_id: strawberry.Private[int | None]
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, model: JurisdictionModel) -> Jurisdiction:
+        return cls(id=strawberry.ID(str(model.id)), path=model.path, code=model.code,
+                   name=model.name, level=model.level, pk=model.id,
+                   parent_id=model.parent_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def parent(self, info: Info[Context, None]) -> Jurisdiction | None:
+        if self.parent_id is None:
+            return None
+        found = await info.context.loaders.jurisdiction_by_id.load(self.parent_id)
+        return Jurisdiction.of(found) if found else None
+
+    @strawberry.field
+    async def children(self, info: Info[Context, None]) -> list[Jurisdiction]:
+        return [Jurisdiction.of(c) for c in
+                await info.context.loaders.children_by_parent_id.load(self.pk)]
+
+
+async def jurisdiction_of(info: Info[Context, None], jurisdiction_id: int) -> Jurisdiction:
+    found = await info.context.loaders.jurisdiction_by_id.load(jurisdiction_id)
+    assert found is not None  # foreign keys guarantee it
+    return Jurisdiction.of(found)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every jurisdiction, ordered by path; `under` limits it to "
+                                  "a subtree. Anyone may call it.")
+    async def jurisdictions(self, under: str | None = None) -> list[Jurisdiction]:
+        return [Jurisdiction.of(j) for j in await service.list_jurisdictions(under)]
+
+    @strawberry.field(description="One jurisdiction by path. Anyone may call it.")
+    async def jurisdiction(self, path: str) -> Jurisdiction:
+        return Jurisdiction.of(await service.get_by_path(path))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Add a city, county-level unit or special district under "
+                                     "`parentPath`. Needs office_admin (or overseer) there.")
+    async def create_jurisdiction(
+        self, info: Info[Context, None], parent_path: str, code: str, name: str,
+        level: Level,  # type: ignore[valid-type]
+    ) -> Jurisdiction:
+        principal = await info.context.require()
+        created = await service.create_jurisdiction(
+            principal, parent_path=parent_path, code=code, name=name, level=level
+        )
+        return Jurisdiction.of(created)

@@ -1,0 +1,84 @@
+"""Shared fixtures: one real PostgreSQL database per test session, built by the real
+migrations, emptied between tests; the ASGI app driven over HTTP by httpx."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+# Settings are read once: point the data folder (secret key, province key) at a scratch
+# folder before anything reads them. The database is the embedded server of the checkout.
+_SCRATCH = tempfile.mkdtemp(prefix="supervisor-test-")
+os.environ["DATA_DIR"] = _SCRATCH
+os.environ.pop("DATABASE_URL", None)
+os.environ.setdefault("ENV", "development")
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from tortoise import Tortoise, connections  # noqa: E402
+
+from core import clock, db  # noqa: E402
+from core.config import ROOT  # noqa: E402
+from policies.enforcer import store  # noqa: E402
+from tests.support import Api  # noqa: E402
+
+TEST_DATABASE = "supervisor_test"
+
+
+def _test_url() -> str:
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        return given
+    return db.embedded_url(Path(ROOT) / ".data" / "pg", TEST_DATABASE)
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    url = _test_url()
+    creds = db.credentials(url)
+    admin = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
+                                  password=creds["password"], database="postgres")
+    await admin.execute(f'DROP DATABASE IF EXISTS "{creds["database"]}" WITH (FORCE)')
+    await admin.close()
+    await db.migrate(url)
+    await db.close()
+    await db.init(url)
+    yield url
+    await db.close()
+
+
+@pytest.fixture(autouse=True)
+async def clean(database_url: str) -> AsyncIterator[None]:
+    """Every test starts from empty tables (migrations stay applied) and the real clock."""
+    tables = sorted(
+        model._meta.db_table for app in Tortoise.apps.values() for model in app.values()
+    )
+    quoted = ", ".join(f'"{t}"' for t in tables)
+    await connections.get("default").execute_script(
+        f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"
+    )
+    await store.reload()
+    clock.set_source(None)
+    yield
+    clock.set_source(None)
+
+
+@pytest.fixture
+async def demo(clean: None) -> None:
+    """The demo data of `python -m core seed-demo`."""
+    from core.demo import seed_demo
+
+    await seed_demo()
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    from asgi import create_app
+
+    app = create_app(manage_database=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client)

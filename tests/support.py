@@ -1,0 +1,96 @@
+"""Test helpers: a GraphQL client over the ASGI app, and a counter of SQL statements."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+DEMO_PASSWORD = "demo-pass-2020"
+
+
+@dataclass
+class Result:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def data(self) -> Any:
+        return self.body.get("data")
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.body.get("errors") or []
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+    def ok(self) -> Any:
+        assert not self.errors, self.errors
+        return self.data
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, *,
+                  as_user: str | None = None, token: str | None = None,
+                  api_key: str | None = None, headers: dict[str, str] | None = None) -> Result:
+        sent = dict(headers or {})
+        if as_user:
+            token = await self.token(as_user)
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        if api_key:
+            sent["Authorization"] = f"ApiKey {api_key}"
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+        )
+        return Result(response.status_code, response.json())
+
+    async def login(self, username: str, password: str = DEMO_PASSWORD) -> Result:
+        return await self.gql(
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) {"
+            " accessToken refreshToken expiresIn account { username kind } } }",
+            {"u": username, "p": password},
+        )
+
+    async def token(self, username: str) -> str:
+        """A real access token for a demo account, signed in once per test."""
+        if username not in self.tokens:
+            self.tokens[username] = (await self.login(username)).ok()["login"]["accessToken"]
+        return self.tokens[username]
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends while active (its client logs each at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+        self._logger = logging.getLogger("tortoise.db_client")
+        self._level = self._logger.level
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if not message.startswith(("Created connection pool", "Closed connection pool")):
+            self.statements.append(message)
+
+    def __enter__(self) -> QueryCounter:
+        self._logger.addHandler(self)
+        self._level = self._logger.level
+        self._logger.setLevel(logging.DEBUG)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
