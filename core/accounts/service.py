@@ -130,7 +130,7 @@ async def principal_from_token(token: str) -> Principal:
     session = (
         await Session.filter(id=claims.session_id, account_id=claims.account_id,
                              revoked_at__isnull=True, account__is_active=True)
-        .prefetch_related("account__home")
+        .select_related("account__home")
         .first()
     )
     if session is None:
@@ -143,7 +143,7 @@ async def principal_from_api_key(key: str) -> Principal:
     prefix = auth.api_key_prefix(key)
     found = (
         await ApiKey.filter(prefix=prefix, revoked_at__isnull=True, account__is_active=True)
-        .prefetch_related("account__home")
+        .select_related("account__home")
         .first()
         if prefix
         else None

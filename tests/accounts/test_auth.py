@@ -1,0 +1,151 @@
+"""Sign-in, tokens, refresh rotation and reuse detection, sign-out, throttling, API keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+
+from core import auth, clock
+from core.accounts.models import ApiKey, LoginFailure, Session
+from core.config import settings
+from tests.support import Api
+
+ME = "{ me { username kind homeJurisdiction { path } grants { role domain } } }"
+REFRESH = """mutation($t: String!) { refreshToken(token: $t) { accessToken refreshToken } }"""
+
+
+async def test_login_returns_short_lived_signed_tokens(api: Api, demo: None) -> None:
+    data = (await api.login("admin.dc")).ok()["login"]
+    assert data["account"] == {"username": "admin.dc", "kind": "STAFF"}
+    assert 0 < data["expiresIn"] <= 900
+    header = jwt.get_unverified_header(data["accessToken"])
+    assert header["alg"] == "HS256"
+    me = (await api.gql(ME, token=data["accessToken"])).ok()["me"]
+    assert me["username"] == "admin.dc"
+    assert me["homeJurisdiction"] == {"path": "jl.th.dc"}
+    assert {"role": "office_admin", "domain": "jl.th.dc"} in me["grants"]
+    assert {"role": "oversight_reader", "domain": "jl.th.**"} in me["grants"]
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_answer(api: Api, demo: None) -> None:
+    wrong = await api.login("admin.dc", "not-the-password")
+    unknown = await api.login("nobody.here", "not-the-password")
+    assert wrong.codes == unknown.codes == ["UNAUTHENTICATED"]
+    assert wrong.errors[0]["message"] == unknown.errors[0]["message"]
+    assert await LoginFailure.all().count() == 2
+
+
+async def test_anonymous_caller_gets_unauthenticated(api: Api, demo: None) -> None:
+    for query in (ME, "{ accounts { totalCount } }", 'mutation { logout }'):
+        assert (await api.gql(query)).codes == ["UNAUTHENTICATED"], query
+
+
+async def test_expired_forged_and_alg_none_tokens_are_refused(api: Api, demo: None) -> None:
+    good = await api.token("admin.dc")
+    claims = jwt.decode(good, options={"verify_signature": False})
+    expired_claims = {**claims, "iat": claims["iat"] - 3600, "exp": claims["exp"] - 3600}
+    expired = jwt.encode(expired_claims, settings().signing_key(), algorithm="HS256")
+    forged = jwt.encode(claims, "someone-elses-key-of-enough-length-32", algorithm="HS256")
+    unsigned = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
+    tampered = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    for token in (expired, forged, unsigned, tampered, "garbage"):
+        assert (await api.gql(ME, token=token)).codes == ["UNAUTHENTICATED"], token
+    assert (await api.gql(ME, token=good)).ok()
+
+
+async def test_access_token_stops_working_after_fifteen_minutes(api: Api, demo: None) -> None:
+    token = await api.token("admin.dc")
+    assert (await api.gql(ME, token=token)).ok()
+    later = clock.now() + timedelta(seconds=901)
+    clock.set_source(lambda: later)
+    assert (await api.gql(ME, token=token)).codes == ["UNAUTHENTICATED"]
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(api: Api, demo: None) -> None:
+    first = (await api.login("admin.dc")).ok()["login"]
+    second = (await api.gql(REFRESH, {"t": first["refreshToken"]})).ok()["refreshToken"]
+    assert second["refreshToken"] != first["refreshToken"]
+    assert (await api.gql(ME, token=second["accessToken"])).ok()
+    # the spent token comes back: a thief or a replay. The whole family dies.
+    replay = await api.gql(REFRESH, {"t": first["refreshToken"]})
+    assert replay.codes == ["UNAUTHENTICATED"]
+    assert (await api.gql(REFRESH, {"t": second["refreshToken"]})).codes == ["UNAUTHENTICATED"]
+    assert (await api.gql(ME, token=second["accessToken"])).codes == ["UNAUTHENTICATED"]
+    assert (await api.gql(ME, token=first["accessToken"])).codes == ["UNAUTHENTICATED"]
+    session = await Session.get(account__username="admin.dc")
+    assert session.revoked_reason == "reuse"
+
+
+async def test_expired_refresh_token_is_refused(api: Api, demo: None) -> None:
+    first = (await api.login("admin.dc")).ok()["login"]
+    later = clock.now() + timedelta(seconds=settings().refresh_token_ttl + 1)
+    clock.set_source(lambda: later)
+    assert (await api.gql(REFRESH, {"t": first["refreshToken"]})).codes == ["UNAUTHENTICATED"]
+
+
+async def test_logout_ends_access_and_refresh(api: Api, demo: None) -> None:
+    pair = (await api.login("admin.dc")).ok()["login"]
+    assert (await api.gql("mutation { logout }", token=pair["accessToken"])).ok() == {
+        "logout": True}
+    assert (await api.gql(ME, token=pair["accessToken"])).codes == ["UNAUTHENTICATED"]
+    assert (await api.gql(REFRESH, {"t": pair["refreshToken"]})).codes == ["UNAUTHENTICATED"]
+
+
+async def test_failed_logins_are_throttled_per_account(api: Api, demo: None) -> None:
+    for _ in range(5):
+        assert (await api.login("admin.dc", "wrong-password")).codes == ["UNAUTHENTICATED"]
+    # now even the right password is refused, with a generic message
+    throttled = await api.login("admin.dc")
+    assert throttled.codes == ["RATE_LIMITED"]
+    # another account is unaffected (the address has not reached its own limit)
+    assert (await api.login("admin.edj")).ok()
+    # after the window the account may try again
+    later = clock.now() + timedelta(minutes=16)
+    clock.set_source(lambda: later)
+    assert (await api.login("admin.dc")).ok()
+
+
+async def test_failed_logins_are_throttled_per_address(api: Api, demo: None) -> None:
+    for i in range(20):
+        await api.login(f"guess{i:02d}", "wrong-password")
+    assert (await api.login("admin.edj")).codes == ["RATE_LIMITED"]
+
+
+async def test_province_api_key_authenticates_and_can_be_revoked(api: Api, demo: None) -> None:
+    key = (settings().data_dir / "province.key").read_text().strip()
+    me = (await api.gql(ME, api_key=key)).ok()["me"]
+    assert me["username"] == "province" and me["kind"] == "SERVICE"
+    assert me["grants"] == [{"role": "province_integrator", "domain": "jl.**"}]
+    stored = await ApiKey.get(account__username="province")
+    assert key not in (stored.key_hash, stored.prefix) and stored.key_hash == auth.sha256(key)
+    assert (await api.gql(ME, api_key=key[:-2] + "xx")).codes == ["UNAUTHENTICATED"]
+    stored.revoked_at = clock.now()
+    await stored.save()
+    assert (await api.gql(ME, api_key=key)).codes == ["UNAUTHENTICATED"]
+
+
+async def test_api_keys_through_graphql(api: Api, demo: None) -> None:
+    created = await api.gql(
+        'mutation { createAccount(username: "dc.feed", kind: SERVICE, homePath: "jl.th.dc") '
+        "{ username } }", as_user="admin.dc")
+    assert created.ok()
+    issued = (await api.gql('mutation { createApiKey(username: "dc.feed", name: "feed") '
+                            "{ id key } }", as_user="admin.dc")).ok()["createApiKey"]
+    assert (await api.gql(ME, api_key=issued["key"])).ok()["me"]["username"] == "dc.feed"
+    # another county's office cannot see the account, nor revoke its key
+    other = await api.gql(f'mutation {{ revokeApiKey(id: "{issued["id"]}") }}',
+                          as_user="admin.edj")
+    assert other.codes == ["NOT_FOUND"]
+    assert (await api.gql(ME, api_key=issued["key"])).ok()
+    revoked = await api.gql(f'mutation {{ revokeApiKey(id: "{issued["id"]}") }}',
+                            as_user="admin.dc")
+    assert revoked.ok() == {"revokeApiKey": True}
+    assert (await api.gql(ME, api_key=issued["key"])).codes == ["UNAUTHENTICATED"]
+
+
+async def test_passwords_are_argon2id_with_owasp_parameters(demo: None) -> None:
+    from core.accounts.models import Account
+
+    stored = (await Account.get(username="admin.dc")).password_hash
+    assert stored is not None and stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
