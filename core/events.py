@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import asyncpg
 from tortoise import connections
 
 log = logging.getLogger(__name__)
-Handler = Callable[[str], Awaitable[None]]
+Handler = Callable[[str], Coroutine[Any, Any, None]]
 
 
 async def publish(channel: str, payload: str = "") -> None:
@@ -80,7 +80,7 @@ class Listener:
 
     def _dispatch(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
         handler = self.handlers[channel]
-        task = asyncio.get_running_loop().create_task(handler(payload))
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(handler(payload))
         task.add_done_callback(_log_failure)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -44,11 +45,15 @@ class Scope:
 
         Subtrees become `field = base OR field LIKE 'base.%'`, served by the path index.
         """
+        def term(lookup: str, value: Any) -> Q:
+            condition: dict[str, Any] = {lookup: value}
+            return Q(**condition)
+
         if self.empty:
-            return Q(**{f"{field}__in": []})
-        terms = [Q(**{f"{field}__in": sorted(self.paths)})] if self.paths else []
+            return term(f"{field}__in", [])
+        terms = [term(f"{field}__in", sorted(self.paths))] if self.paths else []
         for base in sorted(self.subtrees):
-            terms.append(Q(**{field: base}) | Q(**{f"{field}__startswith": base + "."}))
+            terms.append(term(field, base) | term(f"{field}__startswith", base + "."))
         return Q(*terms, join_type=Q.OR)
 
 

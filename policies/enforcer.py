@@ -22,7 +22,7 @@ MODEL_PATH = Path(__file__).with_name("model.conf")
 log = logging.getLogger(__name__)
 
 
-class _Lines(Adapter):  # type: ignore[misc]
+class _Lines(Adapter):
     """A read-only adapter over lines fetched beforehand (the fetch is async, Casbin's is not)."""
 
     def __init__(self, p: list[list[str]], g: list[list[str]]) -> None:

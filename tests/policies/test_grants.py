@@ -125,7 +125,7 @@ async def test_a_grant_made_here_reaches_another_server_process(
            "DATA_DIR": os.environ["DATA_DIR"]}
     log = tmp_path / "server.log"
     with log.open("wb") as sink:
-        server = subprocess.Popen(  # noqa: ASYNC220 -- a child server for the whole test
+        server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "asgi:app", "--port", str(port), "--log-level",
              "warning"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     try:

@@ -1,0 +1,57 @@
+"""/healthz, /readyz, /metrics and the demo seed."""
+
+from __future__ import annotations
+
+from tortoise import connections
+
+from core.accounts.models import Account
+from core.audit import AuditRecord
+from core.demo import seed_demo
+from policies.models import Grant
+from tenants.models import Jurisdiction
+from tests.support import Api
+
+
+async def test_healthz_answers(api: Api) -> None:
+    response = await api.client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_503_while_a_migration_is_pending(api: Api) -> None:
+    assert (await api.client.get("/readyz")).status_code == 200
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        "SELECT * FROM tortoise_migrations ORDER BY id DESC LIMIT 1")
+    last = rows[0]
+    await conn.execute_query("DELETE FROM tortoise_migrations WHERE id = $1", [last["id"]])
+    try:
+        response = await api.client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["status"] == "migrations pending"
+    finally:
+        columns = ", ".join(last)
+        params = ", ".join(f"${i + 1}" for i in range(len(last)))
+        await conn.execute_query(
+            f"INSERT INTO tortoise_migrations ({columns}) VALUES ({params})",
+            list(last.values()))
+    assert (await api.client.get("/readyz")).status_code == 200
+
+
+async def test_metrics_count_operations_and_error_codes(api: Api, demo: None) -> None:
+    await api.client.post("/graphql", json={"query": "query Tree { jurisdictions { path } }",
+                                            "operationName": "Tree"})
+    await api.gql("{ me { username } }")
+    text = (await api.client.get("/metrics")).text
+    assert 'graphql_requests_total{operation="Tree"}' in text
+    assert 'graphql_request_seconds_bucket{le="0.005",operation="Tree"}' in text
+    assert 'graphql_errors_total{code="UNAUTHENTICATED"}' in text
+
+
+async def test_seed_demo_is_idempotent(demo: None) -> None:
+    counts = [await Jurisdiction.all().count(), await Account.all().count(),
+              await Grant.all().count(), await AuditRecord.all().count()]
+    again = await seed_demo()
+    assert again == {"jurisdictions": 0, "accounts": 0, "grants": 0, "api_keys": 0}
+    assert counts == [await Jurisdiction.all().count(), await Account.all().count(),
+                      await Grant.all().count(), await AuditRecord.all().count()]
+    assert counts[:3] == [11, 11, 21]

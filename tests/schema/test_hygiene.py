@@ -1,0 +1,140 @@
+"""GraphQL hygiene: limits refused before any SQL, error codes, masking, CSRF, GraphiQL."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import httpx
+import pytest
+
+from core.config import Settings
+from tests.support import Api, QueryCounter
+
+
+def _nested(depth: int) -> str:
+    inner = "path"
+    for _ in range(depth - 1):
+        inner = f"children {{ {inner} }}"
+    return f"{{ jurisdictions {{ {inner} }} }}"
+
+
+async def test_depth_20_query_is_refused_before_any_sql(api: Api, demo: None) -> None:
+    token = await api.token("admin.dc")
+    with QueryCounter() as counter:
+        refused = await api.gql(_nested(20), token=token)
+    assert refused.codes and set(refused.codes) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert "depth" in refused.errors[0]["message"]
+    assert refused.data is None
+    assert counter.count == 0, counter.statements
+
+
+async def test_depth_10_is_allowed(api: Api, demo: None) -> None:
+    assert (await api.gql(_nested(10))).ok()
+
+
+async def test_too_many_aliases_are_refused(api: Api, demo: None) -> None:
+    fields = " ".join(f"a{i}: jurisdiction(path: \"jl\") {{ path }}" for i in range(16))
+    with QueryCounter() as counter:
+        refused = await api.gql(f"{{ {fields} }}")
+    assert refused.codes[0] == "GRAPHQL_VALIDATION_FAILED"
+    assert counter.count == 0
+
+
+async def test_too_many_tokens_are_refused(api: Api, demo: None) -> None:
+    fields = " ".join("__typename" for _ in range(2100))
+    refused = await api.gql(f"{{ {fields} }}")
+    assert refused.errors and refused.data is None
+
+
+async def test_request_body_over_the_limit_gets_413(api: Api) -> None:
+    response = await api.client.post("/graphql", content=b"x" * 1_000_001,
+                                     headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_mutation_over_get_is_refused(api: Api, demo: None) -> None:
+    response = await api.client.get("/graphql", params={
+        "query": 'mutation { login(username: "admin.dc", password: "demo-pass-2020") '
+                 "{ accessToken } }"})
+    assert response.status_code in (400, 405)
+    from core.accounts.models import Session
+
+    assert await Session.all().count() == 0
+
+
+@pytest.mark.parametrize("content_type", [
+    "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencoded"])
+async def test_cross_site_simple_requests_are_refused(api: Api, demo: None,
+                                                      content_type: str) -> None:
+    body = '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n' \
+           '{"query":"mutation { logout }"}\r\n--x--\r\n'
+    response = await api.client.post("/graphql", content=body.encode(),
+                                     headers={"content-type": content_type})
+    assert response.status_code in (400, 415)
+
+
+async def test_domain_errors_carry_code_field_and_language(api: Api, demo: None) -> None:
+    zh = await api.gql('{ jurisdiction(path: "jl.nowhere") { name } }')
+    en = await api.gql('{ jurisdiction(path: "jl.nowhere") { name } }',
+                       headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert zh.errors[0]["extensions"] == {"code": "NOT_FOUND", "field": "path"}
+    assert zh.errors[0]["message"] == "辖区不存在"
+    assert en.errors[0]["message"] == "No such jurisdiction"
+
+
+async def test_unexpected_errors_are_masked_and_logged_with_request_id(
+    api: Api, demo: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tenants import service
+
+    async def broken(_under: object = None) -> list[object]:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    monkeypatch.setattr(service, "list_jurisdictions", broken)
+    with caplog.at_level(logging.ERROR, logger="graphql"):
+        response = await api.client.post("/graphql", json={"query": "{ jurisdictions { path } }"},
+                                         headers={"X-Request-ID": "req-abc-123"})
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-abc-123"}
+    assert "hunter2" not in error["message"] and "req-abc-123" in error["message"]
+    assert response.headers["x-request-id"] == "req-abc-123"
+    assert any("req-abc-123" in r.getMessage() for r in caplog.records)
+
+
+async def test_graphiql_is_served_from_our_own_assets(api: Api) -> None:
+    page = await api.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assets = [s for s in sources if s.endswith((".js", ".css"))]
+    assert len(assets) == 7
+    assert all(s.startswith("/static/graphiql/") for s in assets), assets
+    assert "unpkg" not in page.text and "cdn" not in page.text.lower()
+    for asset in assets:
+        assert (await api.client.get(asset)).status_code == 200, asset
+
+
+async def test_production_turns_off_introspection_and_graphiql(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    import asgi
+    from core import config
+
+    monkeypatch.setattr(config, "settings", lambda: Settings(env="production",
+                                                             secret_key="k" * 48))
+    monkeypatch.setattr(asgi, "settings", config.settings)
+    app = asgi.create_app(manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        intro = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+        assert intro.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        page = await client.get("/graphql", headers={"accept": "text/html"})
+        assert "graphiql" not in page.text.lower()
+        assert (await client.get("/static/graphiql/graphiql.min.js")).status_code == 404
+        ok = await client.post("/graphql", json={"query": '{ jurisdictions { path } }'})
+        assert ok.json()["data"] == {"jurisdictions": []}
+
+
+async def test_introspection_is_on_in_development(api: Api) -> None:
+    assert (await api.gql("{ __schema { queryType { name } } }")).ok()
