@@ -64,7 +64,7 @@ async def _tamper(record_id: int) -> None:
 
 
 async def test_verify_names_the_first_tampered_record(demo: None) -> None:
-    ids = await AuditRecord.all().order_by("id").values_list("id", flat=True)
+    ids = [r.id for r in await AuditRecord.all().order_by("id").only("id")]
     assert len(ids) > 5 and await audit.verify() is None
     await _tamper(ids[3])
     assert await audit.verify() == ids[3]
@@ -76,7 +76,7 @@ async def test_cli_audit_verify_exit_code_and_message(demo: None, database_url: 
     ok = subprocess.run([sys.executable, "-m", "core", "audit-verify"], cwd=root, env=env,
                         capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "intact" in ok.stdout
-    ids = await AuditRecord.all().order_by("id").values_list("id", flat=True)
+    ids = [r.id for r in await AuditRecord.all().order_by("id").only("id")]
     await _tamper(ids[2])
     broken = subprocess.run([sys.executable, "-m", "core", "audit-verify"], cwd=root, env=env,
                             capture_output=True, text=True, check=False)

@@ -21,8 +21,8 @@ async def _principal(username: str) -> Principal:
 
 
 async def test_scope_agrees_with_enforce_for_every_path_and_permission(demo: None) -> None:
-    paths = await Jurisdiction.all().values_list("path", flat=True)
-    usernames = await Account.all().values_list("username", flat=True)
+    paths = [str(p) for p in await Jurisdiction.all().values_list("path", flat=True)]
+    usernames = [str(u) for u in await Account.all().values_list("username", flat=True)]
     checks = 0
     for username in usernames:
         principal = await _principal(username)
@@ -42,7 +42,7 @@ async def test_scope_filter_selects_exactly_the_covered_rows(demo: None) -> None
             allowed = scope(principal, action, resource)
             selected = set(await Jurisdiction.filter(allowed.filter("path"))
                            .values_list("path", flat=True))
-            every = await Jurisdiction.all().values_list("path", flat=True)
+            every = [str(p) for p in await Jurisdiction.all().values_list("path", flat=True)]
             assert selected == {p for p in every if allowed.covers(p)}
 
 

@@ -91,6 +91,7 @@ async def test_r7_2_directory_costs_the_same_queries_for_any_size(api: Api, demo
 
 async def test_r7_3_designated_manager_appears_and_reads_own_office(api: Api, demo: None
                                                                   ) -> None:
+    """R7.3: the staff an office designates are listed city-wide and manage their office."""
     (await api.gql(CREATE_STAFF, {"u": "manager.dc", "home": "jl.th.dc"},
                    as_user="admin.dc")).ok()
     (await api.gql('mutation { grantRole(username: "manager.dc", role: "office_staff", '
