@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 _source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
@@ -17,3 +18,11 @@ def set_source(source: Callable[[], datetime] | None) -> None:
     """Replace the clock (tests); None restores the real one."""
     global _source
     _source = source or (lambda: datetime.now(UTC))
+
+
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> date:
+    """Today's date where the offices are (terms and due dates are local dates)."""
+    return now().astimezone(LOCAL_ZONE).date()

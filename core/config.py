@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: int = 8000
     database_url: str | None = None
     secret_key: str | None = None
+    field_key: str | None = None
+    cert_signing_seed: str | None = None
     demo_password: str = "demo-pass-2020"  # noqa: S105 -- the documented demo password
     data_dir: Path = ROOT / ".data"
     access_token_ttl: int = Field(default=900, ge=60, le=900)

@@ -19,6 +19,8 @@ MODEL_MODULES = [
     "tenants.models",
     "core.accounts.models",
     "core.audit",
+    "core.throttle",
+    "core.roster.models",
     "policies.models",
 ]
 log = logging.getLogger(__name__)

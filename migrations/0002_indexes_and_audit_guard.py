@@ -1,4 +1,5 @@
-"""Indexes for the filters the API offers, and the audit trail made append-only in the database."""
+"""Indexes for the filters the API offers, and the audit trail made append-only in the
+database."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -34,6 +35,19 @@ class Migration(migrations.Migration):
                    reverse_sql="DROP INDEX refresh_token_session"),
         ops.RunSQL("CREATE INDEX api_key_account ON api_key (account_id)",
                    reverse_sql="DROP INDEX api_key_account"),
+        ops.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm",
+                   reverse_sql="DROP EXTENSION IF EXISTS pg_trgm"),
+        # Supervisor search is `name LIKE '%term%'`: a trigram index serves it.
+        ops.RunSQL("CREATE INDEX supervisor_name_trgm ON supervisor USING gin (name gin_trgm_ops)",
+                   reverse_sql="DROP INDEX supervisor_name_trgm"),
+        ops.RunSQL("CREATE INDEX supervisor_group ON supervisor (group_id)",
+                   reverse_sql="DROP INDEX supervisor_group"),
+        ops.RunSQL("CREATE INDEX filing_supervisor ON filing (supervisor_id, term_start)",
+                   reverse_sql="DROP INDEX filing_supervisor"),
+        ops.RunSQL("CREATE INDEX filing_pending ON filing (id) WHERE filed_at IS NULL "
+                   "AND revoked_at IS NULL", reverse_sql="DROP INDEX filing_pending"),
+        ops.RunSQL("CREATE INDEX endorsement_supervisor ON endorsement (supervisor_id)",
+                   reverse_sql="DROP INDEX endorsement_supervisor"),
         ops.RunSQL(
             [
                 APPEND_ONLY,

@@ -26,6 +26,16 @@ def authorize(principal: Principal, action: str, resource: str, path: str) -> No
         raise Forbidden()
 
 
+def authorize_own_office(principal: Principal, action: str, resource: str, path: str) -> None:
+    """Like authorize(), but only a grant on exactly `path` counts, never a subtree grant from
+    above: for acts the Measures reserve to the home office itself (R1.4, R1.5 reviews)."""
+    if not any(
+        domain == path and (resource, action) in ROLE_PERMISSIONS.get(role, frozenset())
+        for role, domain in held_grants(principal)
+    ):
+        raise Forbidden()
+
+
 @dataclass(frozen=True)
 class Scope:
     """The jurisdictions where a principal may do one action: exact paths and whole subtrees."""
@@ -55,6 +65,15 @@ class Scope:
         for base in sorted(self.subtrees):
             terms.append(term(field, base) | term(f"{field}__startswith", base + "."))
         return Q(*terms, join_type=Q.OR)
+
+    async def jurisdiction_ids(self) -> list[int]:
+        """The ids of the jurisdictions in scope: tenant tables filter on `jurisdiction_id`,
+        which their (jurisdiction_id, …) indexes serve directly."""
+        from tenants.models import Jurisdiction
+
+        if self.empty:
+            return []
+        return [j.id for j in await Jurisdiction.filter(self.filter("path")).only("id")]
 
 
 def held_grants(principal: Principal) -> list[tuple[str, str]]:

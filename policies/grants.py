@@ -46,12 +46,12 @@ async def _target(principal: Principal | None, username: str, role: str, domain:
     # An account outside what the granter manages looks the same as one that does not exist.
     if account is None or (principal is not None and not may_grant_at(principal, account)):
         raise NotFound("账号不存在", "No such account", field="username")
-    if principal is not None and not may_grant(principal, role, domain):
-        raise Forbidden("不能授予超出本人权限或范围的角色",
-                        "You cannot grant a role or domain beyond your own", field="domain")
     if account.kind is not ROLE_KINDS[role]:
         raise InvalidInput("该类账号不能担任此角色", "This kind of account cannot hold that role",
                            field="role")
+    if principal is not None and not may_grant(principal, role, domain):
+        raise Forbidden("不能授予超出本人权限或范围的角色",
+                        "You cannot grant a role or domain beyond your own", field="domain")
     return account, base
 
 
@@ -66,20 +66,27 @@ def may_grant_at(principal: Principal, account: Account) -> bool:
 
 async def grant_role(principal: Principal | None, username: str, role: str, domain: str) -> Grant:
     """Give `username` the role in the domain (idempotent). `principal` None is the CLI/seed."""
-    account, base = await _target(principal, username, role, domain)
+    account, _ = await _target(principal, username, role, domain)
     async with in_transaction():
-        grant, created = await Grant.get_or_create(
-            account=account, role=role, domain=domain,
-            defaults={"granted_by_id": principal.account_id if principal else None},
-        )
-        if created:
-            await audit.record(principal.actor if principal else audit.Actor(None, "system"),
-                               "grant.add", target_type="account", target_id=account.id,
-                               jurisdiction=base, detail={"role": role, "domain": domain})
-            await events.publish(CHANNEL, str(grant.id))
+        grant, created = await add_grant(
+            principal.actor if principal else audit.Actor(None, "system"), account, role, domain)
     if created:
         await store.reload()
     return grant
+
+
+async def add_grant(actor: audit.Actor, account: Account, role: str, domain: str
+                    ) -> tuple[Grant, bool]:
+    """Insert a grant inside the caller's transaction, for an act the caller has authorized.
+    Other processes reload on commit; the caller reloads this one's store after commit."""
+    base, _ = domains.parse(domain)
+    grant, created = await Grant.get_or_create(
+        account=account, role=role, domain=domain, defaults={"granted_by_id": actor.id})
+    if created:
+        await audit.record(actor, "grant.add", target_type="account", target_id=account.id,
+                           jurisdiction=base, detail={"role": role, "domain": domain})
+        await events.publish(CHANNEL, str(grant.id))
+    return grant, created
 
 
 async def revoke_role(principal: Principal, username: str, role: str, domain: str) -> bool:

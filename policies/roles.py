@@ -9,6 +9,7 @@ from core.accounts.models import AccountKind
 
 Permission = tuple[str, str]  # (resource, action)
 
+# What an office does over the jurisdictions it manages, its own or (overseer) those below.
 _OFFICE_ADMINISTRATION: frozenset[Permission] = frozenset({
     ("jurisdiction", "create"),
     ("account", "read"),
@@ -17,20 +18,41 @@ _OFFICE_ADMINISTRATION: frozenset[Permission] = frozenset({
     ("grant", "manage"),
     ("directory", "read"),
     ("audit", "read"),
+    ("supervisor", "read"),
+    ("supervisor", "manage"),
+    ("application", "read"),
+    ("composition", "read"),
+})
+# R1.4/R1.5: only the home office itself reviews applications. An overseer holds the
+# permission (so it can appoint a lower office's admins) but never uses it through its subtree
+# grant: the review checks policies.access.authorize_own_office().
+_REVIEW: frozenset[Permission] = frozenset({("application", "review")})
+# R7.3: the designated managers run the roster of their office.
+_ROSTER_MANAGEMENT: frozenset[Permission] = frozenset({
+    ("account", "read"),
+    ("directory", "read"),
+    ("supervisor", "read"),
+    ("supervisor", "manage"),
+    ("application", "read"),
+    ("composition", "read"),
 })
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # The office of a jurisdiction, on its own path (R7.1 territorial management).
-    "office_admin": _OFFICE_ADMINISTRATION,
+    "office_admin": _OFFICE_ADMINISTRATION | _REVIEW,
     # R7.3: the staff an office designates to manage its supervisors and know their state.
-    "office_staff": frozenset({("account", "read"), ("directory", "read")}),
+    "office_staff": _ROSTER_MANAGEMENT | _REVIEW,
     # R7.1 cross-level supervision / R7.5: an upper office over the subtree below it.
-    "overseer": _OFFICE_ADMINISTRATION,
+    "overseer": _OFFICE_ADMINISTRATION | _REVIEW,
     # R7.2: supervision information shared city-wide, reporters masked.
-    "oversight_reader": frozenset({("directory", "read")}),
-    "supervisor": frozenset(),
+    "oversight_reader": frozenset({("directory", "read"), ("composition", "read")}),
+    # Supervisors act on their own records (ownership is checked by the services).
+    "supervisor": frozenset({("nomination", "create")}),
     "agency_staff": frozenset(),
-    "province_integrator": frozenset({("directory", "read")}),
+    # R1.6: the provincial office files appointments and reads aggregates.
+    "province_integrator": frozenset({
+        ("directory", "read"), ("composition", "read"), ("filing", "read"), ("filing", "record"),
+    }),
 }
 
 # Which kind of account may hold each role.

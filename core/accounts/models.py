@@ -80,16 +80,3 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_key"
-
-
-class LoginFailure(Model):
-    """A failed sign-in, counted per username and per address to throttle guessing."""
-
-    id = fields.BigIntField(primary_key=True)
-    username = fields.CharField(max_length=64)
-    address = fields.CharField(max_length=64)
-    at = fields.DatetimeField()
-
-    class Meta:
-        table = "login_failure"
-        indexes = (("username", "at"), ("address", "at"))

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from core import audit, auth, clock
-from core.accounts.models import Account, AccountKind, ApiKey, LoginFailure, RefreshToken, Session
+from core import audit, auth, clock, throttle
+from core.accounts.models import Account, AccountKind, ApiKey, RefreshToken, Session
 from core.config import settings
-from core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from core.pagination import Page, keyset
 from core.principal import Principal
 from policies.access import authorize, scope
@@ -37,19 +37,14 @@ async def login(username: str, password: str, address: str) -> TokenPair:
     """Check a password and open a session. Failures are throttled per account and per address,
     and every answer to a wrong name or password is the same."""
     username = username.strip().lower()
-    since = clock.now() - THROTTLE_WINDOW
-    if (
-        await LoginFailure.filter(username=username, at__gte=since).count()
-        >= MAX_FAILURES_PER_ACCOUNT
-        or await LoginFailure.filter(address=address, at__gte=since).count()
-        >= MAX_FAILURES_PER_ADDRESS
-    ):
-        raise RateLimited()
+    await throttle.check([("login.account", username, MAX_FAILURES_PER_ACCOUNT),
+                          ("login.address", address, MAX_FAILURES_PER_ADDRESS)], THROTTLE_WINDOW)
     account = await Account.get_or_none(username=username).prefetch_related("home")
     ok = await auth.verify_password(account.password_hash if account else None, password)
     if not ok or account is None or not account.is_active:
         async with in_transaction():
-            await LoginFailure.create(username=username, address=address, at=clock.now())
+            await throttle.hit("login.account", username)
+            await throttle.hit("login.address", address)
             await audit.record(audit.Actor(None, username), "login.failed",
                                detail={"address": address})
         raise _BAD_LOGIN
@@ -176,12 +171,24 @@ async def create_account(
     """Create an account at `home_path` (account:create there). `principal` None is the CLI or
     the demo seed, which run as the operator of the machine; the seed passes one `prehashed`
     hash of the shared demo password instead of paying argon2 for every account."""
-    username = _check_username(username)
     home = await Jurisdiction.get_or_none(path=home_path)
     if home is None:
         raise NotFound("辖区不存在", "No such jurisdiction", field="home")
     if principal is not None:
         authorize(principal, "create", "account", home.path)
+    actor = principal.actor if principal else audit.Actor(None, "system")
+    async with in_transaction():
+        return await open_account(actor, username=username, display_name=display_name,
+                                  kind=kind, home=home, password=password, prehashed=prehashed)
+
+
+async def open_account(
+    actor: audit.Actor, *, username: str, display_name: str, kind: AccountKind,
+    home: Jurisdiction, password: str | None, prehashed: str | None = None,
+) -> Account:
+    """Validate and insert an account; the caller has authorized the act that needs it (an
+    office creating staff, an office approving an application) and holds the transaction."""
+    username = _check_username(username)
     if kind is AccountKind.SERVICE:
         if password is not None:
             raise InvalidInput("服务账号使用 API 密钥，不设密码",
@@ -197,15 +204,12 @@ async def create_account(
         raise InvalidInput("显示名称最长100字", "Display name: at most 100 characters",
                            field="displayName")
     password_hash = prehashed or (await auth.hash_password(password) if password else None)
-    async with in_transaction():
-        if await Account.exists(username=username):
-            raise Conflict("用户名已被使用", "Username taken", field="username")
-        account = await Account.create(username=username, display_name=display_name, kind=kind,
-                                       home=home, password_hash=password_hash)
-        await audit.record(principal.actor if principal else audit.Actor(None, "system"),
-                           "account.create", target_type="account", target_id=account.id,
-                           jurisdiction=home.path, detail={"username": username,
-                                                           "kind": kind.value})
+    if await Account.exists(username=username):
+        raise Conflict("用户名已被使用", "Username taken", field="username")
+    account = await Account.create(username=username, display_name=display_name, kind=kind,
+                                   home=home, password_hash=password_hash)
+    await audit.record(actor, "account.create", target_type="account", target_id=account.id,
+                       jurisdiction=home.path, detail={"username": username, "kind": kind.value})
     return account
 
 

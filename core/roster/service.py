@@ -1,0 +1,122 @@
+"""Reading the roster through scope(), and the steps every roster operation shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.expressions import Q
+
+from core import audit, clock
+from core.errors import InvalidInput, NotFound
+from core.pagination import Page, keyset
+from core.principal import Principal
+from core.roster.models import Category, Group, Status, Supervisor, SupervisorEvent
+from policies.access import authorize, scope
+from tenants.models import Jurisdiction
+
+
+def _visible(principal: Principal, allowed_ids: list[int]) -> Q:
+    """Offices see the supervisors of the jurisdictions in their scope; a supervisor sees
+    their own record (ownership is a relation, not a role); anyone else sees none."""
+    return Q(jurisdiction_id__in=allowed_ids) | Q(account_id=principal.account_id)
+
+
+async def get_supervisor(principal: Principal, supervisor_id: int) -> Supervisor:
+    """One supervisor the caller may read; NOT_FOUND otherwise."""
+    allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
+    found = await Supervisor.filter(_visible(principal, allowed), id=supervisor_id
+                                    ).select_related("jurisdiction").first()
+    if found is None:
+        raise NotFound("监督员不存在", "No such supervisor", field="id")
+    return found
+
+
+async def managed_supervisor(principal: Principal, supervisor_id: int,
+                             *, lock: bool = False) -> Supervisor:
+    """A supervisor the caller may manage (supervisor:manage at its home jurisdiction).
+    Read scope first, so that what the caller cannot see is NOT_FOUND, not FORBIDDEN."""
+    found = await get_supervisor(principal, supervisor_id)
+    authorize(principal, "manage", "supervisor", found.jurisdiction.path)
+    if lock:
+        locked = await Supervisor.filter(id=found.id).select_for_update().select_related(
+            "jurisdiction").first()
+        assert locked is not None
+        return locked
+    return found
+
+
+async def own_supervisor(principal: Principal) -> Supervisor:
+    """The supervisor record linked to the caller's account."""
+    found = await Supervisor.filter(account_id=principal.account_id).select_related(
+        "jurisdiction").first()
+    if found is None:
+        raise NotFound("当前账号不是监督员", "This account is not a supervisor")
+    return found
+
+
+async def record_event(supervisor: Supervisor, actor: audit.Actor, kind: str, *,
+                       from_status: Status | None = None, to_status: Status | None = None,
+                       note: str = "", detail: dict[str, Any] | None = None
+                       ) -> SupervisorEvent:
+    """Append a history row (and the audit record) for one step; call inside the transaction
+    that makes the change."""
+    event = await SupervisorEvent.create(
+        supervisor=supervisor, kind=kind, at=clock.now(), actor=actor.name,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None, note=note, detail=detail or {},
+    )
+    await audit.record(actor, f"supervisor.{kind.lower()}", target_type="supervisor",
+                       target_id=supervisor.id, jurisdiction=supervisor.jurisdiction.path,
+                       detail={**(detail or {}), **({"to": to_status.value} if to_status else {})})
+    return event
+
+
+@dataclass(frozen=True)
+class SupervisorFilter:
+    jurisdiction: str | None = None
+    status: Status | None = None
+    category: Category | None = None
+    is_special: bool | None = None
+    group_id: int | None = None
+    search: str | None = None
+
+
+async def list_supervisors(principal: Principal, flt: SupervisorFilter, first: int,
+                           after: int | None) -> Page[Supervisor]:
+    """The supervisors the caller may read, filtered, by keyset."""
+    allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
+    query = Supervisor.filter(_visible(principal, allowed))
+    if flt.jurisdiction is not None:
+        place = await Jurisdiction.get_or_none(path=flt.jurisdiction)
+        if place is None:
+            raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+        query = query.filter(jurisdiction_id=place.id)
+    if flt.status is not None:
+        query = query.filter(status=flt.status)
+    if flt.category is not None:
+        query = query.filter(category=flt.category)
+    if flt.is_special is not None:
+        query = query.filter(is_special=flt.is_special)
+    if flt.group_id is not None:
+        query = query.filter(group_id=flt.group_id)
+    if flt.search:
+        term = flt.search.strip()
+        if len(term) > 50:
+            raise InvalidInput("搜索词过长", "Search term too long", field="search")
+        query = query.filter(name__contains=term)
+    return await keyset(query, first, after)
+
+
+async def history(supervisor_id: int) -> list[SupervisorEvent]:
+    """In order. Callers have read the supervisor through get_supervisor() first."""
+    return await SupervisorEvent.filter(supervisor_id=supervisor_id).order_by("id")
+
+
+async def get_group(principal: Principal, group_id: int) -> Group:
+    allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
+    found = await Group.filter(id=group_id, jurisdiction_id__in=allowed).select_related(
+        "jurisdiction").first()
+    if found is None:
+        raise NotFound("分组不存在", "No such group", field="groupId")
+    return found

@@ -1,0 +1,123 @@
+"""Terms: expiry at term end (R2.2), the renewal ranking (R2.1) and renewal (R1.7)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from core import audit, clock
+from core.errors import InvalidInput, InvalidTransition, NotFound
+from core.principal import Principal
+from core.roster import rules
+from core.roster.models import ContactFirm, Discipline, Filing, Status, Supervisor
+from core.roster.service import managed_supervisor, record_event
+from policies.access import authorize, scope
+from tenants.models import Jurisdiction
+
+log = logging.getLogger(__name__)
+SYSTEM = audit.Actor(None, "system")
+DAY = 24 * 3600
+
+
+async def expire_terms() -> int:
+    """R2.2: every ACTIVE supervisor whose term has ended and was not renewed becomes
+    EXPIRED, with a history row. Idempotent: a second run finds nobody."""
+    today = clock.today()
+    expired = 0
+    while True:
+        async with in_transaction():
+            batch = await Supervisor.filter(status=Status.ACTIVE, term_end__lt=today
+                                            ).select_for_update(skip_locked=True
+                                            ).select_related("jurisdiction").limit(500)
+            if not batch:
+                return expired
+            for supervisor in batch:
+                await record_event(supervisor, SYSTEM, "EXPIRED", from_status=Status.ACTIVE,
+                                   to_status=Status.EXPIRED,
+                                   detail={"termEnd": supervisor.term_end.isoformat()})
+                supervisor.status = Status.EXPIRED
+                await supervisor.save(update_fields=["status"])
+            expired += len(batch)
+
+
+async def expire_terms_daily(stop: asyncio.Event) -> None:
+    """The in-process daily job: at start-up, then every day. Every server process may run
+    it; the row locks make concurrent runs harmless."""
+    while not stop.is_set():
+        try:
+            count = await expire_terms()
+            if count:
+                log.info("terms expired", extra={"count": count})
+        except Exception:  # the job must survive a bad day; it is retried tomorrow
+            log.exception("expire-terms failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=DAY)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    supervisor: Supervisor
+    disciplines: int
+    contact_firms: int
+    points: int
+    latest_score: float | None
+
+
+async def renewal_candidates(principal: Principal, jurisdiction: str, within_days: int
+                             ) -> list[Candidate]:
+    """R2.1: supervisors of the jurisdiction whose term ends within `within_days` (or has
+    ended, not yet renewed), best first: by the latest assessment once it exists, until
+    then by points and record (discipline, contact firms kept)."""
+    if not 0 <= within_days <= 366:
+        raise InvalidInput("天数须为0至366", "withinDays must be 0 to 366", field="withinDays")
+    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
+        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    authorize(principal, "read", "supervisor", jurisdiction)
+    horizon = clock.today() + timedelta(days=within_days)
+    found = await Supervisor.filter(jurisdiction_id=place.id,
+                                    status__in=[Status.ACTIVE, Status.EXPIRED],
+                                    term_end__lte=horizon).select_related("jurisdiction")
+    ids = [s.id for s in found]
+    disciplines = dict(await Discipline.filter(supervisor_id__in=ids).group_by(
+        "supervisor_id").annotate(n=Count("id")).values_list("supervisor_id", "n"))
+    firms = dict(await ContactFirm.filter(supervisor_id__in=ids, unlinked_at__isnull=True
+                                          ).group_by("supervisor_id").annotate(n=Count("id")
+                                          ).values_list("supervisor_id", "n"))
+    # Points (the ledger) and assessments arrive with the scoring issue: until then 0 / None.
+    candidates = [Candidate(s, int(disciplines.get(s.id, 0)), int(firms.get(s.id, 0)), 0, None)
+                  for s in found]
+    candidates.sort(key=lambda c: (*rules.renewal_order(c.latest_score, c.points,
+                                                        c.disciplines, c.contact_firms),
+                                   c.supervisor.term_end, c.supervisor.id))
+    return candidates
+
+
+async def renew_supervisor(principal: Principal, supervisor_id: int) -> Supervisor:
+    """R2.1, R1.7: a new two-year term following the current one (or from today if it has
+    ended), and a new pending filing. Only ACTIVE or EXPIRED supervisors are renewed."""
+    async with in_transaction():
+        supervisor = await managed_supervisor(principal, supervisor_id, lock=True)
+        if supervisor.status not in (Status.ACTIVE, Status.EXPIRED):
+            raise InvalidTransition("已解聘或除名的监督员不能续聘",
+                                    "A dismissed or removed supervisor cannot be renewed")
+        if supervisor.status is Status.ACTIVE and supervisor.term_end > clock.today() + \
+                timedelta(days=90):
+            raise InvalidTransition("任期届满前90天内方可续聘",
+                                    "Renewal opens 90 days before the term ends")
+        start, end = rules.renewal_term(supervisor.term_end, clock.today())
+        previous = supervisor.status
+        supervisor.status, supervisor.term_start, supervisor.term_end = Status.ACTIVE, start, end
+        await supervisor.save(update_fields=["status", "term_start", "term_end"])
+        await Filing.create(supervisor=supervisor, term_start=start, term_end=end,
+                            requested_at=clock.now())
+        await record_event(supervisor, principal.actor, "RENEWED", from_status=previous,
+                           to_status=Status.ACTIVE,
+                           detail={"termStart": start.isoformat(), "termEnd": end.isoformat()})
+    return supervisor
