@@ -40,8 +40,8 @@ class Migration(migrations.Migration):
         # Supervisor search is `name LIKE '%term%'`: a trigram index serves it.
         ops.RunSQL("CREATE INDEX supervisor_name_trgm ON supervisor USING gin (name gin_trgm_ops)",
                    reverse_sql="DROP INDEX supervisor_name_trgm"),
-        ops.RunSQL("CREATE INDEX supervisor_group ON supervisor (group_id)",
-                   reverse_sql="DROP INDEX supervisor_group"),
+        ops.RunSQL("CREATE INDEX supervisor_by_group ON supervisor (group_id)",
+                   reverse_sql="DROP INDEX supervisor_by_group"),
         ops.RunSQL("CREATE INDEX filing_supervisor ON filing (supervisor_id, term_start)",
                    reverse_sql="DROP INDEX filing_supervisor"),
         ops.RunSQL("CREATE INDEX filing_pending ON filing (id) WHERE filed_at IS NULL "
