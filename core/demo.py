@@ -9,7 +9,9 @@ from core import auth
 from core.accounts import service as accounts
 from core.accounts.models import Account, AccountKind, ApiKey
 from core.config import settings
+from core.roster.demo import seed_roster
 from policies import grants
+from policies.enforcer import store
 from policies.models import Grant
 from tenants.seed import TONGHUA, seed_tree
 
@@ -29,13 +31,14 @@ def demo_offices() -> list[tuple[str, str, str, list[tuple[str, str]]]]:
     return offices
 
 
-async def seed_demo() -> dict[str, int]:
-    """Create what is missing; returns counts of what was created."""
-    created = {"jurisdictions": await seed_tree(), "accounts": 0, "grants": 0, "api_keys": 0}
-    password_hash: str | None = None
+async def seed_demo(*, roster: bool = True) -> dict[str, int]:
+    """Create what is missing; returns counts of what was created. `roster` False leaves out
+    the supervisors (the tests of the platform layer do not need them)."""
+    created = {"jurisdictions": await seed_tree(), "accounts": 0, "grants": 0, "api_keys": 0,
+               "supervisors": 0}
+    password_hash = await _demo_password_hash()
     for username, display, home, roles in demo_offices():
         if not await Account.exists(username=username):
-            password_hash = password_hash or await auth.hash_password(settings().demo_password)
             await accounts.create_account(None, username=username, display_name=display,
                                           kind=AccountKind.STAFF, home_path=home,
                                           password=None, prehashed=password_hash)
@@ -48,7 +51,19 @@ async def seed_demo() -> dict[str, int]:
         created["accounts"] += 1
     created["grants"] += await _ensure_grant("province", "province_integrator", "jl.**")
     created["api_keys"] += await _ensure_province_key()
+    if roster:
+        created["supervisors"] = await seed_roster(password_hash)
+        await store.reload()
     return created
+
+
+async def _demo_password_hash() -> str:
+    """One argon2 hash of the demo password for every demo account (it is public anyway),
+    reused from an existing demo account so that a second run hashes nothing."""
+    existing = await Account.filter(username="admin.th").only("password_hash").first()
+    if existing and existing.password_hash:
+        return existing.password_hash
+    return await auth.hash_password(settings().demo_password)
 
 
 async def _ensure_grant(username: str, role: str, domain: str) -> int:

@@ -11,9 +11,9 @@ from core.accounts import directory
 from core.accounts import service as accounts
 from core.accounts.models import Account as AccountModel
 from core.accounts.models import AccountKind as AccountKindEnum
-from core.errors import InvalidInput
 from policies import grants
 from schema.context import Context
+from schema.ids import parse_id
 from schema.relay import Connection, connection, decode_cursor
 from schema.tenants import Jurisdiction, jurisdiction_of
 
@@ -162,12 +162,5 @@ class Mutation:
     @strawberry.mutation(description="Revoke an API key at once (account:manage).")
     async def revoke_api_key(self, info: Info[Context, None], id: strawberry.ID) -> bool:
         principal = await info.context.require()
-        await accounts.revoke_api_key(principal, _int_id(id))
+        await accounts.revoke_api_key(principal, parse_id(id))
         return True
-
-
-def _int_id(value: strawberry.ID) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput("编号无效", "Invalid id", field="id") from None

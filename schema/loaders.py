@@ -2,42 +2,64 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.dataloader import DataLoader
+from tortoise.models import Model
 
+from core.accounts.models import Account
+from core.roster.models import ContactFirm, Endorsement, Filing, Group, SupervisorEvent
 from policies.models import Grant
 from tenants.models import Jurisdiction
 
 
-async def _jurisdictions_by_id(ids: Sequence[int]) -> list[Jurisdiction | None]:
-    found = {j.id: j for j in await Jurisdiction.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+def _by_id(model: type[Model]) -> Callable[[Sequence[int]], Awaitable[list[Any]]]:
+    """A batch function: the row of `model` for each id (None where there is none)."""
+
+    async def load(ids: Sequence[int]) -> list[Any]:
+        found = {row.pk: row for row in await model.filter(id__in=list(ids))}
+        return [found.get(i) for i in ids]
+
+    return load
 
 
-async def _children_by_parent_id(ids: Sequence[int]) -> list[list[Jurisdiction]]:
-    children: dict[int, list[Jurisdiction]] = {i: [] for i in ids}
-    for child in await Jurisdiction.filter(parent_id__in=list(ids)).order_by("path"):
-        children[child.parent_id].append(child)  # type: ignore[attr-defined]
-    return [children[i] for i in ids]
+def _grouped(field: str, model: type[Model], order: str = "id",
+             **conditions: object) -> Callable[[Sequence[int]], Awaitable[list[list[Any]]]]:
+    """A batch function: the rows of `model` whose `field` is each key, in key order."""
 
+    async def load(ids: Sequence[int]) -> list[list[Any]]:
+        rows: dict[int, list[Any]] = {i: [] for i in ids}
+        filters: dict[str, Any] = {f"{field}__in": list(ids), **conditions}
+        for row in await model.filter(**filters).order_by(order):
+            rows[getattr(row, field)].append(row)
+        return [rows[i] for i in ids]
 
-async def _grants_by_account_id(ids: Sequence[int]) -> list[list[Grant]]:
-    grants: dict[int, list[Grant]] = {i: [] for i in ids}
-    for grant in await Grant.filter(account_id__in=list(ids)).order_by("id"):
-        grants[grant.account_id].append(grant)  # type: ignore[attr-defined]
-    return [grants[i] for i in ids]
+    return load
 
 
 @dataclass
 class Loaders:
     jurisdiction_by_id: DataLoader[int, Jurisdiction | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_jurisdictions_by_id)
+        default_factory=lambda: DataLoader(load_fn=_by_id(Jurisdiction))
     )
     children_by_parent_id: DataLoader[int, list[Jurisdiction]] = field(
-        default_factory=lambda: DataLoader(load_fn=_children_by_parent_id)
+        default_factory=lambda: DataLoader(load_fn=_grouped("parent_id", Jurisdiction, "path"))
     )
     grants_by_account_id: DataLoader[int, list[Grant]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grants_by_account_id)
+        default_factory=lambda: DataLoader(load_fn=_grouped("account_id", Grant))
     )
+    group_by_id: DataLoader[int, Group | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_by_id(Group)))
+    account_by_id: DataLoader[int, Account | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_by_id(Account)))
+    contact_firms_by_supervisor_id: DataLoader[int, list[ContactFirm]] = field(
+        default_factory=lambda: DataLoader(load_fn=_grouped(
+            "supervisor_id", ContactFirm, unlinked_at__isnull=True)))
+    filings_by_supervisor_id: DataLoader[int, list[Filing]] = field(
+        default_factory=lambda: DataLoader(load_fn=_grouped("supervisor_id", Filing)))
+    events_by_supervisor_id: DataLoader[int, list[SupervisorEvent]] = field(
+        default_factory=lambda: DataLoader(load_fn=_grouped("supervisor_id", SupervisorEvent)))
+    endorsements_by_application_id: DataLoader[int, list[Endorsement]] = field(
+        default_factory=lambda: DataLoader(load_fn=_grouped("application_id", Endorsement)))

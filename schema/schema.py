@@ -20,13 +20,16 @@ from strawberry.types import ExecutionContext
 from core.config import settings
 from schema import accounts, tenants
 from schema.errors import ErrorsAndMetrics
+from schema.roster import mutations as roster_mutations
+from schema.roster import queries as roster_queries
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
-Query = merge_types("Query", (tenants.Query, accounts.Query))
-Mutation = merge_types("Mutation", (tenants.Mutation, accounts.Mutation))
+Query = merge_types("Query", (tenants.Query, accounts.Query, roster_queries.Query))
+Mutation = merge_types(
+    "Mutation", (tenants.Mutation, accounts.Mutation, roster_mutations.Mutation))
 
 
 class Schema(strawberry.Schema):

@@ -68,7 +68,15 @@ async def clean(database_url: str) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def demo(clean: None) -> None:
-    """The demo data of `python -m core seed-demo`."""
+    """The demo offices and accounts of `python -m core seed-demo`, without supervisors."""
+    from core.demo import seed_demo
+
+    await seed_demo(roster=False)
+
+
+@pytest.fixture
+async def roster_demo(clean: None) -> None:
+    """All the demo data of `python -m core seed-demo`, supervisors included."""
     from core.demo import seed_demo
 
     await seed_demo()

@@ -116,8 +116,9 @@ async def submit_application(
     """R1.4 path A: a personal application with the recommending unit's recommendation. Open
     to the public (no account), throttled per address. Ordinary supervisors apply to a
     county-level office; special supervisors (特约) to the city office."""
-    await throttle.take("application.address", address, PUBLIC_SUBMISSIONS_PER_HOUR,
-                        timedelta(hours=1))
+    # Accepted submissions count, so that an applicant's typos do not lock them out.
+    await throttle.check([("application.address", address, PUBLIC_SUBMISSIONS_PER_HOUR)],
+                         timedelta(hours=1))
     home = await Jurisdiction.get_or_none(path=jurisdiction)
     if home is None:
         raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
@@ -139,6 +140,7 @@ async def submit_application(
             recommendation=rules.check_text(recommendation.text, "recommendation",
                                             maximum=2000),
             is_special=is_special, submitted_at=clock.now(), **values)
+        await throttle.hit("application.address", address)
         await audit.record(audit.Actor(None, "public"), "application.submit",
                            target_type="application", target_id=created.id,
                            jurisdiction=home.path, detail={"address": address})

@@ -109,3 +109,10 @@ async def assign_to_group(principal: Principal, supervisor_id: int, group_id: in
         await record_event(supervisor, principal.actor, "GROUP_ASSIGNED",
                            detail={"group": group_id})
     return supervisor
+
+
+async def list_groups(principal: Principal, jurisdiction: str) -> list[Group]:
+    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
+        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    return await Group.filter(jurisdiction_id=place.id).order_by("id")

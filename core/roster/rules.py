@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
@@ -28,8 +29,16 @@ CATEGORY_TARGETS: dict[Category, float] = {
 TOLERANCE_RELATIVE = 0.10
 TOLERANCE_MIN_POINTS = 0.02
 
-# R1.1: the four conditions; an application states each, the reviewer finds on each.
-CONDITIONS = ("VOLUNTEERS", "INTEGRITY", "POLICY_KNOWLEDGE", "WILLING_TO_SPEAK")
+class Condition(StrEnum):
+    """R1.1: the four conditions; an application states each, the reviewer finds on each."""
+
+    VOLUNTEERS = "VOLUNTEERS"              # cares about the business environment, volunteers
+    INTEGRITY = "INTEGRITY"                # upright, honest, law-abiding
+    POLICY_KNOWLEDGE = "POLICY_KNOWLEDGE"  # knows the relevant policies
+    WILLING_TO_SPEAK = "WILLING_TO_SPEAK"  # willing to supervise and speak up
+
+
+CONDITIONS = tuple(c.value for c in Condition)
 
 
 def term_for(start: date) -> tuple[date, date]:
@@ -143,12 +152,21 @@ def check_phone(phone: str, field_name: str = "phone") -> str:
 
 
 def check_id_number(value: str) -> str:
-    """A PRC resident ID number with a valid check digit (python-stdnum)."""
+    """A PRC resident ID number: 18 characters, a real birth date and a valid check digit
+    (python-stdnum). Not stdnum's full validate(): it also requires the region code to have
+    existed at the birth date, which refuses real numbers issued where a county was created
+    after the holder was born (东昌区 220502 dates from 1986)."""
+    number = ric.compact(value.strip().upper())
     try:
-        return str(ric.validate(value.strip().upper()))
+        if len(number) != 18 or not number[:-1].isdigit():
+            raise ValidationError()
+        if number[-1] != ric.calc_check_digit(number):
+            raise ValidationError()
+        ric.get_birth_date(number)
     except ValidationError:
         raise InvalidInput("身份证号码无效", "Invalid resident ID number",
                            field="idNumber") from None
+    return number
 
 
 def mask_id_number(number: str) -> str:
