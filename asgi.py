@@ -19,6 +19,7 @@ from tortoise import connections
 from core import db, events, logs
 from core.config import settings
 from core.middleware import BodyLimit, RequestContext
+from core.roster.terms import expire_terms_daily
 from policies import grants
 from policies.enforcer import store
 from schema.http import STATIC, GraphQLApp
@@ -50,16 +51,21 @@ async def metrics(_request: Request) -> Response:
 
 @asynccontextmanager
 async def _database(app: Starlette) -> AsyncIterator[None]:
-    """Open the ORM, load the policy, and follow policy changes made by other processes."""
+    """Open the ORM, load the policy, follow policy changes made by other processes, and run
+    the daily jobs (R2.2 term expiry)."""
     url = await asyncio.to_thread(db.database_url)
     await db.init(url)
     await store.reload()
     listener = events.Listener(db.credentials(url), {grants.CHANNEL: grants.on_policy_notice})
     listener.on_connect = store.reload
     listener.start()
+    stop = asyncio.Event()
+    daily = asyncio.create_task(expire_terms_daily(stop), name="expire-terms")
     try:
         yield
     finally:
+        stop.set()
+        await daily
         await listener.stop()
         await db.close()
 

@@ -1,6 +1,6 @@
-"""`python -m core …`: migrate, seed-demo, create-account, grant, create-api-key, audit-verify,
-serve. The command line is the machine operator's tool: it acts as `system` in the audit
-trail, and every change it makes is recorded there like any other."""
+"""`python -m core …`: migrate, seed-demo, create-account, grant, create-api-key, expire-terms,
+audit-verify, serve. The command line is the machine operator's tool: it acts as `system` in the
+audit trail, and every change it makes is recorded there like any other."""
 
 from __future__ import annotations
 
@@ -76,6 +76,13 @@ async def _create_api_key(args: argparse.Namespace) -> None:
     await _with_db(work)
 
 
+async def _expire_terms(_args: argparse.Namespace) -> None:
+    from core.roster.terms import expire_terms
+
+    count = await _with_db(expire_terms)
+    print(f"{count} supervisor(s) moved to EXPIRED")
+
+
 async def _audit_verify(_args: argparse.Namespace) -> None:
     broken = await _with_db(audit.verify)
     if broken is None:
@@ -115,6 +122,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("username")
     p.add_argument("--name", default="cli")
     p.set_defaults(run=_create_api_key)
+    sub.add_parser("expire-terms", help="R2.2: move supervisors past term end to EXPIRED"
+                   ).set_defaults(run=_expire_terms)
     sub.add_parser("audit-verify", help="check the audit chain; names the first broken record"
                    ).set_defaults(run=_audit_verify)
     sub.add_parser("serve", help="serve the API (HOST, PORT)").set_defaults(run=_serve)

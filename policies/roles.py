@@ -46,7 +46,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "overseer": _OFFICE_ADMINISTRATION | _REVIEW,
     # R7.2: supervision information shared city-wide, reporters masked.
     "oversight_reader": frozenset({("directory", "read"), ("composition", "read")}),
-    # Supervisors act on their own records (ownership is checked by the services).
+    # Supervisors act on their own records (ownership is checked by the services). R4.3:
+    # they investigate, inspect and decide nothing, so they hold no manage or review right.
     "supervisor": frozenset({("nomination", "create")}),
     "agency_staff": frozenset(),
     # R1.6: the provincial office files appointments and reads aggregates.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from core import audit, clock
@@ -70,7 +71,7 @@ async def supervisors_without_contact_firm(principal: Principal, jurisdiction: s
     place = await Jurisdiction.get_or_none(path=jurisdiction)
     if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
         raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
-    linked = ContactFirm.filter(unlinked_at__isnull=True).values("supervisor_id")
+    linked = Subquery(ContactFirm.filter(unlinked_at__isnull=True).values("supervisor_id"))
     return await Supervisor.filter(jurisdiction_id=place.id, status=Status.ACTIVE,
                                    id__not_in=linked).order_by("id")
 

@@ -38,10 +38,10 @@ async def managed_supervisor(principal: Principal, supervisor_id: int,
     Read scope first, so that what the caller cannot see is NOT_FOUND, not FORBIDDEN."""
     found = await get_supervisor(principal, supervisor_id)
     authorize(principal, "manage", "supervisor", found.jurisdiction.path)
-    if lock:
-        locked = await Supervisor.filter(id=found.id).select_for_update().select_related(
-            "jurisdiction").first()
+    if lock:  # re-read under a row lock (no join: FOR UPDATE refuses outer joins)
+        locked = await Supervisor.filter(id=found.id).select_for_update().first()
         assert locked is not None
+        locked.jurisdiction = found.jurisdiction
         return locked
     return found
 

@@ -33,11 +33,13 @@ async def expire_terms() -> int:
     while True:
         async with in_transaction():
             batch = await Supervisor.filter(status=Status.ACTIVE, term_end__lt=today
-                                            ).select_for_update(skip_locked=True
-                                            ).select_related("jurisdiction").limit(500)
+                                            ).select_for_update(skip_locked=True).limit(500)
             if not batch:
                 return expired
+            places = {j.id: j for j in await Jurisdiction.filter(
+                id__in={s.jurisdiction_id for s in batch})}  # type: ignore[attr-defined]
             for supervisor in batch:
+                supervisor.jurisdiction = places[supervisor.jurisdiction_id]  # type: ignore[attr-defined]
                 await record_event(supervisor, SYSTEM, "EXPIRED", from_status=Status.ACTIVE,
                                    to_status=Status.EXPIRED,
                                    detail={"termEnd": supervisor.term_end.isoformat()})
