@@ -199,7 +199,7 @@ async def _history_and_filings(rnd: random.Random, plan: RosterPlan, place: Juri
                                           to_status="DISMISSED",
                                           detail={"reason": "RESIGNATION"}))
         filed = n < plan.filed
-        number = f"JL{place.code.upper()}{s.term_start:%Y}{n + 1:05d}"
+        number = f"JL{place.code.upper()}{n + 1:05d}"
         filings.append(Filing(
             supervisor=s, term_start=s.term_start, term_end=s.term_end, requested_at=now,
             filing_number=f"JLBA-{number}" if filed else None,

@@ -81,8 +81,13 @@ async def pending_filings(principal: Principal, first: int, after: int | None
     """Appointments and renewals awaiting the province's filing (filing:read)."""
     allowed = await scope(principal, "read", "filing").jurisdiction_ids()
     query = Filing.filter(filed_at__isnull=True, revoked_at__isnull=True,
-                          supervisor__jurisdiction_id__in=allowed)
+                          supervisor__jurisdiction_id__in=allowed).prefetch_related("supervisor")
     return await keyset(query, first, after)
+
+
+def id_number_of(supervisor: Supervisor) -> str:
+    """The decrypted ID number, for the province's filing (callers hold filing:read)."""
+    return crypto.decrypt(supervisor.id_number_encrypted)
 
 
 async def record_filing(principal: Principal, supervisor_id: int, filing_number: str,

@@ -78,11 +78,10 @@ class Query:
                               after: str | None = None) -> Connection[PendingFiling]:
         principal = await info.context.require()
         page = await filing.pending_filings(principal, first, decode_cursor(after))
-        supervisors = {s.id: s for s in await service.Supervisor.filter(
-            id__in=[f.supervisor_id for f in page.items])}  # type: ignore[attr-defined]
         return connection(page, lambda f: PendingFiling(
-            id=strawberry.ID(str(f.id)), supervisor=Supervisor.of(supervisors[f.supervisor_id]),
-            term_start=f.term_start, term_end=f.term_end, requested_at=f.requested_at))
+            id=strawberry.ID(str(f.id)), supervisor=Supervisor.of(f.supervisor),
+            id_number=filing.id_number_of(f.supervisor), term_start=f.term_start,
+            term_end=f.term_end, requested_at=f.requested_at))
 
     @strawberry.field(description="R5.1: is this certificate genuine and current? Give the "
                                   "token (from the QR code) or the number. No account needed.")

@@ -304,6 +304,9 @@ class ReviewResult:
 class PendingFiling:
     id: strawberry.ID
     supervisor: Supervisor
+    id_number: str = strawberry.field(
+        description="The full resident ID number, which the province needs to file; only "
+                    "filing readers (the province) see it.")
     term_start: date
     term_end: date
     requested_at: datetime

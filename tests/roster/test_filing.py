@@ -10,7 +10,8 @@ from core.roster.models import Filing, Supervisor
 from tests.support import Api
 
 PENDING = """query($after: String) { pendingFilings(first: 100, after: $after) { totalCount
-  edges { node { id termStart supervisor { id name jurisdiction { path } } } }
+  edges { node { id termStart idNumber supervisor { id name idNumberMasked
+    jurisdiction { path } } } }
   pageInfo { hasNextPage endCursor } } }"""
 RECORD = """mutation($s: ID!, $f: String!, $c: String!) {
   recordFiling(supervisorId: $s, filingNumber: $f, certificateNumber: $c) {
@@ -39,6 +40,12 @@ async def test_r1_6_province_lists_pending_filings_across_the_city(api: Api, ros
     expected = await Filing.filter(filed_at__isnull=True, revoked_at__isnull=True).count()
     assert data["totalCount"] == expected > 100
     paths = {e["node"]["supervisor"]["jurisdiction"]["path"] for e in data["edges"]}
+    # the ID number is stored encrypted; the province reads it whole, everyone else masked
+    node = data["edges"][0]["node"]
+    masked = node["supervisor"]["idNumberMasked"]
+    assert node["idNumber"][:4] == masked[:4] and node["idNumber"][-4:] == masked[-4:]
+    stored = await Supervisor.get(id=int(node["supervisor"]["id"]))
+    assert node["idNumber"] not in stored.id_number_encrypted
     assert paths <= {"jl.th", "jl.th.dc", "jl.th.ja"} and len(paths) >= 2
     # offices are not the province
     assert (await api.gql(PENDING, as_user="admin.th")).ok()["pendingFilings"]["totalCount"] == 0
