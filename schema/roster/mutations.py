@@ -93,12 +93,9 @@ class Mutation:
     async def record_filing(self, info: Info[Context, None], supervisor_id: strawberry.ID,
                             filing_number: str, certificate_number: str) -> Certificate:
         principal = await info.context.require()
-        f = await filing.record_filing(principal, parse_id(supervisor_id, "supervisorId"),
-                                       filing_number, certificate_number)
-        return Certificate(number=f.certificate_number or "", filing_number=f.filing_number or "",
-                           token=f.certificate_token or "", term_start=f.term_start,
-                           term_end=f.term_end, filed_at=f.filed_at,  # type: ignore[arg-type]
-                           revoked=False)
+        return Certificate.of(await filing.record_filing(
+            principal, parse_id(supervisor_id, "supervisorId"), filing_number,
+            certificate_number))
 
     @strawberry.mutation(description="R2.1: a new two-year term.")
     async def renew_supervisor(self, info: Info[Context, None], id: strawberry.ID

@@ -81,6 +81,13 @@ class Certificate:
     filed_at: datetime
     revoked: bool
 
+    @classmethod
+    def of(cls, f: m.Filing) -> Certificate:
+        assert f.filed_at is not None and f.certificate_number and f.certificate_token
+        return cls(number=f.certificate_number, filing_number=f.filing_number or "",
+                   token=f.certificate_token, term_start=f.term_start, term_end=f.term_end,
+                   filed_at=f.filed_at, revoked=f.revoked_at is not None)
+
     @strawberry.field(description="The token as a QR code (an SVG document).")
     def qr_svg(self) -> str:
         return filings.qr_svg(self.token)
@@ -154,13 +161,7 @@ class Supervisor:
     async def certificate(self, info: Info[Context, None]) -> Certificate | None:
         rows = await info.context.loaders.filings_by_supervisor_id.load(self.pk)
         filed = [f for f in rows if f.filed_at is not None]
-        if not filed:
-            return None
-        f = filed[-1]
-        return Certificate(number=f.certificate_number or "", filing_number=f.filing_number or "",
-                           token=f.certificate_token or "", term_start=f.term_start,
-                           term_end=f.term_end, filed_at=f.filed_at,  # type: ignore[arg-type]
-                           revoked=f.revoked_at is not None)
+        return Certificate.of(filed[-1]) if filed else None
 
     @strawberry.field(description="Every transition and step, oldest first.")
     async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:
