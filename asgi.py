@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise import connections
 
 from core import db, events, logs
+from core.cases import attachments, notify, uploads
 from core.config import settings
 from core.middleware import BodyLimit, RequestContext
 from core.roster.terms import expire_terms_daily
@@ -56,7 +57,8 @@ async def _database(app: Starlette) -> AsyncIterator[None]:
     url = await asyncio.to_thread(db.database_url)
     await db.init(url)
     await store.reload()
-    listener = events.Listener(db.credentials(url), {grants.CHANNEL: grants.on_policy_notice})
+    listener = events.Listener(db.credentials(url), {grants.CHANNEL: grants.on_policy_notice,
+                                                     notify.CHANNEL: notify.hub.on_notice})
     listener.on_connect = store.reload
     listener.start()
     stop = asyncio.Event()
@@ -85,12 +87,16 @@ def create_app(*, manage_database: bool = True) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        Route("/uploads", uploads.upload, methods=["POST"]),
+        Route("/attachments/{attachment_id}", uploads.download),
     ]
     if not cfg.production:
         routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContext), Middleware(BodyLimit, limit=cfg.max_body_bytes)],
+        middleware=[Middleware(RequestContext),
+                    Middleware(BodyLimit, limit=cfg.max_body_bytes,
+                               larger={"/uploads": attachments.MAX_BYTES + 64 * 1024})],
         lifespan=_database if manage_database else None,
     )
 

@@ -21,6 +21,8 @@ MODEL_MODULES = [
     "core.audit",
     "core.throttle",
     "core.roster.models",
+    "core.agencies.models",
+    "core.cases.models",
     "policies.models",
 ]
 log = logging.getLogger(__name__)

@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from core.accounts.models import AccountKind
+from core.cases.models import Adoption, Category, Finding, Kind, RecordType, State
 from core.roster.models import ApplicationPath, ApplicationStatus, Category, DisciplineKind, FirmSize, Gender, Status
 from json import dumps, loads
 from tenants.models import Level
@@ -63,6 +64,28 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Agency',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('jurisdiction', fields.ForeignKeyField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='agencies', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=100)),
+                ('code', fields.CharField(max_length=32)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'agency', 'app': 'models', 'unique_together': (('jurisdiction', 'code'),), 'pk_attr': 'id', 'table_description': "A government department of one jurisdiction (the city's own, or a county's)."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AgencyStaff',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', unique=True, db_constraint=True, to_field='id', related_name='agency_link', on_delete=OnDelete.CASCADE)),
+                ('agency', fields.ForeignKeyField('models.Agency', source_field='agency_id', db_constraint=True, to_field='id', related_name='staff', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'agency_staff', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Which agency an AGENCY account acts for (an account serves one agency).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='ApiKey',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -74,6 +97,17 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'api_key', 'app': 'models', 'pk_attr': 'id', 'table_description': "A SERVICE account's key (`Authorization: ApiKey <key>`), stored as its sha256."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DueRule',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('jurisdiction', fields.ForeignKeyField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='due_rules', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='REPORT: REPORT\nSUGGESTION: SUGGESTION\nINQUIRY: INQUIRY\nDOCUMENT_REQUEST: DOCUMENT_REQUEST\nSUPERVISION_RECORD: SUPERVISION_RECORD', enum_type=Kind, max_length=24)),
+                ('working_days', fields.IntField()),
+            ],
+            options={'table': 'due_rule', 'app': 'models', 'unique_together': (('jurisdiction', 'kind'),), 'pk_attr': 'id', 'table_description': "A jurisdiction's own reply time for a kind of case, in working days."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -211,6 +245,72 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Case',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='REPORT: REPORT\nSUGGESTION: SUGGESTION\nINQUIRY: INQUIRY\nDOCUMENT_REQUEST: DOCUMENT_REQUEST\nSUPERVISION_RECORD: SUPERVISION_RECORD', enum_type=Kind, max_length=24)),
+                ('record_type', fields.CharEnumField(null=True, description='ADMIN_APPROVAL: ADMIN_APPROVAL\nFIRM_INSPECTION: FIRM_INSPECTION\nFIRM_ENFORCEMENT: FIRM_ENFORCEMENT\nFIRM_FEES: FIRM_FEES', enum_type=RecordType, max_length=24)),
+                ('category', fields.CharEnumField(description='SERVICE_ATTITUDE: SERVICE_ATTITUDE\nEFFICIENCY: EFFICIENCY\nDISCIPLINE: DISCIPLINE\nLAW_ENFORCEMENT: LAW_ENFORCEMENT\nJUDICIAL: JUDICIAL\nPOLICY_IMPLEMENTATION: POLICY_IMPLEMENTATION\nFEES: FEES\nOTHER: OTHER', enum_type=Category, max_length=24)),
+                ('state', fields.CharEnumField(default=State.SUBMITTED, description='SUBMITTED: SUBMITTED\nACCEPTED: ACCEPTED\nDECLINED: DECLINED\nTRANSFERRED: TRANSFERRED\nREPLIED: REPLIED\nVERIFIED: VERIFIED\nCLOSED: CLOSED', enum_type=State, max_length=16)),
+                ('jurisdiction', fields.ForeignKeyField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('agency', fields.ForeignKeyField('models.Agency', source_field='agency_id', db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('reporter', fields.ForeignKeyField('models.Supervisor', source_field='reporter_id', db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('contact_firm', fields.ForeignKeyField('models.ContactFirm', source_field='contact_firm_id', null=True, db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('title', fields.CharField(max_length=200)),
+                ('description', fields.TextField(unique=False)),
+                ('place', fields.CharField(default='', max_length=200)),
+                ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('submitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('transferred_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('replied_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reply', fields.TextField(default='', unique=False)),
+                ('finding', fields.CharEnumField(null=True, description='SUBSTANTIATED: SUBSTANTIATED\nPARTLY_SUBSTANTIATED: PARTLY_SUBSTANTIATED\nUNSUBSTANTIATED: UNSUBSTANTIATED', enum_type=Finding, max_length=24)),
+                ('major_lead', fields.BooleanField(default=False)),
+                ('adoption', fields.CharEnumField(null=True, description='ADOPTED: ADOPTED\nPARTLY_ADOPTED: PARTLY_ADOPTED\nNOT_ADOPTED: NOT_ADOPTED', enum_type=Adoption, max_length=16)),
+                ('rating', fields.IntField(null=True)),
+                ('reopened', fields.BooleanField(default=False)),
+                ('escalated', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'supervision_case', 'app': 'models', 'indexes': [Index(fields=['jurisdiction_id', 'id']), Index(fields=['agency_id', 'id']), Index(fields=['reporter_id', 'id']), Index(fields=['state', 'due_at'])], 'pk_attr': 'id', 'table_description': 'A case, handled by the office of `jurisdiction` (the office that owns the agency, or'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Attachment',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', null=True, db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.RESTRICT)),
+                ('uploader_id', fields.IntField()),
+                ('filename', fields.CharField(max_length=200)),
+                ('content_type', fields.CharField(max_length=64)),
+                ('size', fields.IntField()),
+                ('sha256', fields.CharField(max_length=64)),
+                ('data', fields.BinaryField()),
+                ('uploaded_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'attachment', 'app': 'models', 'indexes': [Index(fields=['case_id']), Index(fields=['uploader_id', 'case_id'])], 'pk_attr': 'id', 'table_description': 'Evidence: uploaded first (staged to its uploader), then attached to a case.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CaseEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharField(max_length=32)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('actor_account_id', fields.IntField(null=True)),
+                ('actor_role', fields.CharField(max_length=16)),
+                ('actor', fields.CharField(max_length=64)),
+                ('from_state', fields.CharField(null=True, max_length=16)),
+                ('to_state', fields.CharField(null=True, max_length=16)),
+                ('note', fields.TextField(default='', unique=False)),
+                ('detail', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+            ],
+            options={'table': 'case_event', 'app': 'models', 'indexes': [Index(fields=['case_id', 'id'])], 'pk_attr': 'id', 'table_description': 'One step of a case: who (account and kind of actor), when, from which state.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Discipline',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -222,6 +322,19 @@ class Migration(migrations.Migration):
                 ('corrected_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'discipline', 'app': 'models', 'indexes': [Index(fields=['supervisor_id', 'kind'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Disclosure',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='disclosures', on_delete=OnDelete.RESTRICT)),
+                ('agency', fields.ForeignKeyField('models.Agency', source_field='agency_id', db_constraint=True, to_field='id', related_name='disclosures', on_delete=OnDelete.RESTRICT)),
+                ('reason', fields.TextField(unique=False)),
+                ('by', fields.CharField(max_length=64)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'case_disclosure', 'app': 'models', 'unique_together': (('case', 'agency'),), 'pk_attr': 'id', 'table_description': 'R4.4: the handling office disclosed the reporter to the agency, with a reason.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -251,6 +364,35 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'filing', 'app': 'models', 'indexes': [Index(fields=['filed_at', 'id'])], 'pk_attr': 'id', 'table_description': 'R1.6: the provincial filing of one term, and the electronic certificate issued for it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notification',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', null=True, db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharField(max_length=32)),
+                ('text', fields.CharField(max_length=300)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notification', 'app': 'models', 'indexes': [Index(fields=['account_id', 'id'])], 'pk_attr': 'id', 'table_description': 'An in-app notice to one account about a case.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SupervisionOrder',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='orders', on_delete=OnDelete.RESTRICT)),
+                ('issued_by', fields.ForeignKeyField('models.Jurisdiction', source_field='issued_by_id', db_constraint=True, to_field='id', related_name='orders_issued', on_delete=OnDelete.RESTRICT)),
+                ('note', fields.TextField(unique=False)),
+                ('issued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('issuer', fields.CharField(max_length=64)),
+                ('acknowledged_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('acknowledged_by', fields.CharField(null=True, max_length=64)),
+            ],
+            options={'table': 'supervision_order', 'app': 'models', 'indexes': [Index(fields=['case_id'])], 'pk_attr': 'id', 'table_description': 'R7.1 督办: an upper office presses the handling office on a case.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -48,6 +48,10 @@ class Migration(migrations.Migration):
                    "AND revoked_at IS NULL", reverse_sql="DROP INDEX filing_pending"),
         ops.RunSQL("CREATE INDEX endorsement_supervisor ON endorsement (supervisor_id)",
                    reverse_sql="DROP INDEX endorsement_supervisor"),
+        ops.RunSQL("CREATE INDEX case_submitted ON supervision_case (jurisdiction_id, submitted_at)",
+                   reverse_sql="DROP INDEX case_submitted"),
+        ops.RunSQL("CREATE INDEX case_overdue ON supervision_case (due_at) "
+                   "WHERE state = 'TRANSFERRED'", reverse_sql="DROP INDEX case_overdue"),
         ops.RunSQL(
             [
                 APPEND_ONLY,

@@ -22,11 +22,14 @@ _OFFICE_ADMINISTRATION: frozenset[Permission] = frozenset({
     ("supervisor", "manage"),
     ("application", "read"),
     ("composition", "read"),
+    ("case", "read"),
+    ("oversight", "read"),
 })
 # R1.4/R1.5: only the home office itself reviews applications. An overseer holds the
 # permission (so it can appoint a lower office's admins) but never uses it through its subtree
 # grant: the review checks policies.access.authorize_own_office().
-_REVIEW: frozenset[Permission] = frozenset({("application", "review")})
+# R4.4 likewise: only the handling office's own staff handle a case and see its reporter.
+_REVIEW: frozenset[Permission] = frozenset({("application", "review"), ("case", "handle")})
 # R7.3: the designated managers run the roster of their office.
 _ROSTER_MANAGEMENT: frozenset[Permission] = frozenset({
     ("account", "read"),
@@ -35,6 +38,8 @@ _ROSTER_MANAGEMENT: frozenset[Permission] = frozenset({
     ("supervisor", "manage"),
     ("application", "read"),
     ("composition", "read"),
+    ("case", "read"),
+    ("oversight", "read"),
 })
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -43,13 +48,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # R7.3: the staff an office designates to manage its supervisors and know their state.
     "office_staff": _ROSTER_MANAGEMENT | _REVIEW,
     # R7.1 cross-level supervision / R7.5: an upper office over the subtree below it.
-    "overseer": _OFFICE_ADMINISTRATION | _REVIEW,
+    "overseer": _OFFICE_ADMINISTRATION | _REVIEW | frozenset({("case", "supervise")}),
     # R7.2: supervision information shared city-wide, reporters masked.
-    "oversight_reader": frozenset({("directory", "read"), ("composition", "read")}),
+    "oversight_reader": frozenset({("directory", "read"), ("composition", "read"),
+                                   ("oversight", "read")}),
     # Supervisors act on their own records (ownership is checked by the services). R4.3:
     # they investigate, inspect and decide nothing, so they hold no manage or review right.
-    "supervisor": frozenset({("nomination", "create")}),
-    "agency_staff": frozenset(),
+    "supervisor": frozenset({("nomination", "create"), ("case", "submit")}),
+    # Agencies answer the cases transferred to them (ownership, checked by the services).
+    "agency_staff": frozenset({("case", "reply")}),
     # R1.6: the provincial office files appointments and reads aggregates.
     "province_integrator": frozenset({
         ("directory", "read"), ("composition", "read"), ("filing", "read"), ("filing", "record"),

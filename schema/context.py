@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import HTTPConnection
+from strawberry.dataloader import DataLoader
 
 from core.accounts import service as accounts
+from core.cases.confidentiality import visible_reporters
+from core.cases.models import Case
 from core.errors import Unauthenticated
 from core.principal import Principal
+from core.roster.models import Supervisor
 from schema.loaders import Loaders
 
 
@@ -26,8 +30,10 @@ class Context:
     language: str
     authorization: str | None
     loaders: Loaders = field(default_factory=Loaders)
+    connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
     _principal: Principal | None = None
     _resolved: bool = False
+    _reporters: DataLoader[Case, Supervisor | None] | None = None
 
     @property
     def address(self) -> str:
@@ -37,24 +43,25 @@ class Context:
     async def principal(self) -> Principal | None:
         """The caller, or None when no credentials were sent. Bad credentials raise."""
         if not self._resolved:
-            self._principal = await _resolve(self.authorization)
+            self._principal = await accounts.principal_from_authorization(self.authorization)
             self._resolved = True
         return self._principal
+
+    @property
+    def reporters(self) -> DataLoader[Case, Supervisor | None]:
+        """R4.4: a case's reporter where the caller may see it (None elsewhere); one batch
+        and one audit record per request."""
+        if self._reporters is None:
+            async def load(cases: list[Case]) -> list[Supervisor | None]:
+                principal = await self.require()
+                visible = await visible_reporters(principal, cases)
+                return [visible.get(c.id) for c in cases]
+
+            self._reporters = DataLoader(load_fn=load, cache_key_fn=lambda c: c.id)
+        return self._reporters
 
     async def require(self) -> Principal:
         found = await self.principal()
         if found is None:
             raise Unauthenticated()
         return found
-
-
-async def _resolve(authorization: str | None) -> Principal | None:
-    if not authorization:
-        return None
-    scheme, _, credential = authorization.partition(" ")
-    credential = credential.strip()
-    if scheme.lower() == "bearer" and credential:
-        return await accounts.principal_from_token(credential)
-    if scheme.lower() == "apikey" and credential:
-        return await accounts.principal_from_api_key(credential)
-    raise Unauthenticated("不支持的认证方式", "Unsupported Authorization scheme")

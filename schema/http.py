@@ -10,8 +10,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.unset import UNSET, UnsetType
 
+from core.errors import DomainError
 from schema.context import Context, language_of
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -48,6 +51,18 @@ class GraphQLApp(GraphQL[Context, None]):
                           ) -> Context:
         return Context(request=request, response=response, language=language_of(request),
                        authorization=request.headers.get("authorization"))
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the client authenticates in connection_init with
+        `{"Authorization": "Bearer …"}`; without valid credentials the socket is refused."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        context.authorization = header if isinstance(header, str) else None
+        try:
+            await context.require()
+        except DomainError as exc:
+            raise ConnectionRejectionError({"code": exc.code}) from None
+        return UNSET
 
     async def render_graphql_ide(self, request: Request) -> Response:
         if self._ide_html is None:

@@ -10,6 +10,8 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from core.accounts.models import Account
+from core.agencies.models import Agency
+from core.cases.models import Attachment, CaseEvent, SupervisionOrder
 from core.roster.models import ContactFirm, Endorsement, Filing, Group, SupervisorEvent
 from policies.models import Grant
 from tenants.models import Jurisdiction
@@ -39,6 +41,15 @@ def _grouped(field: str, model: type[Model], order: str = "id",
     return load
 
 
+async def _attachments_by_case_id(ids: Sequence[int]) -> list[list[Attachment]]:
+    """Attachment metadata only: the bytes stay in the database until downloaded."""
+    rows: dict[int, list[Attachment]] = {i: [] for i in ids}
+    for row in await Attachment.filter(case_id__in=list(ids)).order_by("id").only(
+            "id", "case_id", "filename", "content_type", "size", "sha256", "uploaded_at"):
+        rows[row.case_id].append(row)  # type: ignore[attr-defined]
+    return [rows[i] for i in ids]
+
+
 @dataclass
 class Loaders:
     jurisdiction_by_id: DataLoader[int, Jurisdiction | None] = field(
@@ -63,3 +74,11 @@ class Loaders:
         default_factory=lambda: DataLoader(load_fn=_grouped("supervisor_id", SupervisorEvent)))
     endorsements_by_application_id: DataLoader[int, list[Endorsement]] = field(
         default_factory=lambda: DataLoader(load_fn=_grouped("application_id", Endorsement)))
+    agency_by_id: DataLoader[int, Agency | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_by_id(Agency)))
+    events_by_case_id: DataLoader[int, list[CaseEvent]] = field(
+        default_factory=lambda: DataLoader(load_fn=_grouped("case_id", CaseEvent)))
+    orders_by_case_id: DataLoader[int, list[SupervisionOrder]] = field(
+        default_factory=lambda: DataLoader(load_fn=_grouped("case_id", SupervisionOrder)))
+    attachments_by_case_id: DataLoader[int, list[Attachment]] = field(
+        default_factory=lambda: DataLoader(load_fn=_attachments_by_case_id))

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 
 from core.config import settings
 from schema import accounts, tenants
+from schema.cases import api as cases
 from schema.errors import ErrorsAndMetrics
 from schema.roster import mutations as roster_mutations
 from schema.roster import queries as roster_queries
@@ -27,9 +28,10 @@ MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
-Query = merge_types("Query", (tenants.Query, accounts.Query, roster_queries.Query))
+Query = merge_types(
+    "Query", (tenants.Query, accounts.Query, roster_queries.Query, cases.Query))
 Mutation = merge_types(
-    "Mutation", (tenants.Mutation, accounts.Mutation, roster_mutations.Mutation))
+    "Mutation", (tenants.Mutation, accounts.Mutation, roster_mutations.Mutation, cases.Mutation))
 
 
 class Schema(strawberry.Schema):
@@ -50,4 +52,5 @@ def build_schema(*, production: bool | None = None) -> Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, subscription=cases.Subscription,
+                  extensions=extensions)

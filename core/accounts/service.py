@@ -149,6 +149,20 @@ async def principal_from_api_key(key: str) -> Principal:
     return Principal(account.id, account.username, account.kind, account.home.path)
 
 
+async def principal_from_authorization(header: str | None) -> Principal | None:
+    """The caller named by an `Authorization` header (`Bearer <token>` or `ApiKey <key>`);
+    None without one; UNAUTHENTICATED for a bad one."""
+    if not header:
+        return None
+    scheme, _, credential = header.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() == "bearer" and credential:
+        return await principal_from_token(credential)
+    if scheme.lower() == "apikey" and credential:
+        return await principal_from_api_key(credential)
+    raise Unauthenticated("不支持的认证方式", "Unsupported Authorization scheme")
+
+
 def _check_username(username: str) -> str:
     username = username.strip().lower()
     if not _USERNAME.match(username):

@@ -1,0 +1,1 @@
+"""Agencies (部门单位): the government departments that receive cases and must reply."""

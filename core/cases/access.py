@@ -1,0 +1,139 @@
+"""Who sees which cases: offices through scope(), a supervisor their own reports, an agency
+the cases transferred to it. Everything else about a case is NOT_FOUND."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import Q
+
+from core import clock
+from core.accounts.models import AccountKind
+from core.agencies.models import AgencyStaff
+from core.cases.models import Case, Kind, State
+from core.cases.models import Category as CaseCategory
+from core.errors import InvalidInput, NotFound
+from core.pagination import Page, keyset
+from core.principal import Principal
+from core.roster.models import Supervisor
+from policies import domains
+from policies.access import held_grants, scope
+from policies.roles import ROLE_PERMISSIONS
+from tenants.models import Jurisdiction
+
+# An agency sees a case once it has been transferred to it.
+AGENCY_STATES = (State.TRANSFERRED, State.REPLIED, State.VERIFIED, State.CLOSED)
+
+
+@dataclass(frozen=True)
+class Relations:
+    """What ties the caller to cases besides scope: their supervisor record or agency."""
+
+    supervisor_id: int | None
+    agency_id: int | None
+
+
+async def relations(principal: Principal) -> Relations:
+    if principal.kind is AccountKind.SUPERVISOR:
+        own = await Supervisor.filter(account_id=principal.account_id).only("id").first()
+        return Relations(own.id if own else None, None)
+    if principal.kind is AccountKind.AGENCY:
+        link = await AgencyStaff.filter(account_id=principal.account_id).only(
+            "agency_id").first()
+        return Relations(None, link.agency_id if link else None)  # type: ignore[attr-defined]
+    return Relations(None, None)
+
+
+async def visible(principal: Principal) -> Q:
+    """The filter of every case the caller may read."""
+    ids = await scope(principal, "read", "case").jurisdiction_ids()
+    mine = await relations(principal)
+    condition = Q(jurisdiction_id__in=ids)
+    if mine.supervisor_id is not None:
+        condition |= Q(reporter_id=mine.supervisor_id)
+    if mine.agency_id is not None:
+        condition |= Q(agency_id=mine.agency_id, state__in=list(AGENCY_STATES))
+    return condition
+
+
+async def get_case(principal: Principal, case_id: int) -> Case:
+    found = await Case.filter(await visible(principal), id=case_id).select_related(
+        "jurisdiction", "agency").first()
+    if found is None:
+        raise NotFound("案件不存在", "No such case", field="id")
+    return found
+
+
+def handled_paths(principal: Principal) -> set[str]:
+    """R4.4: the jurisdictions whose cases the caller handles as that office's own staff
+    (an exact grant, never a subtree grant from above)."""
+    return {domain for role, domain in held_grants(principal)
+            if ("case", "handle") in ROLE_PERMISSIONS.get(role, frozenset())
+            and not domain.endswith(domains.SUBTREE)}
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    state: State | None = None
+    kind: Kind | None = None
+    category: CaseCategory | None = None
+    agency_id: int | None = None
+    jurisdiction: str | None = None
+    overdue: bool | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+    mine: bool = False
+
+
+async def _filtered(base: Q, flt: CaseFilter, principal: Principal) -> Q:
+    condition = base
+    if flt.state is not None:
+        condition &= Q(state=flt.state)
+    if flt.kind is not None:
+        condition &= Q(kind=flt.kind)
+    if flt.category is not None:
+        condition &= Q(category=flt.category)
+    if flt.agency_id is not None:
+        condition &= Q(agency_id=flt.agency_id)
+    if flt.jurisdiction is not None:
+        place = await Jurisdiction.get_or_none(path=flt.jurisdiction)
+        if place is None:
+            raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+        condition &= Q(jurisdiction_id=place.id)
+    if flt.overdue is True:
+        condition &= Q(state=State.TRANSFERRED, due_at__lt=clock.now())
+    elif flt.overdue is False:
+        condition &= ~Q(state=State.TRANSFERRED, due_at__lt=clock.now())
+    if flt.submitted_from and flt.submitted_to and flt.submitted_from > flt.submitted_to:
+        raise InvalidInput("起止时间颠倒", "`from` is after `to`", field="from")
+    if flt.submitted_from is not None:
+        condition &= Q(submitted_at__gte=flt.submitted_from)
+    if flt.submitted_to is not None:
+        condition &= Q(submitted_at__lt=flt.submitted_to)
+    if flt.mine:
+        mine = await relations(principal)
+        condition &= Q(reporter_id=mine.supervisor_id or 0)
+    return condition
+
+
+async def list_cases(principal: Principal, flt: CaseFilter, first: int, after: int | None
+                     ) -> Page[Case]:
+    """Cases through scope() plus ownership, filtered, by keyset."""
+    condition = await _filtered(await visible(principal), flt, principal)
+    return await keyset(Case.filter(condition), first, after)
+
+
+async def list_oversight_cases(principal: Principal, flt: CaseFilter, first: int,
+                               after: int | None) -> Page[Case]:
+    """R7.2: the cases of every jurisdiction the caller shares oversight of (the whole city
+    for each of its offices); reporter identities stay with the handling office."""
+    ids = await scope(principal, "read", "oversight").jurisdiction_ids()
+    condition = await _filtered(Q(jurisdiction_id__in=ids), flt, principal)
+    return await keyset(Case.filter(condition), first, after)
+
+
+def is_overdue(case: Case) -> bool:
+    return (case.state is State.TRANSFERRED and case.due_at is not None
+            and case.due_at < clock.now())
+

@@ -1,0 +1,75 @@
+"""Evidence files: checked by their content (not their claimed type), capped in size, images
+re-encoded without metadata (EXIF, GPS, XMP), stored with their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from PIL import Image, UnidentifiedImageError
+
+from core import audit, clock
+from core.cases.access import get_case
+from core.cases.models import Attachment
+from core.errors import InvalidInput, NotFound
+from core.principal import Principal
+from core.roster.rules import check_text
+
+MAX_BYTES = 10 * 1024 * 1024
+_SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png",
+               b"%PDF-": "application/pdf"}
+_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+def sniff(data: bytes) -> str | None:
+    return next((kind for magic, kind in _SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def strip_metadata(data: bytes, content_type: str) -> bytes:
+    """Re-encode the pixels only, so no metadata of the original survives."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            clean = Image.new(image.mode, image.size)
+            clean.putdata(list(image.getdata()))
+            if image.mode == "P" and image.getpalette():
+                clean.putpalette(image.getpalette() or [])
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InvalidInput("图片无法读取", "Unreadable image", field="file") from exc
+    out = io.BytesIO()
+    clean.save(out, format=_PIL_FORMATS[content_type])
+    return out.getvalue()
+
+
+async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
+    """Store an upload for the caller; it joins a case when submitted with it."""
+    filename = check_text(filename.replace("/", "_").replace("\\", "_"), "filename",
+                          maximum=200)
+    if not data or len(data) > MAX_BYTES:
+        raise InvalidInput("文件大小须在10MB以内", "Files must be at most 10 MB", field="file")
+    content_type = sniff(data)
+    if content_type is None:
+        raise InvalidInput("只接受 JPEG、PNG 或 PDF 文件", "Only JPEG, PNG or PDF files",
+                           field="file")
+    if content_type in _PIL_FORMATS:
+        data = strip_metadata(data, content_type)
+    attachment = await Attachment.create(
+        uploader_id=principal.account_id, filename=filename, content_type=content_type,
+        size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
+        uploaded_at=clock.now())
+    await audit.record(principal.actor, "attachment.upload", target_type="attachment",
+                       target_id=attachment.id, detail={"sha256": attachment.sha256})
+    return attachment
+
+
+async def fetch(principal: Principal, attachment_id: int) -> Attachment:
+    """An attachment of a case the caller may read, or the caller's own staged upload."""
+    found = await Attachment.get_or_none(id=attachment_id)
+    if found is None:
+        raise NotFound("附件不存在", "No such attachment", field="id")
+    if found.case_id is None:  # type: ignore[attr-defined]
+        if found.uploader_id != principal.account_id:
+            raise NotFound("附件不存在", "No such attachment", field="id")
+        return found
+    await get_case(principal, found.case_id)  # type: ignore[attr-defined]
+    return found

@@ -1,0 +1,66 @@
+"""R4.4 confidentiality: the reporter's identity is seen by the reporter and the handling
+office's own staff; an agency sees it only after a recorded disclosure. Every disclosure and
+every read of an identity by someone other than the reporter is in the audit trail."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from core import audit, clock
+from core.cases.access import get_case, handled_paths, relations
+from core.cases.models import Case, Disclosure
+from core.cases.service import record_step
+from core.errors import Conflict
+from core.principal import Principal
+from core.roster.models import Supervisor
+from core.roster.rules import check_text
+from policies.access import authorize_own_office
+from tenants.models import Jurisdiction
+
+
+async def visible_reporters(principal: Principal, cases: list[Case]) -> dict[int, Supervisor]:
+    """Case id -> reporter, for the cases whose reporter the caller may see; the reads by
+    anyone but the reporter are audited (one record for the batch)."""
+    if not cases:
+        return {}
+    mine = await relations(principal)
+    own_offices = handled_paths(principal)
+    office_ids = {j.id for j in await Jurisdiction.filter(path__in=list(own_offices)).only("id")
+                  } if own_offices else set()
+    disclosed: set[int] = set()
+    if mine.agency_id is not None:
+        disclosed = {d.case_id for d in await Disclosure.filter(  # type: ignore[attr-defined]
+            agency_id=mine.agency_id, case_id__in=[c.id for c in cases]).only("case_id")}
+    allowed: dict[int, int] = {}
+    audited: list[int] = []
+    for case in cases:
+        reporter_id = case.reporter_id  # type: ignore[attr-defined]
+        if mine.supervisor_id is not None and reporter_id == mine.supervisor_id:
+            allowed[case.id] = reporter_id
+        elif case.jurisdiction_id in office_ids or case.id in disclosed:  # type: ignore[attr-defined]
+            allowed[case.id] = reporter_id
+            audited.append(case.id)
+    if not allowed:
+        return {}
+    people = {s.id: s for s in await Supervisor.filter(id__in=set(allowed.values()))}
+    if audited:
+        async with in_transaction():
+            await audit.record(principal.actor, "case.reporter_read", target_type="case",
+                               target_id=audited[0] if len(audited) == 1 else "",
+                               detail={"cases": audited})
+    return {case_id: people[sid] for case_id, sid in allowed.items()}
+
+
+async def disclose_reporter(principal: Principal, case_id: int, reason: str) -> Case:
+    """R4.4: the handling office discloses the reporter to the agency, with a recorded reason."""
+    reason = check_text(reason, "reason", maximum=2000)
+    case = await get_case(principal, case_id)
+    authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
+    async with in_transaction():
+        if await Disclosure.exists(case=case, agency_id=case.agency.id):
+            raise Conflict("已向该部门披露", "Already disclosed to this agency")
+        await Disclosure.create(case=case, agency_id=case.agency.id, reason=reason,
+                                by=principal.username, at=clock.now())
+        await record_step(case, principal, "OFFICE", "DISCLOSED", note=reason,
+                          detail={"agency": case.agency.id})
+    return case

@@ -1,0 +1,205 @@
+"""Cross-level supervision (R7.1): overdue cases for the handling office and every office
+above it, supervision orders (督办), escalation to the city office; and the city-wide
+statistics every office shares (R7.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from core import clock
+from core.cases import notify
+from core.cases.access import get_case
+from core.cases.models import Case, State, SupervisionOrder
+from core.cases.rules import OPEN_STATES
+from core.cases.service import city_of, record_step
+from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from core.pagination import Page, keyset
+from core.principal import Principal
+from core.roster.rules import check_text
+from policies import domains
+from policies.access import authorize, authorize_own_office, held_grants, scope
+from policies.roles import ROLE_PERMISSIONS
+from tenants.models import Jurisdiction
+
+
+async def overdue_cases(principal: Principal, first: int, after: int | None) -> Page[Case]:
+    """R7.1: transferred cases past their due date, for the handling office and every
+    office above it (case:read over the case's jurisdiction)."""
+    ids = await scope(principal, "read", "case").jurisdiction_ids()
+    query = Case.filter(jurisdiction_id__in=ids, state=State.TRANSFERRED,
+                        due_at__lt=clock.now())
+    return await keyset(query, first, after)
+
+
+async def _upper_office(principal: Principal, case: Case) -> Jurisdiction:
+    """The office above the case's handling office from which the caller supervises it."""
+    for role_domain in _supervising_domains(principal):
+        base = role_domain.removesuffix(domains.SUBTREE)
+        if base != case.jurisdiction.path and domains.within(case.jurisdiction.path, base):
+            return await Jurisdiction.get(path=base)
+    raise Forbidden("只有上级软环境办可以督办", "Only an upper office issues supervision orders")
+
+
+def _supervising_domains(principal: Principal) -> list[str]:
+    return [d for r, d in held_grants(principal)
+            if ("case", "supervise") in ROLE_PERMISSIONS.get(r, frozenset())
+            and d.endswith(domains.SUBTREE)]
+
+
+async def issue_order(principal: Principal, case_id: int, note: str) -> SupervisionOrder:
+    """R7.1 督办: an upper office presses the handling office on an open case."""
+    note = check_text(note, "note", maximum=2000)
+    case = await get_case(principal, case_id)
+    issuer = await _upper_office(principal, case)
+    authorize(principal, "supervise", "case", case.jurisdiction.path)
+    if case.state not in OPEN_STATES:
+        raise InvalidTransition("案件已结束", "The case is no longer open")
+    async with in_transaction():
+        order = await SupervisionOrder.create(case=case, issued_by=issuer, note=note,
+                                              issued_at=clock.now(), issuer=principal.username)
+        await record_step(case, principal, "OFFICE", "SUPERVISION_ORDER", note=note,
+                          detail={"order": order.id, "issuedBy": issuer.path})
+        await notify.notify(await notify.office_accounts(case.jurisdiction.id), case,
+                            "SUPERVISION_ORDER", f"第{case.id}号案件被{issuer.name}督办")
+    return order
+
+
+async def acknowledge_order(principal: Principal, order_id: int) -> SupervisionOrder:
+    """The handling office acknowledges a supervision order on its case."""
+    order = await SupervisionOrder.filter(id=order_id).select_related("issued_by").first()
+    if order is None:
+        raise NotFound("督办单不存在", "No such supervision order", field="id")
+    case = await get_case(principal, order.case_id)  # type: ignore[attr-defined]
+    authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
+    if order.acknowledged_at is not None:
+        raise InvalidTransition("已签收", "Already acknowledged")
+    async with in_transaction():
+        order.acknowledged_at, order.acknowledged_by = clock.now(), principal.username
+        await order.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        await record_step(case, principal, "OFFICE", "ORDER_ACKNOWLEDGED",
+                          detail={"order": order.id})
+        await notify.notify(await notify.office_accounts(order.issued_by.id), case,
+                            "ORDER_ACKNOWLEDGED", f"第{case.id}号案件督办单已签收")
+    return order
+
+
+async def escalate_case(principal: Principal, case_id: int, reason: str) -> Case:
+    """Escalate an open case to the city office, by its handling office or an office above:
+    an explicit, audited move of the case to the city's jurisdiction."""
+    reason = check_text(reason, "reason", maximum=2000)
+    case = await get_case(principal, case_id)
+    city = await Jurisdiction.get_or_none(path=city_of(case.jurisdiction.path))
+    if city is None or city.path == case.jurisdiction.path:
+        raise InvalidTransition("案件已由市软环境办办理", "The city office handles it already")
+    if case.jurisdiction.path not in _own_or_supervised(principal, case.jurisdiction.path):
+        raise Forbidden()
+    if case.state not in OPEN_STATES:
+        raise InvalidTransition("案件已结束", "The case is no longer open")
+    async with in_transaction():
+        locked = await Case.filter(id=case.id).select_for_update().first()
+        assert locked is not None
+        locked.jurisdiction, locked.agency = case.jurisdiction, case.agency
+        await record_step(locked, principal, "OFFICE", "ESCALATED", note=reason,
+                          detail={"from": case.jurisdiction.path, "to": city.path})
+        locked.jurisdiction_id = city.id
+        locked.escalated = True
+        await locked.save()
+        locked.jurisdiction = city
+        await notify.notify(await notify.office_accounts(city.id), locked, "ESCALATED",
+                            f"第{case.id}号案件已提级至市软环境办")
+    return locked
+
+
+def _own_or_supervised(principal: Principal, path: str) -> set[str]:
+    """`path` when the caller handles it as its office or supervises it from above."""
+    try:
+        authorize_own_office(principal, "handle", "case", path)
+        return {path}
+    except Forbidden:
+        pass
+    return {path} if any(domains.matches(path, d) and d.removesuffix(domains.SUBTREE) != path
+                         for d in _supervising_domains(principal)) else set()
+
+
+async def orders_of(case_ids: list[int]) -> dict[int, list[SupervisionOrder]]:
+    result: dict[int, list[SupervisionOrder]] = {i: [] for i in case_ids}
+    for order in await SupervisionOrder.filter(case_id__in=case_ids).order_by("id"
+                                                                             ).select_related(
+                                                                                 "issued_by"):
+        result[order.case_id].append(order)  # type: ignore[attr-defined]
+    return result
+
+
+_STATS_SQL = """
+WITH scoped AS (
+    SELECT c.*, j.path AS jpath, a.name AS agency_name,
+           EXTRACT(EPOCH FROM (c.replied_at - c.transferred_at)) AS reply_seconds
+    FROM supervision_case c
+    JOIN jurisdiction j ON j.id = c.jurisdiction_id
+    JOIN agency a ON a.id = c.agency_id
+    WHERE c.jurisdiction_id = ANY($1::int[])
+      AND ($2::timestamptz IS NULL OR c.submitted_at >= $2)
+      AND ($3::timestamptz IS NULL OR c.submitted_at < $3)
+)
+SELECT
+    CASE WHEN GROUPING(kind) = 0 THEN 'kind'
+         WHEN GROUPING(category) = 0 THEN 'category'
+         WHEN GROUPING(state) = 0 THEN 'state'
+         WHEN GROUPING(agency_name) = 0 THEN 'agency'
+         WHEN GROUPING(jpath) = 0 THEN 'jurisdiction'
+         ELSE 'total' END AS dimension,
+    COALESCE(kind, category, state, agency_name, jpath, '') AS key,
+    count(*) AS n,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY reply_seconds) AS median_reply,
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY reply_seconds) AS p90_reply,
+    count(*) FILTER (WHERE state = 'TRANSFERRED' AND due_at < $4) AS overdue,
+    count(*) FILTER (WHERE finding IN ('SUBSTANTIATED', 'PARTLY_SUBSTANTIATED')) AS substantiated,
+    count(*) FILTER (WHERE finding IS NOT NULL) AS verified
+FROM scoped
+GROUP BY GROUPING SETS ((kind), (category), (state), (agency_name), (jpath), ())
+"""
+
+
+@dataclass(frozen=True)
+class Stats:
+    total: int
+    by: dict[str, dict[str, int]]
+    median_reply_seconds: float | None
+    p90_reply_seconds: float | None
+    overdue: int
+    substantiation_rate: float | None
+
+
+async def oversight_stats(principal: Principal, jurisdiction: str,
+                          start: datetime | None, end: datetime | None) -> Stats:
+    """R7.2: counts by kind, category, state, agency and jurisdiction, reply-time median and
+    90th percentile, overdue count and substantiation rate, for a jurisdiction and all below
+    it that the caller shares oversight of, in one query."""
+    if start and end and start > end:
+        raise InvalidInput("起止时间颠倒", "`from` is after `to`", field="from")
+    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    allowed = scope(principal, "read", "oversight")
+    if place is None or not allowed.covers(jurisdiction):
+        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    ids = [j.id for j in await Jurisdiction.filter(allowed.filter("path")).only("id", "path")
+           if domains.within(j.path, jurisdiction)]
+    rows = await connections.get("default").execute_query_dict(
+        _STATS_SQL, [ids, start, end, clock.now()])
+    by: dict[str, dict[str, int]] = {}
+    total: dict[str, Any] = {}
+    for row in rows:
+        if row["dimension"] == "total":
+            total = row
+        else:
+            by.setdefault(row["dimension"], {})[row["key"]] = int(row["n"])
+    verified = int(total.get("verified") or 0)
+    return Stats(
+        total=int(total.get("n") or 0), by=by,
+        median_reply_seconds=total.get("median_reply"), p90_reply_seconds=total.get("p90_reply"),
+        overdue=int(total.get("overdue") or 0),
+        substantiation_rate=(int(total["substantiated"]) / verified) if verified else None)

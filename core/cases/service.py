@@ -1,0 +1,359 @@
+"""Submitting a case and moving it: offices accept, decline, transfer, verify, decide and
+close; agencies reply; the reporter adds information, rates and may reopen once (R4.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from core import audit, clock
+from core.agencies.models import Agency
+from core.cases import notify, rules
+from core.cases.access import get_case, relations
+from core.cases.models import (
+    Adoption,
+    Attachment,
+    Case,
+    CaseEvent,
+    Category,
+    DueRule,
+    Finding,
+    Kind,
+    RecordType,
+    State,
+)
+from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, RuleViolation
+from core.principal import Principal
+from core.roster.models import ContactFirm, Status, Supervisor
+from core.roster.rules import check_text
+from core.roster.service import own_supervisor
+from policies import domains
+from policies.access import authorize, authorize_own_office
+from tenants.models import Jurisdiction, Level
+
+
+async def record_step(case: Case, principal: Principal | None, role: str, kind: str, *,
+                      to_state: State | None = None, note: str = "",
+                      detail: dict[str, Any] | None = None) -> CaseEvent:
+    """A history row and its audit record, inside the caller's transaction. The audit names
+    the case, never the reporter."""
+    actor = principal.actor if principal else audit.Actor(None, "system")
+    event = await CaseEvent.create(
+        case=case, kind=kind, at=clock.now(), actor_account_id=actor.id, actor_role=role,
+        actor=actor.name, from_state=case.state.value if to_state else None,
+        to_state=to_state.value if to_state else None, note=note, detail=detail or {})
+    await audit.record(actor, f"case.{kind.lower()}", target_type="case", target_id=case.id,
+                       jurisdiction=case.jurisdiction.path, detail=detail or {})
+    if to_state is not None:
+        case.state = to_state
+    return event
+
+
+@dataclass(frozen=True)
+class Submission:
+    kind: Kind
+    category: Category
+    agency_id: int
+    title: str
+    description: str
+    occurred_at: datetime
+    place: str = ""
+    record_type: RecordType | None = None
+    contact_firm_id: int | None = None
+    attachment_ids: tuple[int, ...] = ()
+
+
+def city_of(path: str) -> str:
+    """The city a path belongs to (paths are province.city.county…)."""
+    return ".".join(path.split(".")[:2])
+
+
+async def submit_case(principal: Principal, submission: Submission) -> Case:
+    """R3.1-R3.4, R5.3: an active supervisor reports, suggests, inquires, asks for documents
+    or records on-site supervision, about any agency of their city. The case goes to the
+    office that owns the agency; receipt is acknowledged at once."""
+    reporter = await own_supervisor(principal)
+    authorize(principal, "submit", "case", reporter.jurisdiction.path)
+    if reporter.status is not Status.ACTIVE:
+        raise RuleViolation("只有在任监督员可以提交", "Only active supervisors submit cases")
+    agency = await Agency.filter(id=submission.agency_id).select_related("jurisdiction").first()
+    if agency is None or not domains.within(agency.jurisdiction.path,
+                                            city_of(reporter.jurisdiction.path)):
+        raise NotFound("部门单位不存在", "No such agency", field="agencyId")
+    if (submission.kind is Kind.SUPERVISION_RECORD) != (submission.record_type is not None):
+        raise InvalidInput("现场监督记录须注明类型，其他案件不填",
+                           "recordType goes with SUPERVISION_RECORD only", field="recordType")
+    if submission.occurred_at > clock.now():
+        raise InvalidInput("发生时间不能在将来", "occurredAt is in the future",
+                           field="occurredAt")
+    firm = None
+    if submission.contact_firm_id is not None:
+        firm = await ContactFirm.get_or_none(id=submission.contact_firm_id,
+                                             supervisor_id=reporter.id, unlinked_at__isnull=True)
+        if firm is None:
+            raise NotFound("联系企业不存在", "No such contact firm", field="contactFirmId")
+    title = check_text(submission.title, "title", maximum=200)
+    description = check_text(submission.description, "description", maximum=5000)
+    place = check_text(submission.place, "place", maximum=200, required=False)
+    async with in_transaction():
+        case = await Case.create(
+            kind=submission.kind, record_type=submission.record_type,
+            category=submission.category, jurisdiction_id=agency.jurisdiction.id,
+            agency=agency, reporter=reporter, contact_firm=firm, title=title,
+            description=description, place=place, occurred_at=submission.occurred_at,
+            submitted_at=clock.now())
+        case.jurisdiction = agency.jurisdiction
+        await _attach(principal, case, submission.attachment_ids)
+        await record_step(case, principal, "REPORTER", "SUBMITTED",
+                          detail={"kind": submission.kind.value})
+        await notify.notify([principal.account_id], case, "RECEIPT",
+                            f"已收到您提交的第{case.id}号案件")
+        await notify.notify(await notify.office_accounts(agency.jurisdiction.id), case,
+                            "NEW_CASE", f"新案件 第{case.id}号（{submission.kind.value}）")
+    return case
+
+
+async def _attach(principal: Principal, case: Case, ids: tuple[int, ...]) -> None:
+    if not ids:
+        return
+    staged = await Attachment.filter(id__in=list(ids), uploader_id=principal.account_id,
+                                     case_id__isnull=True).count()
+    if staged != len(set(ids)):
+        raise NotFound("附件不存在或已使用", "No such staged attachment", field="attachmentIds")
+    await Attachment.filter(id__in=list(ids)).update(case_id=case.id)
+
+
+async def _own_case(principal: Principal, case_id: int) -> Case:
+    """A case the caller reported (else NOT_FOUND), locked."""
+    case = await get_case(principal, case_id)
+    mine = await relations(principal)
+    if case.reporter_id != mine.supervisor_id:  # type: ignore[attr-defined]
+        raise Forbidden()
+    return await _locked(case)
+
+
+async def _handled_case(principal: Principal, case_id: int) -> Case:
+    """A case the caller's own office handles (visible but not theirs: FORBIDDEN)."""
+    case = await get_case(principal, case_id)
+    authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
+    return await _locked(case)
+
+
+async def _locked(case: Case) -> Case:
+    locked = await Case.filter(id=case.id).select_for_update().first()
+    assert locked is not None
+    locked.jurisdiction, locked.agency = case.jurisdiction, case.agency
+    return locked
+
+
+def _move(case: Case, action: str) -> State:
+    target = rules.next_state(action, case.state)
+    if target is None:
+        raise InvalidTransition(f"当前状态（{case.state.value}）不能执行此操作",
+                                f"Cannot {action} a case in state {case.state.value}")
+    return target
+
+
+async def _reporter_account(case: Case) -> list[int]:
+    reporter = await Supervisor.get(id=case.reporter_id).only("account_id")  # type: ignore[attr-defined]
+    return [reporter.account_id] if reporter.account_id else []  # type: ignore[attr-defined]
+
+
+async def accept_case(principal: Principal, case_id: int) -> Case:
+    async with in_transaction():
+        case = await _handled_case(principal, case_id)
+        await record_step(case, principal, "OFFICE", "ACCEPTED", to_state=_move(case, "accept"))
+        await case.save()
+        await notify.notify(await _reporter_account(case), case, "ACCEPTED",
+                            f"第{case.id}号案件已受理")
+    return case
+
+
+async def decline_case(principal: Principal, case_id: int, reason: str) -> Case:
+    reason = check_text(reason, "reason", maximum=2000)
+    async with in_transaction():
+        case = await _handled_case(principal, case_id)
+        await record_step(case, principal, "OFFICE", "DECLINED", note=reason,
+                          to_state=_move(case, "decline"))
+        case.closed_at = clock.now()
+        await case.save()
+        await notify.notify(await _reporter_account(case), case, "DECLINED",
+                            f"第{case.id}号案件不予受理：{reason}")
+    return case
+
+
+async def working_days_for(jurisdiction: Jurisdiction, kind: Kind) -> int:
+    """The jurisdiction's own reply time for the kind, else the nearest ancestor's, else the
+    default table."""
+    rules_by_path = {r.jurisdiction.path: r.working_days for r in await DueRule.filter(
+        kind=kind).select_related("jurisdiction")}
+    path = jurisdiction.path
+    while path:
+        if path in rules_by_path:
+            return rules_by_path[path]
+        path = path.rpartition(".")[0]
+    return rules.DEFAULT_WORKING_DAYS[kind]
+
+
+async def transfer_case(principal: Principal, case_id: int, note: str,
+                        working_days: int | None = None) -> Case:
+    """转办: to the agency, due after the jurisdiction's working days for the kind (R5.1)."""
+    note = check_text(note, "note", maximum=2000, required=False)
+    if working_days is not None and not 1 <= working_days <= 60:
+        raise InvalidInput("办理时限须为1至60个工作日", "workingDays must be 1 to 60",
+                           field="workingDays")
+    async with in_transaction():
+        case = await _handled_case(principal, case_id)
+        target = _move(case, "transfer")
+        days = working_days or await working_days_for(case.jurisdiction, case.kind)
+        now = clock.now()
+        case.transferred_at, case.due_at = now, rules.due_at(now, days)
+        case.replied_at = None
+        await record_step(case, principal, "OFFICE", "TRANSFERRED", note=note, to_state=target,
+                          detail={"agency": case.agency.id, "workingDays": days,
+                                  "dueAt": case.due_at.isoformat()})
+        await case.save()
+        await notify.notify(await notify.agency_accounts(case.agency.id), case, "TRANSFERRED",
+                            f"第{case.id}号案件已转办贵单位，请于"
+                            f"{case.due_at.astimezone(clock.LOCAL_ZONE):%Y-%m-%d}前答复")
+    return case
+
+
+async def reply_case(principal: Principal, case_id: int, reply: str) -> Case:
+    """The agency answers a case transferred to it (R5.1: inquiries and document requests
+    must be answered by the due date)."""
+    reply = check_text(reply, "reply", maximum=5000)
+    async with in_transaction():
+        case = await get_case(principal, case_id)
+        mine = await relations(principal)
+        if case.agency_id != mine.agency_id:  # type: ignore[attr-defined]
+            raise Forbidden()
+        case = await _locked(case)
+        target = _move(case, "reply")
+        now = clock.now()
+        late = case.due_at is not None and now > case.due_at
+        case.reply, case.replied_at = reply, now
+        await record_step(case, principal, "AGENCY", "REPLIED", to_state=target,
+                          detail={"late": late})
+        await case.save()
+        await notify.notify(await notify.office_accounts(case.jurisdiction.id)
+                            + await _reporter_account(case), case, "REPLIED",
+                            f"第{case.id}号案件已答复")
+    return case
+
+
+async def verify_case(principal: Principal, case_id: int, finding: Finding,
+                      major_lead: bool, note: str) -> Case:
+    """查实: the office finds on a reply (not for suggestions, which are decided)."""
+    note = check_text(note, "note", maximum=2000, required=False)
+    async with in_transaction():
+        case = await _handled_case(principal, case_id)
+        if case.kind is Kind.SUGGESTION:
+            raise InvalidTransition("意见建议须作采纳决定", "Suggestions are decided, not verified")
+        target = _move(case, "verify")
+        case.finding, case.major_lead = finding, major_lead
+        await record_step(case, principal, "OFFICE", "VERIFIED", note=note, to_state=target,
+                          detail={"finding": finding.value, "majorLead": major_lead})
+        await case.save()
+        await notify.notify(await _reporter_account(case), case, "VERIFIED",
+                            f"第{case.id}号案件核查结果：{finding.value}")
+    return case
+
+
+async def decide_suggestion(principal: Principal, case_id: int, adoption: Adoption,
+                            reason: str) -> Case:
+    """R7.4: the office adopts reasonable suggestions, in whole or in part, or says why not."""
+    reason = check_text(reason, "reason", maximum=2000)
+    async with in_transaction():
+        case = await _handled_case(principal, case_id)
+        if case.kind is not Kind.SUGGESTION:
+            raise InvalidTransition("只有意见建议作采纳决定", "Only suggestions are decided")
+        target = _move(case, "verify")
+        case.adoption = adoption
+        await record_step(case, principal, "OFFICE", "DECIDED", note=reason, to_state=target,
+                          detail={"adoption": adoption.value})
+        await case.save()
+        await notify.notify(await _reporter_account(case), case, "DECIDED",
+                            f"第{case.id}号意见建议：{adoption.value}")
+    return case
+
+
+async def close_case(principal: Principal, case_id: int) -> Case:
+    async with in_transaction():
+        case = await _handled_case(principal, case_id)
+        target = _move(case, "close")
+        case.closed_at = clock.now()
+        await record_step(case, principal, "OFFICE", "CLOSED", to_state=target)
+        await case.save()
+        await notify.notify(await _reporter_account(case), case, "CLOSED",
+                            f"第{case.id}号案件已办结，请评价")
+    return case
+
+
+async def rate_case(principal: Principal, case_id: int, rating: int) -> Case:
+    """The reporter rates the handling of a closed case, once."""
+    if not 1 <= rating <= 5:
+        raise InvalidInput("评价须为1至5", "rating must be 1 to 5", field="rating")
+    async with in_transaction():
+        case = await _own_case(principal, case_id)
+        if case.state is not State.CLOSED or case.rating is not None:
+            raise InvalidTransition("只能对已办结案件评价一次", "Rate a closed case once")
+        case.rating = rating
+        await record_step(case, principal, "REPORTER", "RATED", detail={"rating": rating})
+        await case.save()
+    return case
+
+
+async def declare_unresolved(principal: Principal, case_id: int, reason: str) -> Case:
+    """The reporter declares a closed case unresolved, once: it goes back to the office."""
+    reason = check_text(reason, "reason", maximum=2000)
+    async with in_transaction():
+        case = await _own_case(principal, case_id)
+        if case.reopened:
+            raise InvalidTransition("每个案件只能申请重新办理一次", "A case reopens only once")
+        target = _move(case, "reopen")
+        case.reopened, case.closed_at = True, None
+        await record_step(case, principal, "REPORTER", "REOPENED", note=reason,
+                          to_state=target)
+        await case.save()
+        await notify.notify(await notify.office_accounts(case.jurisdiction.id), case,
+                            "REOPENED", f"第{case.id}号案件被申请重新办理")
+    return case
+
+
+async def add_information(principal: Principal, case_id: int, text: str,
+                          attachment_ids: tuple[int, ...] = ()) -> Case:
+    """The reporter adds information (and evidence) to an open case."""
+    text = check_text(text, "text", maximum=5000)
+    async with in_transaction():
+        case = await _own_case(principal, case_id)
+        if case.state not in rules.OPEN_STATES:
+            raise InvalidTransition("案件已结束", "The case is no longer open")
+        await _attach(principal, case, attachment_ids)
+        await record_step(case, principal, "REPORTER", "INFO_ADDED", note=text,
+                          detail={"attachments": list(attachment_ids)})
+        await notify.notify(await notify.office_accounts(case.jurisdiction.id), case,
+                            "INFO_ADDED", f"第{case.id}号案件有补充材料")
+    return case
+
+
+async def set_due_rule(principal: Principal, jurisdiction: str, kind: Kind,
+                       working_days: int) -> DueRule:
+    """A jurisdiction's own reply time for a kind of case (its office, or one above)."""
+    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    if place is None or place.level is Level.PROVINCE:
+        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    authorize(principal, "handle", "case", place.path)
+    if not 1 <= working_days <= 60:
+        raise InvalidInput("办理时限须为1至60个工作日", "workingDays must be 1 to 60",
+                           field="workingDays")
+    async with in_transaction():
+        rule, _ = await DueRule.update_or_create(
+            jurisdiction=place, kind=kind, defaults={"working_days": working_days})
+        await audit.record(principal.actor, "due_rule.set", target_type="due_rule",
+                           target_id=rule.id, jurisdiction=place.path,
+                           detail={"kind": kind.value, "workingDays": working_days})
+    return rule

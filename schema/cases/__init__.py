@@ -1,0 +1,1 @@
+"""GraphQL for agencies, cases, oversight and notifications."""

@@ -1,0 +1,201 @@
+"""Case types. The reporter (and who acted for them in the history) is null wherever the
+caller may not see it (R4.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from core.agencies.models import Agency as AgencyModel
+from core.cases import models as m
+from core.cases.access import is_overdue
+from schema.context import Context
+from schema.roster.types import Supervisor
+from schema.tenants import Jurisdiction, jurisdiction_of
+
+CaseKind = strawberry.enum(m.Kind, name="CaseKind")
+RecordType = strawberry.enum(m.RecordType, name="RecordType")
+CaseCategory = strawberry.enum(m.Category, name="CaseCategory")
+CaseState = strawberry.enum(m.State, name="CaseState")
+Finding = strawberry.enum(m.Finding, name="Finding")
+Adoption = strawberry.enum(m.Adoption, name="Adoption")
+
+
+@strawberry.type
+class Agency:
+    id: strawberry.ID
+    name: str
+    code: str
+    jurisdiction_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, a: AgencyModel) -> Agency:
+        return cls(id=strawberry.ID(str(a.id)), name=a.name, code=a.code,
+                   jurisdiction_id=a.jurisdiction_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
+        return await jurisdiction_of(info, self.jurisdiction_id)
+
+
+@strawberry.type
+class CaseStep:
+    kind: str
+    at: datetime
+    actor_role: str
+    actor: str | None = strawberry.field(description="Null for the reporter's own steps "
+                                                     "where the reporter is hidden.")
+    from_state: CaseState | None  # type: ignore[valid-type]
+    to_state: CaseState | None  # type: ignore[valid-type]
+    note: str
+
+
+@strawberry.type
+class SupervisionOrder:
+    id: strawberry.ID
+    issued_by: Jurisdiction
+    note: str
+    issued_at: datetime
+    acknowledged_at: datetime | None
+
+
+@strawberry.type
+class Attachment:
+    id: strawberry.ID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    download_path: str
+
+
+@strawberry.type
+class Case:
+    id: strawberry.ID
+    kind: CaseKind  # type: ignore[valid-type]
+    record_type: RecordType | None  # type: ignore[valid-type]
+    category: CaseCategory  # type: ignore[valid-type]
+    state: CaseState  # type: ignore[valid-type]
+    title: str
+    description: str
+    place: str
+    occurred_at: datetime
+    submitted_at: datetime
+    transferred_at: datetime | None
+    due_at: datetime | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    reply: str
+    finding: Finding | None  # type: ignore[valid-type]
+    major_lead: bool
+    adoption: Adoption | None  # type: ignore[valid-type]
+    rating: int | None
+    reopened: bool
+    escalated: bool
+    overdue: bool
+    model: strawberry.Private[m.Case]
+
+    @classmethod
+    def of(cls, c: m.Case) -> Case:
+        return cls(
+            id=strawberry.ID(str(c.id)), kind=c.kind, record_type=c.record_type,
+            category=c.category, state=c.state, title=c.title, description=c.description,
+            place=c.place, occurred_at=c.occurred_at, submitted_at=c.submitted_at,
+            transferred_at=c.transferred_at, due_at=c.due_at, replied_at=c.replied_at,
+            closed_at=c.closed_at, reply=c.reply, finding=c.finding, major_lead=c.major_lead,
+            adoption=c.adoption, rating=c.rating, reopened=c.reopened, escalated=c.escalated,
+            overdue=is_overdue(c), model=c)
+
+    @strawberry.field(description="The handling office's jurisdiction.")
+    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
+        return await jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def agency(self, info: Info[Context, None]) -> Agency:
+        found = await info.context.loaders.agency_by_id.load(
+            self.model.agency_id)  # type: ignore[attr-defined]
+        assert found is not None
+        return Agency.of(found)
+
+    @strawberry.field(description="R4.4: the reporter, for the reporter and the handling "
+                                  "office's staff (and an agency after a recorded "
+                                  "disclosure); null for everyone else. Reads are audited.")
+    async def reporter(self, info: Info[Context, None]) -> Supervisor | None:
+        found = await info.context.reporters.load(self.model)
+        return Supervisor.of(found) if found else None
+
+    @strawberry.field(description="Every step, oldest first.")
+    async def history(self, info: Info[Context, None]) -> list[CaseStep]:
+        events = await info.context.loaders.events_by_case_id.load(self.model.id)
+        hide = await info.context.reporters.load(self.model) is None
+        return [_step(e, hide) for e in events]
+
+    @strawberry.field(description="The latest step.")
+    async def last_step(self, info: Info[Context, None]) -> CaseStep | None:
+        events = await info.context.loaders.events_by_case_id.load(self.model.id)
+        if not events:
+            return None
+        return _step(events[-1], await info.context.reporters.load(self.model) is None)
+
+    @strawberry.field(description="R7.1: supervision orders (督办) on this case.")
+    async def supervision_orders(self, info: Info[Context, None]) -> list[SupervisionOrder]:
+        orders = await info.context.loaders.orders_by_case_id.load(self.model.id)
+        return [SupervisionOrder(
+            id=strawberry.ID(str(o.id)), note=o.note, issued_at=o.issued_at,
+            acknowledged_at=o.acknowledged_at,
+            issued_by=await jurisdiction_of(info, o.issued_by_id))  # type: ignore[attr-defined]
+            for o in orders]
+
+    @strawberry.field
+    async def attachments(self, info: Info[Context, None]) -> list[Attachment]:
+        rows = await info.context.loaders.attachments_by_case_id.load(self.model.id)
+        return [Attachment(id=strawberry.ID(str(a.id)), filename=a.filename,
+                           content_type=a.content_type, size=a.size, sha256=a.sha256,
+                           download_path=f"/attachments/{a.id}") for a in rows]
+
+
+def _step(e: m.CaseEvent, hide_reporter: bool) -> CaseStep:
+    return CaseStep(
+        kind=e.kind, at=e.at, actor_role=e.actor_role,
+        actor=None if hide_reporter and e.actor_role == "REPORTER" else e.actor,
+        from_state=m.State(e.from_state) if e.from_state else None,
+        to_state=m.State(e.to_state) if e.to_state else None, note=e.note)
+
+
+@strawberry.type
+class Count:
+    key: str
+    count: int
+
+
+@strawberry.type(description="R7.2: the shared figures of a jurisdiction and all below it.")
+class OversightStats:
+    total: int
+    by_kind: list[Count]
+    by_category: list[Count]
+    by_state: list[Count]
+    by_agency: list[Count]
+    by_jurisdiction: list[Count]
+    median_reply_hours: float | None
+    p90_reply_hours: float | None
+    overdue: int
+    substantiation_rate: float | None
+
+
+@strawberry.type
+class Notification:
+    id: strawberry.ID
+    kind: str
+    text: str
+    case_id: strawberry.ID | None
+    created_at: datetime
+    read: bool
+
+    @classmethod
+    def of(cls, n: m.Notification) -> Notification:
+        case_id = n.case_id  # type: ignore[attr-defined]
+        return cls(id=strawberry.ID(str(n.id)), kind=n.kind, text=n.text,
+                   case_id=strawberry.ID(str(case_id)) if case_id else None,
+                   created_at=n.created_at, read=n.read_at is not None)
