@@ -8,6 +8,8 @@ import logging
 from core import auth
 from core.accounts import service as accounts
 from core.accounts.models import Account, AccountKind, ApiKey
+from core.agencies.demo import seed_agencies
+from core.cases.demo import seed_cases
 from core.config import settings
 from core.roster.demo import seed_roster
 from policies import grants
@@ -31,11 +33,12 @@ def demo_offices() -> list[tuple[str, str, str, list[tuple[str, str]]]]:
     return offices
 
 
-async def seed_demo(*, roster: bool = True) -> dict[str, int]:
+async def seed_demo(*, roster: bool = True, cases: bool = True) -> dict[str, int]:
     """Create what is missing; returns counts of what was created. `roster` False leaves out
-    the supervisors (the tests of the platform layer do not need them)."""
+    supervisors, agencies and cases, `cases` False the agencies and cases (tests that do not
+    need them start faster)."""
     created = {"jurisdictions": await seed_tree(), "accounts": 0, "grants": 0, "api_keys": 0,
-               "supervisors": 0}
+               "supervisors": 0, "agencies": 0, "cases": 0}
     password_hash = await _demo_password_hash()
     for username, display, home, roles in demo_offices():
         if not await Account.exists(username=username):
@@ -53,7 +56,10 @@ async def seed_demo(*, roster: bool = True) -> dict[str, int]:
     created["api_keys"] += await _ensure_province_key()
     if roster:
         created["supervisors"] = await seed_roster(password_hash)
-        await store.reload()
+    if roster and cases:
+        created["agencies"] = await seed_agencies(CITY, password_hash)
+        created["cases"] = await seed_cases(CITY)
+    await store.reload()
     return created
 
 

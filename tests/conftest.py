@@ -76,7 +76,15 @@ async def demo(clean: None) -> None:
 
 @pytest.fixture
 async def roster_demo(clean: None) -> None:
-    """All the demo data of `python -m core seed-demo`, supervisors included."""
+    """The demo offices and supervisors, without agencies and cases."""
+    from core.demo import seed_demo
+
+    await seed_demo(cases=False)
+
+
+@pytest.fixture
+async def full_demo(clean: None) -> None:
+    """All the demo data of `python -m core seed-demo`."""
     from core.demo import seed_demo
 
     await seed_demo()
