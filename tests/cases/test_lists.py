@@ -1,0 +1,84 @@
+"""Each actor against the case lists and details; no N+1 on a page of 100."""
+
+from __future__ import annotations
+
+from core.cases.models import Case, State
+from tests.cases.helpers import CASE, submit, to_transferred
+from tests.support import Api, QueryCounter
+
+PAGE = """query($f: CaseFilter, $after: String) { cases(filter: $f, first: 100, after: $after) {
+  totalCount edges { node { id kind category state dueAt jurisdiction { path }
+    agency { name } reporter { name } lastStep { kind at actor } } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+async def _total(api: Api, user: str | None = None, f: dict | None = None, **kw: str) -> int:
+    result = await api.gql(PAGE, {"f": f}, as_user=user, **kw)
+    return int(result.ok()["cases"]["totalCount"])
+
+
+async def test_each_actor_sees_its_own_cases(api: Api, full_demo: None) -> None:
+    case = await submit(api, user="sv.dc.007")
+    await to_transferred(api, case["id"])
+    total = await Case.all().count()
+    assert await _total(api, "admin.th") == total
+    assert await _total(api, "admin.dc") == await Case.filter(
+        jurisdiction__path="jl.th.dc").count()
+    assert await _total(api, "sv.dc.007") == await Case.filter(
+        reporter__account__username="sv.dc.007").count()
+    transferred_to_it = await Case.filter(
+        agency__code="scjg", agency__jurisdiction__code="dc",
+        state__in=[State.TRANSFERRED, State.REPLIED, State.VERIFIED, State.CLOSED]).count()
+    assert await _total(api, "ag.dc.scjg") == transferred_to_it
+    assert await _total(api, "admin.dc", {"mine": True}) == 0
+    assert await _total(api, "sv.dc.007", {"mine": True}) >= 1
+    assert (await api.gql(PAGE)).codes == ["UNAUTHENTICATED"]
+
+
+async def test_each_actor_against_one_case(api: Api, full_demo: None) -> None:
+    case = await submit(api, user="sv.dc.007")
+    reads = {
+        "sv.dc.007": True, "sv.dc.008": False, "admin.dc": True, "admin.ja": False,
+        "admin.th": True, "ag.dc.scjg": False, "ag.dc.sw": False,
+    }
+    for user, visible in reads.items():
+        result = await api.gql(CASE, {"id": case["id"]}, as_user=user)
+        assert (not result.errors) == visible, (user, result.errors)
+        if not visible:
+            assert result.codes == ["NOT_FOUND"]
+    await to_transferred(api, case["id"])
+    assert not (await api.gql(CASE, {"id": case["id"]}, as_user="ag.dc.scjg")).errors
+    assert (await api.gql(CASE, {"id": case["id"]}, as_user="ag.dc.sw")).codes == ["NOT_FOUND"]
+    assert (await api.gql(CASE, {"id": case["id"]})).codes == ["UNAUTHENTICATED"]
+
+
+async def test_filters(api: Api, full_demo: None) -> None:
+    assert await _total(api, "admin.th", {"kind": "INQUIRY"}) == await Case.filter(
+        kind="INQUIRY").count()
+    assert await _total(api, "admin.th", {"state": "CLOSED", "jurisdiction": "jl.th.ja"}
+                        ) == await Case.filter(state="CLOSED", jurisdiction__path="jl.th.ja"
+                                               ).count()
+    overdue = await _total(api, "admin.th", {"overdue": True})
+    not_overdue = await _total(api, "admin.th", {"overdue": False})
+    assert overdue > 0 and overdue + not_overdue == await Case.all().count()
+    window = {"from": "2020-01-01T00:00:00Z", "to": "2020-02-01T00:00:00Z"}
+    assert await _total(api, "admin.th", window) == 0
+    reversed_window = await api.gql(PAGE, {"f": {"from": "2026-02-01T00:00:00Z",
+                                                 "to": "2026-01-01T00:00:00Z"}},
+                                    as_user="admin.th")
+    assert reversed_window.codes == ["INVALID_INPUT"]
+
+
+async def test_a_page_of_100_cases_costs_a_fixed_number_of_queries(api: Api, full_demo: None
+                                                                   ) -> None:
+    await api.token("admin.th")
+    with QueryCounter() as counter:
+        page = (await api.gql(PAGE, as_user="admin.th")).ok()["cases"]
+    assert len(page["edges"]) == 100
+    # principal, scope ids, relations, count, page, jurisdictions, agencies, events,
+    # reporter visibility (handled offices), supervisors of visible reporters, audit of reads
+    assert counter.count <= 12, counter.statements
+    fixed = counter.count
+    with QueryCounter() as again:
+        (await api.gql(PAGE, {"after": page["pageInfo"]["endCursor"]}, as_user="admin.th")).ok()
+    assert again.count == fixed
