@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -94,3 +102,37 @@ class QueryCounter(logging.Handler):
     @property
     def count(self) -> int:
         return len(self.statements)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
+    """A real uvicorn process of the app on the test database; yields its base URL."""
+    port = _free_port()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "asgi:app", "--port", str(port), "--log-level",
+             "warning"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sink)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            for _ in range(150):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError(log.read_text())
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

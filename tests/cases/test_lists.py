@@ -12,8 +12,8 @@ PAGE = """query($f: CaseFilter, $after: String) { cases(filter: $f, first: 100, 
   pageInfo { hasNextPage endCursor } } }"""
 
 
-async def _total(api: Api, user: str | None = None, f: dict | None = None, **kw: str) -> int:
-    result = await api.gql(PAGE, {"f": f}, as_user=user, **kw)
+async def _total(api: Api, user: str | None = None, f: dict | None = None) -> int:
+    result = await api.gql(PAGE, {"f": f}, as_user=user)
     return int(result.ok()["cases"]["totalCount"])
 
 

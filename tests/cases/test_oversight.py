@@ -109,7 +109,7 @@ async def test_r7_2_oversight_stats_match_a_recount_in_one_query(api: Api, full_
     assert stats["overdue"] == sum(1 for c in cases if c.state is State.TRANSFERRED
                                    and c.due_at and c.due_at < now)
     verified = [c for c in cases if c.finding is not None]
-    substantiated = [c for c in verified if c.finding.value != "UNSUBSTANTIATED"]  # type: ignore[union-attr]
+    substantiated = [c for c in verified if c.finding.value != "UNSUBSTANTIATED"]
     assert abs(stats["substantiationRate"] - len(substantiated) / len(verified)) < 1e-9
     replies = [(c.replied_at - c.transferred_at).total_seconds() / 3600 for c in cases
                if c.replied_at and c.transferred_at]

@@ -56,7 +56,8 @@ async def test_r5_1_transfer_sets_the_due_date_in_working_days(api: Api, full_de
 
 
 async def test_r7_4_suggestions_are_decided_not_verified(api: Api, full_demo: None) -> None:
-    """R7.4: suggestions end ADOPTED, PARTLY_ADOPTED or NOT_ADOPTED with a reason."""
+    """R3.3, R7.4: suggestions passed on end ADOPTED, PARTLY_ADOPTED or NOT_ADOPTED with a
+    reason."""
     case = await submit(api, kind="SUGGESTION")
     await to_transferred(api, case["id"])
     (await act(api, "ag.dc.scjg", "replyCase", case["id"], 'reply: "研究中"')).ok()
@@ -65,7 +66,7 @@ async def test_r7_4_suggestions_are_decided_not_verified(api: Api, full_demo: No
     decided = await act(api, "admin.dc", "decideSuggestion", case["id"],
                         'adoption: PARTLY_ADOPTED, reason: "部分采纳"')
     assert decided.ok()["decideSuggestion"]["state"] == "VERIFIED"
-    assert (await Case.get(id=int(case["id"]))).adoption.value == "PARTLY_ADOPTED"  # type: ignore[union-attr]
+    assert (await Case.get(id=int(case["id"]))).adoption.value == "PARTLY_ADOPTED"
 
 
 async def test_r5_3_every_kind_can_be_submitted(api: Api, full_demo: None) -> None:
@@ -84,7 +85,8 @@ async def test_r5_3_every_kind_can_be_submitted(api: Api, full_demo: None) -> No
 
 async def test_r3_2_a_county_supervisor_reports_a_city_agency(api: Api, full_demo: None
                                                               ) -> None:
-    """The case goes to the office that owns the agency: the city office."""
+    """R3.2: supervising how agencies at every level carry out the city's decisions; the
+    case goes to the office that owns the agency: the city office."""
     case = await submit(api, agency=await agency_id("th", "sw"))
     assert case["jurisdiction"] == {"path": "jl.th"}
     assert (await act(api, "admin.dc", "acceptCase", case["id"])).codes == ["NOT_FOUND"]

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -14,7 +10,7 @@ import pytest
 
 from core.audit import AuditRecord
 from policies.models import Grant
-from tests.support import Api
+from tests.support import Api, server_process
 
 GRANT = """mutation($u: String!, $r: String!, $d: String!) {
   grantRole(username: $u, role: $r, domain: $d) { username grants { role domain } } }"""
@@ -109,56 +105,29 @@ async def test_revoke_takes_effect_on_the_next_request(api: Api, demo: None) -> 
     assert (await api.gql(listing, token=token)).ok()["accounts"]["totalCount"] == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_a_grant_made_here_reaches_another_server_process(
     api: Api, demo: None, database_url: str, tmp_path: Path
 ) -> None:
     """A second, real uvicorn process on the same database sees the new grant within seconds."""
-    port = _free_port()
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port),
-           "DATA_DIR": os.environ["DATA_DIR"]}
-    log = tmp_path / "server.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "asgi:app", "--port", str(port), "--log-level",
-             "warning"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sink)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as other:
-            for _ in range(100):
-                try:
-                    if (await other.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(log.read_text())
-            await _staff(api, "clerk.dc", "jl.th.dc", "admin.dc")
-            login = await other.post("/graphql", json={"query": (
-                'mutation { login(username: "clerk.dc", password: "long-enough-pass") '
-                "{ accessToken } }")})
-            token = login.json()["data"]["login"]["accessToken"]
+    async with server_process(database_url, tmp_path / "server.log") as base, \
+            httpx.AsyncClient(base_url=base) as other:
+        await _staff(api, "clerk.dc", "jl.th.dc", "admin.dc")
+        login = await other.post("/graphql", json={"query": (
+            'mutation { login(username: "clerk.dc", password: "long-enough-pass") '
+            "{ accessToken } }")})
+        token = login.json()["data"]["login"]["accessToken"]
 
-            async def count() -> object:
-                response = await other.post(
-                    "/graphql", json={"query": "{ accounts { totalCount } }"},
-                    headers={"Authorization": f"Bearer {token}"})
-                return response.json()["data"]["accounts"]["totalCount"]
+        async def count() -> object:
+            response = await other.post(
+                "/graphql", json={"query": "{ accounts { totalCount } }"},
+                headers={"Authorization": f"Bearer {token}"})
+            return response.json()["data"]["accounts"]["totalCount"]
 
-            assert await count() == 0
-            (await api.gql(GRANT, {"u": "clerk.dc", "r": "office_staff", "d": "jl.th.dc"},
-                           as_user="admin.dc")).ok()
-            for _ in range(50):
-                if await count() == 2:
-                    break
-                await asyncio.sleep(0.1)
-            assert await count() == 2
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        assert await count() == 0
+        (await api.gql(GRANT, {"u": "clerk.dc", "r": "office_staff", "d": "jl.th.dc"},
+                       as_user="admin.dc")).ok()
+        for _ in range(50):
+            if await count() == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert await count() == 2

@@ -1,0 +1,85 @@
+"""Evidence uploads: content-checked, size-capped, image metadata stripped, sha256 kept,
+attached to a case and readable only by those who read the case."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from PIL import Image
+
+from core.cases.models import Attachment
+from tests.cases.helpers import agency_id, submit, to_transferred
+from tests.support import Api
+
+
+def _jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (8, 8), (200, 10, 10))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"        # Make
+    exif[0x8825] = {2: (41.0, 43.0, 0.0)}  # GPS latitude
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+async def _upload(api: Api, user: str, name: str, data: bytes, mime: str = "image/jpeg"):
+    token = await api.token(user)
+    return await api.client.post("/uploads", files={"file": (name, data, mime)},
+                                 headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_an_image_is_stored_without_metadata_and_attached(api: Api, full_demo: None
+                                                                ) -> None:
+    original = _jpeg_with_gps()
+    assert b"SecretCam" in original
+    response = await _upload(api, "sv.dc.001", "现场.jpg", original)
+    assert response.status_code == 201, response.text
+    staged = response.json()
+    stored = await Attachment.get(id=int(staged["id"]))
+    assert b"SecretCam" not in stored.data and b"Exif" not in stored.data
+    assert staged["sha256"] == hashlib.sha256(stored.data).hexdigest() == stored.sha256
+    with Image.open(io.BytesIO(stored.data)) as image:
+        assert image.size == (8, 8) and not image.getexif()
+    case = await submit(api, attachments=[staged["id"]])
+    listed = (await api.gql(f'{{ case(id: "{case["id"]}") {{ attachments {{ id sha256 '
+                            "downloadPath } } }", as_user="admin.dc")).ok()
+    path = listed["case"]["attachments"][0]["downloadPath"]
+    office = await api.client.get(path, headers={
+        "Authorization": f"Bearer {await api.token('admin.dc')}"})
+    assert office.status_code == 200 and office.content == stored.data
+    other = await api.client.get(path, headers={
+        "Authorization": f"Bearer {await api.token('admin.ja')}"})
+    assert other.status_code == 404
+    await to_transferred(api, case["id"])
+    agency = await api.client.get(path, headers={
+        "Authorization": f"Bearer {await api.token('ag.dc.scjg')}"})
+    assert agency.status_code == 200
+    # an attachment joins one case only
+    again = await api.gql("""mutation($i: CaseInput!) { submitCase(input: $i) { id } }""",
+                          {"i": {"kind": "REPORT", "category": "OTHER",
+                                 "agency": await agency_id("dc"), "title": "t",
+                                 "description": "d", "occurredAt": "2026-01-01T00:00:00Z",
+                                 "attachments": [staged["id"]]}}, as_user="sv.dc.001")
+    assert again.codes == ["NOT_FOUND"]
+
+
+async def test_uploads_are_checked(api: Api, full_demo: None) -> None:
+    before = await Attachment.all().count()
+    fake = await _upload(api, "sv.dc.001", "x.jpg", b"MZ\x90\x00not an image")
+    assert fake.status_code == 400
+    assert fake.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    big = await _upload(api, "sv.dc.001", "big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024))
+    assert big.status_code in (400, 413)
+    anonymous = await api.client.post("/uploads", files={"file": ("a.pdf", b"%PDF-1.4", "x")})
+    assert anonymous.status_code == 401
+    pdf = await _upload(api, "sv.dc.001", "a.pdf", b"%PDF-1.4 minimal", "application/pdf")
+    assert pdf.status_code == 201 and pdf.json()["contentType"] == "application/pdf"
+    assert await Attachment.all().count() == before + 1
+    # someone else cannot attach or read my staged upload
+    stolen = await api.gql("""mutation($i: CaseInput!) { submitCase(input: $i) { id } }""",
+                           {"i": {"kind": "REPORT", "category": "OTHER",
+                                  "agency": await agency_id("dc"), "title": "t",
+                                  "description": "d", "occurredAt": "2026-01-01T00:00:00Z",
+                                  "attachments": [pdf.json()["id"]]}}, as_user="sv.dc.002")
+    assert stolen.codes == ["NOT_FOUND"]
