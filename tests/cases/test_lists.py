@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.cases.models import Case, State
+from core.config import settings
 from tests.cases.helpers import CASE, submit, to_transferred
 from tests.support import Api, QueryCounter
 
@@ -50,6 +51,9 @@ async def test_each_actor_against_one_case(api: Api, full_demo: None) -> None:
     assert not (await api.gql(CASE, {"id": case["id"]}, as_user="ag.dc.scjg")).errors
     assert (await api.gql(CASE, {"id": case["id"]}, as_user="ag.dc.sw")).codes == ["NOT_FOUND"]
     assert (await api.gql(CASE, {"id": case["id"]})).codes == ["UNAUTHENTICATED"]
+    key = (settings().data_dir / "province.key").read_text().strip()
+    assert (await api.gql(CASE, {"id": case["id"]}, api_key=key)).codes == ["NOT_FOUND"]
+    assert (await api.gql(PAGE, api_key=key)).ok()["cases"]["totalCount"] == 0
 
 
 async def test_filters(api: Api, full_demo: None) -> None:
@@ -82,3 +86,29 @@ async def test_a_page_of_100_cases_costs_a_fixed_number_of_queries(api: Api, ful
     with QueryCounter() as again:
         (await api.gql(PAGE, {"after": page["pageInfo"]["endCursor"]}, as_user="admin.th")).ok()
     assert again.count == fixed
+
+
+async def test_each_actor_against_each_write(api: Api, full_demo: None) -> None:
+    """Who may move a transferred case: only the assigned agency replies; nobody else moves
+    it, and what they cannot see is NOT_FOUND."""
+    case = await submit(api, user="sv.dc.007")
+    await to_transferred(api, case["id"])
+    key = (settings().data_dir / "province.key").read_text().strip()
+    reply = f'mutation {{ replyCase(id: "{case["id"]}", reply: "r") {{ state }} }}'
+    close = f'mutation {{ closeCase(id: "{case["id"]}") {{ state }} }}'
+    expected = {
+        None: "UNAUTHENTICATED", "province": "NOT_FOUND", "sv.dc.007": "FORBIDDEN",
+        "sv.dc.008": "NOT_FOUND", "admin.dc": "FORBIDDEN", "admin.ja": "NOT_FOUND",
+        "admin.th": "FORBIDDEN", "ag.dc.sw": "NOT_FOUND",
+    }
+    for user, code in expected.items():
+        if user == "province":
+            result = await api.gql(reply, api_key=key)
+        else:
+            result = await api.gql(reply, as_user=user)
+        assert result.codes == [code], (user, result.errors)
+    for user, code in [("ag.dc.scjg", "FORBIDDEN"), ("admin.ja", "NOT_FOUND"),
+                       ("sv.dc.007", "FORBIDDEN"), ("admin.th", "FORBIDDEN")]:
+        assert (await api.gql(close, as_user=user)).codes == [code], user
+    assert (await Case.get(id=int(case["id"]))).state is State.TRANSFERRED
+    assert (await api.gql(reply, as_user="ag.dc.scjg")).ok()["replyCase"]["state"] == "REPLIED"

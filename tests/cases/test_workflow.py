@@ -182,3 +182,42 @@ async def test_receipt_is_acknowledged_at_once_and_parties_are_notified(api: Api
     unread = (await api.gql("{ notifications(unreadOnly: true) { totalCount } }",
                             as_user="sv.dc.001")).ok()
     assert unread["notifications"]["totalCount"] == 0
+
+
+async def test_r5_1_a_jurisdiction_sets_its_own_reply_times(api: Api, full_demo: None) -> None:
+    """R5.1: the per-jurisdiction table of working days, used when a case is transferred."""
+    mutation = ('mutation { setDueRule(jurisdiction: "jl.th.dc", kind: REPORT, '
+                "workingDays: 3) }")
+    assert (await api.gql(mutation, as_user="admin.ja")).codes == ["FORBIDDEN"]
+    assert (await api.gql(mutation, as_user="sv.dc.001")).codes == ["FORBIDDEN"]
+    assert (await api.gql(mutation, as_user="admin.dc")).ok() == {"setDueRule": 3}
+    bad = await api.gql('mutation { setDueRule(jurisdiction: "jl.th.dc", kind: REPORT, '
+                        "workingDays: 0) }", as_user="admin.dc")
+    assert bad.codes == ["INVALID_INPUT"]
+    case = await submit(api)
+    await to_transferred(api, case["id"])
+    stored = await Case.get(id=int(case["id"]))
+    assert stored.transferred_at is not None and stored.due_at is not None
+    start = stored.transferred_at.astimezone(clock.LOCAL_ZONE).date()
+    assert stored.due_at.astimezone(clock.LOCAL_ZONE).date() == add_working_days(start, 3)
+    # a county without its own rule keeps the default table
+    other = await submit(api, agency=await agency_id("ja"))
+    await to_transferred(api, other["id"], office="admin.ja")
+    kept = await Case.get(id=int(other["id"]))
+    assert kept.due_at is not None and kept.transferred_at is not None
+    assert kept.due_at.astimezone(clock.LOCAL_ZONE).date() == add_working_days(
+        kept.transferred_at.astimezone(clock.LOCAL_ZONE).date(), 15)
+
+
+def test_r5_1_working_days_follow_the_official_calendar() -> None:
+    """National Day 2026: 1-7 October off (8 October too), 10 October a working Saturday."""
+    from datetime import date
+
+    from core.cases.rules import is_working_day
+
+    assert not is_working_day(date(2026, 10, 1)) and not is_working_day(date(2026, 10, 5))
+    assert is_working_day(date(2026, 9, 30))
+    assert add_working_days(date(2026, 9, 30), 1) == next(
+        d for d in (date(2026, 10, n) for n in range(1, 20)) if is_working_day(d))
+    # beyond the package's published years, Monday to Friday count
+    assert add_working_days(date(2030, 1, 4), 1) == date(2030, 1, 7)
