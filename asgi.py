@@ -17,9 +17,10 @@ from starlette.staticfiles import StaticFiles
 from tortoise import connections
 
 from core import db, events, logs
-from core.cases import attachments, notify, uploads
+from core.cases import attachments, uploads
 from core.config import settings
 from core.middleware import BodyLimit, RequestContext
+from core.notifications import service as notifications
 from core.roster.terms import expire_terms_daily
 from policies import grants
 from policies.enforcer import store
@@ -57,8 +58,10 @@ async def _database(app: Starlette) -> AsyncIterator[None]:
     url = await asyncio.to_thread(db.database_url)
     await db.init(url)
     await store.reload()
-    listener = events.Listener(db.credentials(url), {grants.CHANNEL: grants.on_policy_notice,
-                                                     notify.CHANNEL: notify.hub.on_notice})
+    listener = events.Listener(db.credentials(url), {
+        grants.CHANNEL: grants.on_policy_notice,
+        notifications.CHANNEL: notifications.hub.on_notice,
+    })
     listener.on_connect = store.reload
     listener.start()
     stop = asyncio.Event()

@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "core.roster.models",
     "core.agencies.models",
     "core.cases.models",
+    "core.notifications.models",
     "policies.models",
 ]
 log = logging.getLogger(__name__)

@@ -136,6 +136,21 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Notification',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
+                ('subject', fields.CharField(max_length=16)),
+                ('subject_id', fields.IntField()),
+                ('kind', fields.CharField(max_length=32)),
+                ('text', fields.CharField(max_length=300)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notification', 'app': 'models', 'indexes': [Index(fields=['account_id', 'id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Session',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
@@ -364,20 +379,6 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'filing', 'app': 'models', 'indexes': [Index(fields=['filed_at', 'id'])], 'pk_attr': 'id', 'table_description': 'R1.6: the provincial filing of one term, and the electronic certificate issued for it.'},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
-            name='Notification',
-            fields=[
-                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
-                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', null=True, db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
-                ('kind', fields.CharField(max_length=32)),
-                ('text', fields.CharField(max_length=300)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-            ],
-            options={'table': 'notification', 'app': 'models', 'indexes': [Index(fields=['account_id', 'id'])], 'pk_attr': 'id', 'table_description': 'An in-app notice to one account about a case.'},
             bases=['Model'],
         ),
         ops.CreateModel(

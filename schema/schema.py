@@ -18,7 +18,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.config import settings
-from schema import accounts, tenants
+from schema import accounts, notifications, tenants
 from schema.cases import api as cases
 from schema.errors import ErrorsAndMetrics
 from schema.roster import mutations as roster_mutations
@@ -29,9 +29,11 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
 Query = merge_types(
-    "Query", (tenants.Query, accounts.Query, roster_queries.Query, cases.Query))
+    "Query", (tenants.Query, accounts.Query, roster_queries.Query, cases.Query,
+              notifications.Query))
 Mutation = merge_types(
-    "Mutation", (tenants.Mutation, accounts.Mutation, roster_mutations.Mutation, cases.Mutation))
+    "Mutation", (tenants.Mutation, accounts.Mutation, roster_mutations.Mutation, cases.Mutation,
+                 notifications.Mutation))
 
 
 class Schema(strawberry.Schema):

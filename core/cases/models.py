@@ -190,21 +190,3 @@ class DueRule(Model):
     class Meta:
         table = "due_rule"
         unique_together = (("jurisdiction", "kind"),)
-
-
-class Notification(Model):
-    """An in-app notice to one account about a case."""
-
-    id = fields.BigIntField(primary_key=True)
-    account: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
-        "models.Account", related_name="notifications", on_delete=fields.CASCADE)
-    case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="notifications", null=True, on_delete=fields.CASCADE)
-    kind = fields.CharField(max_length=32)
-    text = fields.CharField(max_length=300)
-    created_at = fields.DatetimeField()
-    read_at = fields.DatetimeField(null=True)
-
-    class Meta:
-        table = "notification"
-        indexes = (("account_id", "id"),)

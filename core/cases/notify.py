@@ -1,20 +1,14 @@
-"""In-app notifications about cases, and their live delivery to every server process.
-Texts name the case and what happened, never the reporter (R4.4)."""
+"""Who hears of a case: its handling office's staff and the agency's accounts. Texts name the
+case and what happened, never the reporter (R4.4)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
-
-from core import clock, events
 from core.agencies.models import AgencyStaff
-from core.cases.models import Case, Notification
-from core.pagination import Page, keyset
-from core.principal import Principal
+from core.cases.models import Case
+from core.notifications import service as notifications
 from policies.models import Grant
 from tenants.models import Jurisdiction
 
-CHANNEL = "notification"
 OFFICE_ROLES = ("office_admin", "office_staff")
 
 
@@ -31,66 +25,5 @@ async def agency_accounts(agency_id: int) -> list[int]:
 
 
 async def notify(account_ids: list[int], case: Case, kind: str, text: str) -> None:
-    """Write the notices inside the caller's transaction; processes hear of them on commit."""
-    targets = sorted(set(account_ids))
-    if not targets:
-        return
-    now = clock.now()
-    await Notification.bulk_create([
-        Notification(account_id=a, case=case, kind=kind, text=text[:300], created_at=now)
-        for a in targets])
-    for account_id in targets:
-        await events.publish(CHANNEL, str(account_id))
-
-
-async def list_notifications(principal: Principal, first: int, after: int | None,
-                             unread_only: bool) -> Page[Notification]:
-    query = Notification.filter(account_id=principal.account_id)
-    if unread_only:
-        query = query.filter(read_at__isnull=True)
-    return await keyset(query, first, after)
-
-
-async def mark_read(principal: Principal, ids: list[int] | None) -> int:
-    """Mark the caller's notices read (all of them when `ids` is None)."""
-    query = Notification.filter(account_id=principal.account_id, read_at__isnull=True)
-    if ids is not None:
-        query = query.filter(id__in=ids)
-    return await query.update(read_at=clock.now())
-
-
-async def latest_id(account_id: int) -> int:
-    """Where a new subscriber starts: after everything already written for it."""
-    last = await Notification.filter(account_id=account_id).order_by("-id").only("id").first()
-    return last.id if last else 0
-
-
-async def newer_than(account_id: int, last_id: int) -> list[Notification]:
-    return await Notification.filter(account_id=account_id, id__gt=last_id).order_by("id")
-
-
-class Hub:
-    """This process's live subscribers, by account; woken by notices from any process."""
-
-    def __init__(self) -> None:
-        self._queues: dict[int, set[asyncio.Queue[None]]] = defaultdict(set)
-
-    def subscribe(self, account_id: int) -> asyncio.Queue[None]:
-        queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
-        self._queues[account_id].add(queue)
-        return queue
-
-    def unsubscribe(self, account_id: int, queue: asyncio.Queue[None]) -> None:
-        self._queues[account_id].discard(queue)
-        if not self._queues[account_id]:
-            del self._queues[account_id]
-
-    async def on_notice(self, payload: str) -> None:
-        if not payload.isdigit():
-            return
-        for queue in list(self._queues.get(int(payload), ())):
-            if queue.empty():  # one wake-up is enough: the subscriber reads all that is new
-                queue.put_nowait(None)
-
-
-hub = Hub()
+    """A notice about a case; the text names the case, never the reporter (R4.4)."""
+    await notifications.notify(account_ids, "case", case.id, kind, text)

@@ -10,8 +10,9 @@ import strawberry
 from strawberry.types import Info
 
 from core.agencies import service as agencies
-from core.cases import access, confidentiality, notify, oversight, service
+from core.cases import access, confidentiality, oversight, service
 from core.cases.models import Kind as KindEnum
+from core.notifications import service as notifications
 from schema.cases.types import (
     Adoption,
     Agency,
@@ -21,12 +22,12 @@ from schema.cases.types import (
     CaseState,
     Count,
     Finding,
-    Notification,
     OversightStats,
     RecordType,
 )
 from schema.context import Context
 from schema.ids import parse_id
+from schema.notifications import Notification
 from schema.relay import Connection, connection, decode_cursor
 
 
@@ -132,15 +133,6 @@ class Query:
     @strawberry.field(description="Agencies (public), optionally of one jurisdiction.")
     async def agencies(self, jurisdiction: str | None = None) -> list[Agency]:
         return [Agency.of(a) for a in await agencies.list_agencies(jurisdiction)]
-
-    @strawberry.field(description="My notifications, newest last.")
-    async def notifications(self, info: Info[Context, None], first: int = 20,
-                            after: str | None = None, unread_only: bool = False
-                            ) -> Connection[Notification]:
-        principal = await info.context.require()
-        page = await notify.list_notifications(principal, first, decode_cursor(after),
-                                               unread_only)
-        return connection(page, Notification.of)
 
 
 @strawberry.type
@@ -251,12 +243,6 @@ class Mutation:
                                           KindEnum(kind), working_days)
         return rule.working_days
 
-    @strawberry.mutation(description="Mark my notifications read (all when ids are omitted).")
-    async def mark_notifications_read(self, info: Info[Context, None],
-                                      ids: list[strawberry.ID] | None = None) -> int:
-        principal = await info.context.require()
-        return await notify.mark_read(principal, list(_ids(ids, "ids")) if ids else None)
-
     @strawberry.mutation(description="Add an agency with its first AGENCY account.")
     async def create_agency(self, info: Info[Context, None], jurisdiction: str, name: str,
                             code: str, username: str, password: str) -> Agency:
@@ -268,18 +254,10 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="My notifications as they happen, from any server "
-                                         "process (graphql-transport-ws; authenticate in "
-                                         "connection_init with {Authorization: 'Bearer …'}).")
+    @strawberry.subscription(description="My notices about cases as they happen, from any "
+                                         "server process (graphql-transport-ws; authenticate "
+                                         "in connection_init with {Authorization: 'Bearer …'}).")
     async def case_events(self, info: Info[Context, None]) -> AsyncGenerator[Notification, None]:
         principal = await info.context.require()
-        queue = notify.hub.subscribe(principal.account_id)
-        try:
-            seen = await notify.latest_id(principal.account_id)
-            while True:
-                await queue.get()
-                for item in await notify.newer_than(principal.account_id, seen):
-                    seen = item.id
-                    yield Notification.of(item)
-        finally:
-            notify.hub.unsubscribe(principal.account_id, queue)
+        async for item in notifications.follow(principal.account_id, "case"):
+            yield Notification.of(item)

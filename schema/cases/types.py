@@ -182,20 +182,3 @@ class OversightStats:
     p90_reply_hours: float | None
     overdue: int
     substantiation_rate: float | None
-
-
-@strawberry.type
-class Notification:
-    id: strawberry.ID
-    kind: str
-    text: str
-    case_id: strawberry.ID | None
-    created_at: datetime
-    read: bool
-
-    @classmethod
-    def of(cls, n: m.Notification) -> Notification:
-        case_id = n.case_id  # type: ignore[attr-defined]
-        return cls(id=strawberry.ID(str(n.id)), kind=n.kind, text=n.text,
-                   case_id=strawberry.ID(str(case_id)) if case_id else None,
-                   created_at=n.created_at, read=n.read_at is not None)

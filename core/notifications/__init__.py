@@ -1,0 +1,1 @@
+"""In-app notifications to accounts, and their live delivery across server processes."""

@@ -1,0 +1,96 @@
+"""Writing notices (inside the caller's transaction; every process hears of them on commit),
+reading them, and waking this process's live subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+from core import clock, events
+from core.notifications.models import Notification
+from core.pagination import Page, keyset
+from core.principal import Principal
+
+CHANNEL = "notification"
+
+
+async def notify(account_ids: list[int], subject: str, subject_id: int, kind: str,
+                 text: str) -> None:
+    targets = sorted(set(account_ids))
+    if not targets:
+        return
+    now = clock.now()
+    await Notification.bulk_create([
+        Notification(account_id=a, subject=subject, subject_id=subject_id, kind=kind,
+                     text=text[:300], created_at=now) for a in targets])
+    for account_id in targets:
+        await events.publish(CHANNEL, str(account_id))
+
+
+async def list_notifications(principal: Principal, first: int, after: int | None,
+                             unread_only: bool) -> Page[Notification]:
+    query = Notification.filter(account_id=principal.account_id)
+    if unread_only:
+        query = query.filter(read_at__isnull=True)
+    return await keyset(query, first, after)
+
+
+async def mark_read(principal: Principal, ids: list[int] | None) -> int:
+    """Mark the caller's notices read (all of them when `ids` is None)."""
+    query = Notification.filter(account_id=principal.account_id, read_at__isnull=True)
+    if ids is not None:
+        query = query.filter(id__in=ids)
+    return await query.update(read_at=clock.now())
+
+
+async def latest_id(account_id: int) -> int:
+    """Where a new subscriber starts: after everything already written for it."""
+    last = await Notification.filter(account_id=account_id).order_by("-id").only("id").first()
+    return last.id if last else 0
+
+
+async def newer_than(account_id: int, last_id: int, subject: str) -> list[Notification]:
+    return await Notification.filter(account_id=account_id, id__gt=last_id,
+                                     subject=subject).order_by("id")
+
+
+class Hub:
+    """This process's live subscribers, by account; woken by notices from any process."""
+
+    def __init__(self) -> None:
+        self._queues: dict[int, set[asyncio.Queue[None]]] = defaultdict(set)
+
+    def subscribe(self, account_id: int) -> asyncio.Queue[None]:
+        queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
+        self._queues[account_id].add(queue)
+        return queue
+
+    def unsubscribe(self, account_id: int, queue: asyncio.Queue[None]) -> None:
+        self._queues[account_id].discard(queue)
+        if not self._queues[account_id]:
+            del self._queues[account_id]
+
+    async def on_notice(self, payload: str) -> None:
+        if not payload.isdigit():
+            return
+        for queue in list(self._queues.get(int(payload), ())):
+            if queue.empty():  # one wake-up is enough: the subscriber reads all that is new
+                queue.put_nowait(None)
+
+
+hub = Hub()
+
+
+async def follow(account_id: int, subject: str) -> AsyncIterator[Notification]:
+    """Yield the account's new notices about `subject` as they are written, from now on."""
+    queue = hub.subscribe(account_id)
+    try:
+        seen = await latest_id(account_id)
+        while True:
+            await queue.get()
+            for item in await newer_than(account_id, seen, subject):
+                seen = item.id
+                yield item
+    finally:
+        hub.unsubscribe(account_id, queue)
