@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise import connections
 
 from core import db, events, logs
+from core.assistance.service import dispatch_loop
 from core.cases import attachments, uploads
 from core.config import settings
 from core.middleware import BodyLimit, RequestContext
@@ -54,7 +55,7 @@ async def metrics(_request: Request) -> Response:
 @asynccontextmanager
 async def _database(app: Starlette) -> AsyncIterator[None]:
     """Open the ORM, load the policy, follow policy changes made by other processes, and run
-    the daily jobs (R2.2 term expiry)."""
+    the jobs (R2.2 daily term expiry, R6.3 dispatch rounds)."""
     url = await asyncio.to_thread(db.database_url)
     await db.init(url)
     await store.reload()
@@ -65,12 +66,13 @@ async def _database(app: Starlette) -> AsyncIterator[None]:
     listener.on_connect = store.reload
     listener.start()
     stop = asyncio.Event()
-    daily = asyncio.create_task(expire_terms_daily(stop), name="expire-terms")
+    jobs = [asyncio.create_task(expire_terms_daily(stop), name="expire-terms"),
+            asyncio.create_task(dispatch_loop(stop), name="assistance-dispatch")]
     try:
         yield
     finally:
         stop.set()
-        await daily
+        await asyncio.gather(*jobs)
         await listener.stop()
         await db.close()
 

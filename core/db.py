@@ -24,6 +24,8 @@ MODEL_MODULES = [
     "core.agencies.models",
     "core.cases.models",
     "core.notifications.models",
+    "core.activities.models",
+    "core.assistance.models",
     "policies.models",
 ]
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ CITY = "jl.th"
 def demo_offices() -> list[tuple[str, str, str, list[tuple[str, str]]]]:
     offices = [("admin.th", "通化市软环境办", CITY,
                 [("office_admin", CITY), ("overseer", f"{CITY}.**")])]
-    for path, name, _level in TONGHUA:
+    for path, name, *_ in TONGHUA:
         if path.startswith(CITY + "."):
             code = path.rsplit(".", 1)[1]
             offices.append((f"admin.{code}", f"{name}软环境办", path,

@@ -2,6 +2,8 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from core.accounts.models import AccountKind
+from core.activities.models import ActivityKind, Attendance, Audience, ParticipationStatus
+from core.assistance.models import OfferState, RequestState, Source
 from core.cases.models import Adoption, Category, Finding, Kind, RecordType, State
 from core.roster.models import ApplicationPath, ApplicationStatus, Category, DisciplineKind, FirmSize, Gender, Status
 from json import dumps, loads
@@ -43,6 +45,8 @@ class Migration(migrations.Migration):
                 ('name', fields.CharField(max_length=100)),
                 ('level', fields.CharEnumField(description='PROVINCE: PROVINCE\nCITY: CITY\nCOUNTY: COUNTY\nSPECIAL_DISTRICT: SPECIAL_DISTRICT', enum_type=Level, max_length=20)),
                 ('parent', fields.ForeignKeyField('models.Jurisdiction', source_field='parent_id', null=True, db_constraint=True, to_field='id', related_name='children', on_delete=OnDelete.RESTRICT)),
+                ('latitude', fields.FloatField(null=True)),
+                ('longitude', fields.FloatField(null=True)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'jurisdiction', 'app': 'models', 'pk_attr': 'id', 'table_description': "A node of the tenant tree; `path` is the parent's path plus this node's code."},
@@ -133,6 +137,38 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'supervisor_group', 'app': 'models', 'unique_together': (('jurisdiction', 'name'),), 'pk_attr': 'id', 'table_description': 'R7.4: an industry group of supervisors inside one jurisdiction.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Activity',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('jurisdiction', fields.ForeignKeyField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='TRAINING: TRAINING\nFORUM: FORUM\nINSPECTION: INSPECTION\nUNANNOUNCED_VISIT: UNANNOUNCED_VISIT\nRESEARCH: RESEARCH\nEVALUATION: EVALUATION\nHEARING: HEARING', enum_type=ActivityKind, max_length=24)),
+                ('title', fields.CharField(max_length=200)),
+                ('place', fields.CharField(default='', max_length=200)),
+                ('start_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('end_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('capacity', fields.IntField()),
+                ('audience', fields.CharEnumField(description='JURISDICTION: JURISDICTION\nSPECIAL: SPECIAL\nGROUP: GROUP\nOPEN: OPEN', enum_type=Audience, max_length=16)),
+                ('group', fields.ForeignKeyField('models.Group', source_field='group_id', null=True, db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.RESTRICT)),
+                ('topics', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('checkin_code', fields.CharField(max_length=8)),
+                ('guests', fields.IntField(default=0)),
+                ('organiser', fields.CharField(max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'activity', 'app': 'models', 'indexes': [Index(fields=['jurisdiction_id', 'start_at']), Index(fields=['kind', 'start_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ActivityTarget',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', db_constraint=True, to_field='id', related_name='targets', on_delete=OnDelete.CASCADE)),
+                ('agency', fields.ForeignKeyField('models.Agency', source_field='agency_id', db_constraint=True, to_field='id', related_name='activity_targets', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'activity_target', 'app': 'models', 'unique_together': (('activity', 'agency'),), 'pk_attr': 'id', 'table_description': 'An agency an inspection or unannounced visit looks at.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -243,6 +279,49 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'application', 'app': 'models', 'indexes': [Index(fields=['jurisdiction_id', 'status', 'id'])], 'pk_attr': 'id', 'table_description': "An application (path A) or a nomination (path B) awaiting the office's review."},
             bases=['Person'],
+        ),
+        ops.CreateModel(
+            name='AssistanceRequest',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tracking_code', fields.CharField(unique=True, max_length=16)),
+                ('source', fields.CharEnumField(description='SUPERVISOR: SUPERVISOR\nPUBLIC: PUBLIC', enum_type=Source, max_length=16)),
+                ('jurisdiction', fields.ForeignKeyField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='assistance_requests', on_delete=OnDelete.RESTRICT)),
+                ('requester', fields.ForeignKeyField('models.Supervisor', source_field='requester_id', null=True, db_constraint=True, to_field='id', related_name='assistance_requested', on_delete=OnDelete.RESTRICT)),
+                ('requester_name', fields.CharField(default='', max_length=50)),
+                ('requester_phone', fields.CharField(default='', max_length=20)),
+                ('latitude', fields.FloatField()),
+                ('longitude', fields.FloatField()),
+                ('address', fields.CharField(max_length=200)),
+                ('description', fields.TextField(unique=False)),
+                ('state', fields.CharEnumField(default=RequestState.OFFERING, description='OFFERING: OFFERING\nACCEPTED: ACCEPTED\nARRIVED: ARRIVED\nCLOSED: CLOSED\nUNANSWERED: UNANSWERED', enum_type=RequestState, max_length=16)),
+                ('round', fields.IntField(default=0)),
+                ('radius_km', fields.FloatField()),
+                ('next_round_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('accepted_by', fields.ForeignKeyField('models.Supervisor', source_field='accepted_by_id', null=True, db_constraint=True, to_field='id', related_name='assistance_accepted', on_delete=OnDelete.RESTRICT)),
+                ('accepted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('arrived_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('arrival_distance_m', fields.FloatField(null=True)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('report', fields.TextField(default='', unique=False)),
+            ],
+            options={'table': 'assistance_request', 'app': 'models', 'indexes': [Index(fields=['state', 'next_round_at']), Index(fields=['jurisdiction_id', 'id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AssistanceOffer',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('request', fields.ForeignKeyField('models.AssistanceRequest', source_field='request_id', db_constraint=True, to_field='id', related_name='offers', on_delete=OnDelete.CASCADE)),
+                ('supervisor', fields.ForeignKeyField('models.Supervisor', source_field='supervisor_id', db_constraint=True, to_field='id', related_name='assistance_offers', on_delete=OnDelete.RESTRICT)),
+                ('round', fields.IntField()),
+                ('distance_m', fields.FloatField()),
+                ('state', fields.CharEnumField(default=OfferState.OFFERED, description='OFFERED: OFFERED\nACCEPTED: ACCEPTED\nRETRACTED: RETRACTED', enum_type=OfferState, max_length=16)),
+                ('offered_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'assistance_offer', 'app': 'models', 'unique_together': (('request', 'supervisor'),), 'indexes': [Index(fields=['supervisor_id', 'state'])], 'pk_attr': 'id'},
+            bases=['Model'],
         ),
         ops.CreateModel(
             name='ContactFirm',
@@ -379,6 +458,21 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'filing', 'app': 'models', 'indexes': [Index(fields=['filed_at', 'id'])], 'pk_attr': 'id', 'table_description': 'R1.6: the provincial filing of one term, and the electronic certificate issued for it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Participation',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', db_constraint=True, to_field='id', related_name='participants', on_delete=OnDelete.CASCADE)),
+                ('supervisor', fields.ForeignKeyField('models.Supervisor', source_field='supervisor_id', db_constraint=True, to_field='id', related_name='participations', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(description='INVITED: INVITED\nAPPLIED: APPLIED\nACCEPTED: ACCEPTED\nDECLINED: DECLINED', enum_type=ParticipationStatus, max_length=16)),
+                ('attendance', fields.CharEnumField(null=True, description='ATTENDED: ATTENDED\nEXCUSED: EXCUSED\nABSENT: ABSENT', enum_type=Attendance, max_length=16)),
+                ('checked_in_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('recorded_by', fields.CharField(null=True, max_length=64)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'participation', 'app': 'models', 'unique_together': (('activity', 'supervisor'),), 'indexes': [Index(fields=['supervisor_id', 'activity_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

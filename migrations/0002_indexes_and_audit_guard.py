@@ -52,6 +52,16 @@ class Migration(migrations.Migration):
                    reverse_sql="DROP INDEX case_submitted"),
         ops.RunSQL("CREATE INDEX case_overdue ON supervision_case (due_at) "
                    "WHERE state = 'TRANSFERRED'", reverse_sql="DROP INDEX case_overdue"),
+        # R6.3 dispatch: great-circle distance with a GiST index over active supervisors.
+        ops.RunSQL(["CREATE EXTENSION IF NOT EXISTS cube",
+                    "CREATE EXTENSION IF NOT EXISTS earthdistance"],
+                   reverse_sql=["DROP EXTENSION IF EXISTS earthdistance",
+                                "DROP EXTENSION IF EXISTS cube"]),
+        ops.RunSQL("CREATE INDEX supervisor_location ON supervisor USING gist "
+                   "(ll_to_earth(latitude, longitude)) WHERE status = 'ACTIVE'",
+                   reverse_sql="DROP INDEX supervisor_location"),
+        ops.RunSQL("CREATE INDEX assistance_offering ON assistance_request (next_round_at) "
+                   "WHERE state = 'OFFERING'", reverse_sql="DROP INDEX assistance_offering"),
         ops.RunSQL(
             [
                 APPEND_ONLY,

@@ -24,6 +24,9 @@ _OFFICE_ADMINISTRATION: frozenset[Permission] = frozenset({
     ("composition", "read"),
     ("case", "read"),
     ("oversight", "read"),
+    ("activity", "read"),
+    ("activity", "organize"),
+    ("assistance", "read"),
 })
 # R1.4/R1.5: only the home office itself reviews applications. An overseer holds the
 # permission (so it can appoint a lower office's admins) but never uses it through its subtree
@@ -40,6 +43,9 @@ _ROSTER_MANAGEMENT: frozenset[Permission] = frozenset({
     ("composition", "read"),
     ("case", "read"),
     ("oversight", "read"),
+    ("activity", "read"),
+    ("activity", "organize"),
+    ("assistance", "read"),
 })
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -55,8 +61,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # Supervisors act on their own records (ownership is checked by the services). R4.3:
     # they investigate, inspect and decide nothing, so they hold no manage or review right.
     "supervisor": frozenset({("nomination", "create"), ("case", "submit")}),
-    # Agencies answer the cases transferred to them (ownership, checked by the services).
-    "agency_staff": frozenset({("case", "reply")}),
+    # Agencies answer the cases transferred to them (ownership, checked by the services)
+    # and see the activities of their jurisdiction, never an unannounced visit.
+    "agency_staff": frozenset({("case", "reply"), ("activity", "read")}),
     # R1.6: the provincial office files appointments and reads aggregates.
     "province_integrator": frozenset({
         ("directory", "read"), ("composition", "read"), ("filing", "read"), ("filing", "record"),

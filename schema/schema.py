@@ -18,7 +18,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.config import settings
-from schema import accounts, notifications, tenants
+from schema import accounts, activities, assistance, notifications, tenants
 from schema.cases import api as cases
 from schema.errors import ErrorsAndMetrics
 from schema.roster import mutations as roster_mutations
@@ -30,10 +30,11 @@ MAX_TOKENS = 2000
 
 Query = merge_types(
     "Query", (tenants.Query, accounts.Query, roster_queries.Query, cases.Query,
-              notifications.Query))
+              notifications.Query, activities.Query, assistance.Query))
 Mutation = merge_types(
     "Mutation", (tenants.Mutation, accounts.Mutation, roster_mutations.Mutation, cases.Mutation,
-                 notifications.Mutation))
+                 notifications.Mutation, activities.Mutation, assistance.Mutation))
+Subscription = merge_types("Subscription", (cases.Subscription, assistance.Subscription))
 
 
 class Schema(strawberry.Schema):
@@ -54,5 +55,5 @@ def build_schema(*, production: bool | None = None) -> Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=Mutation, subscription=cases.Subscription,
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription,
                   extensions=extensions)

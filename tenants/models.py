@@ -26,6 +26,9 @@ class Jurisdiction(Model):
     parent: fields.ForeignKeyNullableRelation[Jurisdiction] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    # The seat of the office, to route a public assistance request to the nearest office.
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
