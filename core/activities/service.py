@@ -209,7 +209,7 @@ async def _seat(activity: Activity, participation: Participation) -> None:
 
 
 async def apply(principal: Principal, activity_id: int) -> Participation:
-    """R5.3: a supervisor applies to join research, forums, evaluations, inspections and the
+    """R3.5, R5.3: a supervisor applies to join research, forums, evaluations, inspections and the
     like; at a hearing the seat is given at once while any remains (priority)."""
     me = await own_supervisor(principal)
     if me.status is not Status.ACTIVE:

@@ -1,5 +1,6 @@
 """Activities: invitations, R5.3 applications and hearing priority, capacity, check-in,
-attendance, R8.1 training duty, and unannounced visits hidden from agencies."""
+attendance (R3.5: supervisors take part in the activities the offices organise), R8.1
+training duty, and unannounced visits hidden from agencies."""
 
 from __future__ import annotations
 
