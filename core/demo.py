@@ -8,7 +8,9 @@ import logging
 from core import auth
 from core.accounts import service as accounts
 from core.accounts.models import Account, AccountKind, ApiKey
+from core.activities.demo import seed_activities
 from core.agencies.demo import seed_agencies
+from core.assistance.demo import seed_assistance
 from core.cases.demo import seed_cases
 from core.config import settings
 from core.roster.demo import seed_roster
@@ -38,7 +40,7 @@ async def seed_demo(*, roster: bool = True, cases: bool = True) -> dict[str, int
     supervisors, agencies and cases, `cases` False the agencies and cases (tests that do not
     need them start faster)."""
     created = {"jurisdictions": await seed_tree(), "accounts": 0, "grants": 0, "api_keys": 0,
-               "supervisors": 0, "agencies": 0, "cases": 0}
+               "supervisors": 0, "agencies": 0, "cases": 0, "activities": 0, "assistance": 0}
     password_hash = await _demo_password_hash()
     for username, display, home, roles in demo_offices():
         if not await Account.exists(username=username):
@@ -59,6 +61,8 @@ async def seed_demo(*, roster: bool = True, cases: bool = True) -> dict[str, int
     if roster and cases:
         created["agencies"] = await seed_agencies(CITY, password_hash)
         created["cases"] = await seed_cases(CITY)
+        created["activities"] = await seed_activities()
+        created["assistance"] = await seed_assistance()
     await store.reload()
     return created
 

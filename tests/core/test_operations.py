@@ -52,7 +52,8 @@ async def test_seed_demo_is_idempotent(demo: None) -> None:
               await Grant.all().count(), await AuditRecord.all().count()]
     again = await seed_demo(roster=False)
     assert again == {"jurisdictions": 0, "accounts": 0, "grants": 0, "api_keys": 0,
-                     "supervisors": 0, "agencies": 0, "cases": 0}
+                     "supervisors": 0, "agencies": 0, "cases": 0, "activities": 0,
+                     "assistance": 0}
     assert counts == [await Jurisdiction.all().count(), await Account.all().count(),
                       await Grant.all().count(), await AuditRecord.all().count()]
     assert counts[:3] == [11, 11, 21]
