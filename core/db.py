@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "core.notifications.models",
     "core.activities.models",
     "core.assistance.models",
+    "core.scoring.models",
     "policies.models",
 ]
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ from core.activities.models import ActivityKind, Attendance, Audience, Participa
 from core.assistance.models import OfferState, RequestState, Source
 from core.cases.models import Adoption, Category, Finding, Kind, RecordType, State
 from core.roster.models import ApplicationPath, ApplicationStatus, Category, DisciplineKind, FirmSize, Gender, Status
+from core.scoring.models import Grade, PointEvent, ProposalKind, ProposalStatus
 from json import dumps, loads
 from tenants.models import Level
 from tortoise.fields.base import OnDelete
@@ -104,6 +105,32 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Assessment',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('jurisdiction', fields.ForeignKeyField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='assessments', on_delete=OnDelete.RESTRICT)),
+                ('period', fields.CharField(max_length=8)),
+                ('weights', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('thresholds', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('run_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('finalized_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('finalized_by', fields.CharField(null=True, max_length=64)),
+            ],
+            options={'table': 'assessment', 'app': 'models', 'unique_together': (('jurisdiction', 'period'),), 'pk_attr': 'id', 'table_description': "R9.1: one jurisdiction's assessment of one half-year."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AssessmentPolicy',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('jurisdiction', fields.OneToOneField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='assessment_policy', on_delete=OnDelete.CASCADE)),
+                ('weights', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('thresholds', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+            ],
+            options={'table': 'assessment_policy', 'app': 'models', 'pk_attr': 'id', 'table_description': "A jurisdiction's own weights and grade thresholds (else the documented defaults)."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='DueRule',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -184,6 +211,17 @@ class Migration(migrations.Migration):
                 ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'notification', 'app': 'models', 'indexes': [Index(fields=['account_id', 'id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PointRule',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('jurisdiction', fields.ForeignKeyField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='point_rules', on_delete=OnDelete.CASCADE)),
+                ('event', fields.CharEnumField(description='REPORT_SUBMITTED: REPORT_SUBMITTED\nREPORT_SUBSTANTIATED: REPORT_SUBSTANTIATED\nMAJOR_LEAD_SUBSTANTIATED: MAJOR_LEAD_SUBSTANTIATED\nSUGGESTION_ADOPTED: SUGGESTION_ADOPTED\nINQUIRY_ANSWERED: INQUIRY_ANSWERED\nSUPERVISION_RECORD_FILED: SUPERVISION_RECORD_FILED\nACTIVITY_ATTENDED: ACTIVITY_ATTENDED\nTRAINING_COMPLETED: TRAINING_COMPLETED\nASSISTANCE_COMPLETED: ASSISTANCE_COMPLETED\nCONTACT_FIRM_LINKED: CONTACT_FIRM_LINKED\nDISCIPLINE: DISCIPLINE\nADJUSTMENT: ADJUSTMENT', enum_type=PointEvent, max_length=32)),
+                ('points', fields.IntField()),
+            ],
+            options={'table': 'point_rule', 'app': 'models', 'unique_together': (('jurisdiction', 'event'),), 'pk_attr': 'id', 'table_description': "A jurisdiction's own points for an event (else its parent's, else the defaults)."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -279,6 +317,27 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'application', 'app': 'models', 'indexes': [Index(fields=['jurisdiction_id', 'status', 'id'])], 'pk_attr': 'id', 'table_description': "An application (path A) or a nomination (path B) awaiting the office's review."},
             bases=['Person'],
+        ),
+        ops.CreateModel(
+            name='AssessmentResult',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('assessment', fields.ForeignKeyField('models.Assessment', source_field='assessment_id', db_constraint=True, to_field='id', related_name='results', on_delete=OnDelete.CASCADE)),
+                ('supervisor', fields.ForeignKeyField('models.Supervisor', source_field='supervisor_id', db_constraint=True, to_field='id', related_name='assessment_results', on_delete=OnDelete.RESTRICT)),
+                ('approval_records', fields.IntField()),
+                ('firm_records', fields.IntField()),
+                ('attendance_rate', fields.FloatField()),
+                ('points', fields.IntField()),
+                ('suggestions', fields.IntField()),
+                ('disciplines', fields.IntField()),
+                ('score', fields.FloatField()),
+                ('grade', fields.CharEnumField(description='EXCELLENT: EXCELLENT\nCOMPETENT: COMPETENT\nBASIC: BASIC\nINCOMPETENT: INCOMPETENT', enum_type=Grade, max_length=16)),
+                ('adjusted_score', fields.FloatField(null=True)),
+                ('adjusted_grade', fields.CharEnumField(null=True, description='EXCELLENT: EXCELLENT\nCOMPETENT: COMPETENT\nBASIC: BASIC\nINCOMPETENT: INCOMPETENT', enum_type=Grade, max_length=16)),
+                ('adjust_reason', fields.CharField(null=True, max_length=300)),
+            ],
+            options={'table': 'assessment_result', 'app': 'models', 'unique_together': (('assessment', 'supervisor'),), 'pk_attr': 'id', 'table_description': "R9.2: one supervisor's five criteria, score and grade in an assessment."},
+            bases=['Model'],
         ),
         ops.CreateModel(
             name='AssistanceRequest',
@@ -473,6 +532,37 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'participation', 'app': 'models', 'unique_together': (('activity', 'supervisor'),), 'indexes': [Index(fields=['supervisor_id', 'activity_id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PointEntry',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('supervisor', fields.ForeignKeyField('models.Supervisor', source_field='supervisor_id', db_constraint=True, to_field='id', related_name='points', on_delete=OnDelete.RESTRICT)),
+                ('event', fields.CharEnumField(description='REPORT_SUBMITTED: REPORT_SUBMITTED\nREPORT_SUBSTANTIATED: REPORT_SUBSTANTIATED\nMAJOR_LEAD_SUBSTANTIATED: MAJOR_LEAD_SUBSTANTIATED\nSUGGESTION_ADOPTED: SUGGESTION_ADOPTED\nINQUIRY_ANSWERED: INQUIRY_ANSWERED\nSUPERVISION_RECORD_FILED: SUPERVISION_RECORD_FILED\nACTIVITY_ATTENDED: ACTIVITY_ATTENDED\nTRAINING_COMPLETED: TRAINING_COMPLETED\nASSISTANCE_COMPLETED: ASSISTANCE_COMPLETED\nCONTACT_FIRM_LINKED: CONTACT_FIRM_LINKED\nDISCIPLINE: DISCIPLINE\nADJUSTMENT: ADJUSTMENT', enum_type=PointEvent, max_length=32)),
+                ('points', fields.IntField()),
+                ('source', fields.CharField(unique=True, max_length=64)),
+                ('reason', fields.CharField(default='', max_length=300)),
+                ('actor', fields.CharField(max_length=64)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'point_entry', 'app': 'models', 'indexes': [Index(fields=['supervisor_id', 'id']), Index(fields=['supervisor_id', 'at'])], 'pk_attr': 'id', 'table_description': 'One award or deduction. `source` names the event, so that it never scores twice.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Proposal',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('supervisor', fields.ForeignKeyField('models.Supervisor', source_field='supervisor_id', db_constraint=True, to_field='id', related_name='proposals', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='REWARD: REWARD\nREMINDER: REMINDER\nWARNING: WARNING', enum_type=ProposalKind, max_length=16)),
+                ('reason', fields.CharField(max_length=300)),
+                ('source', fields.CharField(unique=True, max_length=64)),
+                ('status', fields.CharEnumField(default=ProposalStatus.PROPOSED, description='PROPOSED: PROPOSED\nCONFIRMED: CONFIRMED\nREJECTED: REJECTED', enum_type=ProposalStatus, max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('decided_by', fields.CharField(null=True, max_length=64)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'proposal', 'app': 'models', 'indexes': [Index(fields=['supervisor_id', 'status'])], 'pk_attr': 'id', 'table_description': 'A reward or penalty the platform proposes and the office confirms or rejects.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -31,8 +31,10 @@ _OFFICE_ADMINISTRATION: frozenset[Permission] = frozenset({
 # R1.4/R1.5: only the home office itself reviews applications. An overseer holds the
 # permission (so it can appoint a lower office's admins) but never uses it through its subtree
 # grant: the review checks policies.access.authorize_own_office().
-# R4.4 likewise: only the handling office's own staff handle a case and see its reporter.
-_REVIEW: frozenset[Permission] = frozenset({("application", "review"), ("case", "handle")})
+# R4.4 likewise: only the handling office's own staff handle a case and see its reporter;
+# R9.1: the home office assesses its own supervisors.
+_REVIEW: frozenset[Permission] = frozenset({("application", "review"), ("case", "handle"),
+                                           ("assessment", "run")})
 # R7.3: the designated managers run the roster of their office.
 _ROSTER_MANAGEMENT: frozenset[Permission] = frozenset({
     ("account", "read"),

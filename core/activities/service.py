@@ -30,6 +30,8 @@ from core.principal import Principal
 from core.roster.models import Group, Status, Supervisor
 from core.roster.rules import check_text
 from core.roster.service import own_supervisor
+from core.scoring import points
+from core.scoring.models import PointEvent
 from policies import domains
 from policies.access import authorize, scope
 from tenants.models import Jurisdiction, Level
@@ -316,6 +318,11 @@ async def _attend(principal: Principal, activity: Activity, supervisor_id: int,
         found.attendance, found.recorded_by = attendance, principal.username
         if attendance is Attendance.ATTENDED:
             found.checked_in_at = clock.now()
+            await points.award(supervisor_id, PointEvent.ACTIVITY_ATTENDED,
+                               f"activity:{activity.id}:{supervisor_id}")
+            if activity.kind is ActivityKind.TRAINING:
+                await points.award(supervisor_id, PointEvent.TRAINING_COMPLETED,
+                                   f"training:{activity.id}:{supervisor_id}")
         await found.save()
         await audit.record(principal.actor, "activity.attendance", target_type="activity",
                            target_id=activity.id, jurisdiction=activity.jurisdiction.path,

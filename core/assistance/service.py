@@ -32,6 +32,8 @@ from core.principal import Principal
 from core.roster.models import Status, Supervisor
 from core.roster.rules import check_coordinates, check_phone, check_text
 from core.roster.service import own_supervisor
+from core.scoring import points
+from core.scoring.models import PointEvent
 from policies.access import scope
 from tenants.models import Jurisdiction, Level
 
@@ -275,6 +277,7 @@ async def report_assistance(principal: Principal, request_id: int, report: str
         await request.save(update_fields=["state", "report", "closed_at"])
         await audit.record(principal.actor, "assistance.report", target_type="assistance",
                            target_id=request.id, jurisdiction=me.jurisdiction.path)
+        await points.award(me.id, PointEvent.ASSISTANCE_COMPLETED, f"assistance:{request.id}")
         await notifications.notify(
             await office_accounts(request.jurisdiction_id),  # type: ignore[attr-defined]
             "assistance", request.id, "REPORTED", f"监督援助已完成：{request.address}")

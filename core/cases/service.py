@@ -30,6 +30,9 @@ from core.principal import Principal
 from core.roster.models import ContactFirm, Status, Supervisor
 from core.roster.rules import check_text
 from core.roster.service import own_supervisor
+from core.scoring import points
+from core.scoring.models import PointEvent, ProposalKind
+from core.scoring.proposals import propose
 from policies import domains
 from policies.access import authorize, authorize_own_office
 from tenants.models import Jurisdiction, Level
@@ -50,6 +53,10 @@ async def record_step(case: Case, principal: Principal | None, role: str, kind: 
     if to_state is not None:
         case.state = to_state
     return event
+
+
+SUBMISSION_POINTS = {Kind.REPORT: PointEvent.REPORT_SUBMITTED,
+                     Kind.SUPERVISION_RECORD: PointEvent.SUPERVISION_RECORD_FILED}
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,9 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
         await _attach(principal, case, submission.attachment_ids)
         await record_step(case, principal, "REPORTER", "SUBMITTED",
                           detail={"kind": submission.kind.value})
+        if submission.kind in SUBMISSION_POINTS:
+            await points.award(reporter.id, SUBMISSION_POINTS[submission.kind],
+                               f"case:{case.id}:submitted")
         await notify.notify([principal.account_id], case, "RECEIPT",
                             f"已收到您提交的第{case.id}号案件")
         await notify.notify(await notify.office_accounts(agency.jurisdiction.id), case,
@@ -238,6 +248,9 @@ async def reply_case(principal: Principal, case_id: int, reply: str) -> Case:
         case.reply, case.replied_at = reply, now
         await record_step(case, principal, "AGENCY", "REPLIED", to_state=target,
                           detail={"late": late})
+        if case.kind is Kind.INQUIRY:
+            await points.award(case.reporter_id, PointEvent.INQUIRY_ANSWERED,  # type: ignore[attr-defined]
+                               f"case:{case.id}:answered")
         await case.save()
         await notify.notify(await notify.office_accounts(case.jurisdiction.id)
                             + await _reporter_account(case), case, "REPLIED",
@@ -257,10 +270,24 @@ async def verify_case(principal: Principal, case_id: int, finding: Finding,
         case.finding, case.major_lead = finding, major_lead
         await record_step(case, principal, "OFFICE", "VERIFIED", note=note, to_state=target,
                           detail={"finding": finding.value, "majorLead": major_lead})
+        if finding is not Finding.UNSUBSTANTIATED:
+            await _score_substantiated(case, major_lead)
         await case.save()
         await notify.notify(await _reporter_account(case), case, "VERIFIED",
                             f"第{case.id}号案件核查结果：{finding.value}")
     return case
+
+
+async def _score_substantiated(case: Case, major_lead: bool) -> None:
+    """R9.2 points for a substantiated report; R9.3 a reward proposal for a major lead."""
+    reporter_id = case.reporter_id  # type: ignore[attr-defined]
+    await points.award(reporter_id, PointEvent.REPORT_SUBSTANTIATED,
+                       f"case:{case.id}:substantiated")
+    if major_lead:
+        await points.award(reporter_id, PointEvent.MAJOR_LEAD_SUBSTANTIATED,
+                           f"case:{case.id}:major")
+        await propose(reporter_id, ProposalKind.REWARD, f"重大线索经查实（第{case.id}号案件）",
+                      f"major:{case.id}")
 
 
 async def decide_suggestion(principal: Principal, case_id: int, adoption: Adoption,
@@ -275,6 +302,9 @@ async def decide_suggestion(principal: Principal, case_id: int, adoption: Adopti
         case.adoption = adoption
         await record_step(case, principal, "OFFICE", "DECIDED", note=reason, to_state=target,
                           detail={"adoption": adoption.value})
+        if adoption is not Adoption.NOT_ADOPTED:
+            await points.award(case.reporter_id, PointEvent.SUGGESTION_ADOPTED,  # type: ignore[attr-defined]
+                               f"case:{case.id}:adopted")
         await case.save()
         await notify.notify(await _reporter_account(case), case, "DECIDED",
                             f"第{case.id}号意见建议：{adoption.value}")

@@ -16,6 +16,8 @@ from core.roster import rules
 from core.roster.filing import revoke_certificates
 from core.roster.models import Discipline, DisciplineKind, Status, Supervisor, SupervisorEvent
 from core.roster.service import managed_supervisor, own_supervisor, record_event
+from core.scoring import points
+from core.scoring.models import PointEvent
 from policies.access import authorize
 
 
@@ -141,6 +143,7 @@ async def record_discipline(principal: Principal, supervisor_id: int, kind: Disc
                                              at=clock.now(), actor=principal.username)
         await record_event(supervisor, principal.actor, "DISCIPLINE", note=reason,
                            detail={"kind": kind.value, "discipline": discipline.id})
+        await points.award(supervisor.id, PointEvent.DISCIPLINE, f"discipline:{discipline.id}")
         if kind is DisciplineKind.REMOVAL:
             await _end_service(principal, supervisor, Status.REMOVED, "REMOVED", reason,
                                {"discipline": str(discipline.id)})

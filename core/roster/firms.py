@@ -11,6 +11,8 @@ from core.principal import Principal
 from core.roster import rules
 from core.roster.models import ContactFirm, FirmSize, Group, Status, Supervisor
 from core.roster.service import get_group, get_supervisor, managed_supervisor, record_event
+from core.scoring import points
+from core.scoring.models import PointEvent
 from policies.access import authorize, scope
 from tenants.models import Jurisdiction
 
@@ -49,6 +51,8 @@ async def link_contact_firm(principal: Principal, supervisor_id: int, *, name: s
                                         industry=industry, size=size, linked_at=clock.now())
         await record_event(supervisor, principal.actor, "CONTACT_FIRM_LINKED",
                            detail={"firm": firm.id, "creditCode": code})
+        await points.award(supervisor.id, PointEvent.CONTACT_FIRM_LINKED,
+                           f"firm:{supervisor.id}:{code}")
     return firm
 
 

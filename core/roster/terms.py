@@ -17,6 +17,8 @@ from core.principal import Principal
 from core.roster import rules
 from core.roster.models import ContactFirm, Discipline, Filing, Status, Supervisor
 from core.roster.service import managed_supervisor, record_event
+from core.scoring.assessment import latest_final
+from core.scoring.points import balances
 from policies.access import authorize, scope
 from tenants.models import Jurisdiction
 
@@ -92,8 +94,11 @@ async def renewal_candidates(principal: Principal, jurisdiction: str, within_day
     firms = dict(await ContactFirm.filter(supervisor_id__in=ids, unlinked_at__isnull=True
                                           ).group_by("supervisor_id").annotate(n=Count("id")
                                           ).values_list("supervisor_id", "n"))
-    # Points (the ledger) and assessments arrive with the scoring issue: until then 0 / None.
-    candidates = [Candidate(s, int(disciplines.get(s.id, 0)), int(firms.get(s.id, 0)), 0, None)
+    earned = await balances(ids)
+    assessed = await latest_final(ids)
+    candidates = [Candidate(s, int(disciplines.get(s.id, 0)), int(firms.get(s.id, 0)),
+                            earned.get(s.id, 0),
+                            assessed[s.id].score if s.id in assessed else None)
                   for s in found]
     candidates.sort(key=lambda c: (*rules.renewal_order(c.latest_score, c.points,
                                                         c.disciplines, c.contact_firms),

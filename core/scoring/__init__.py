@@ -1,0 +1,1 @@
+"""Accountability (R9): the points ledger, semiannual assessments, rewards and penalties."""

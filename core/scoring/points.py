@@ -1,0 +1,104 @@
+"""R9.2 criterion 4: the points ledger. The services where events happen call award() in
+their own transaction; an event's `source` key makes a second award a no-op."""
+
+from __future__ import annotations
+
+from tortoise import connections
+from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
+
+from core import audit, clock
+from core.errors import InvalidInput
+from core.pagination import Page, keyset
+from core.principal import Principal
+from core.roster.rules import check_text
+from core.roster.service import get_supervisor, managed_supervisor
+from core.scoring.models import PointEntry, PointEvent, PointRule
+from policies.access import authorize
+from tenants.models import Jurisdiction
+
+# Documented defaults (README): what each event is worth unless a jurisdiction says otherwise.
+DEFAULT_POINTS: dict[PointEvent, int] = {
+    PointEvent.REPORT_SUBMITTED: 2,
+    PointEvent.REPORT_SUBSTANTIATED: 5,
+    PointEvent.MAJOR_LEAD_SUBSTANTIATED: 20,
+    PointEvent.SUGGESTION_ADOPTED: 5,
+    PointEvent.INQUIRY_ANSWERED: 2,
+    PointEvent.SUPERVISION_RECORD_FILED: 2,
+    PointEvent.ACTIVITY_ATTENDED: 3,
+    PointEvent.TRAINING_COMPLETED: 5,
+    PointEvent.ASSISTANCE_COMPLETED: 10,
+    PointEvent.CONTACT_FIRM_LINKED: 3,
+    PointEvent.DISCIPLINE: -10,
+}
+
+# One statement: the nearest jurisdiction's rule for the event (else the default), inserted
+# unless the event's source has scored already.
+_AWARD_SQL = """
+INSERT INTO point_entry (supervisor_id, event, points, source, reason, actor, at)
+SELECT s.id, $2::varchar, COALESCE((
+    SELECT r.points FROM point_rule r JOIN jurisdiction j ON j.id = r.jurisdiction_id
+    WHERE r.event = $2::varchar AND (sj.path = j.path OR sj.path LIKE j.path || '.%')
+    ORDER BY length(j.path) DESC LIMIT 1), $3), $4, '', $5, $6
+FROM supervisor s JOIN jurisdiction sj ON sj.id = s.jurisdiction_id
+WHERE s.id = $1
+ON CONFLICT (source) DO NOTHING
+RETURNING id
+"""
+
+
+async def award(supervisor_id: int, event: PointEvent, source: str, actor: str = "system"
+                ) -> bool:
+    """Score an event once: True when written, False when `source` had scored already.
+    Call inside the transaction that records the event."""
+    inserted = await connections.get("default").execute_query_dict(_AWARD_SQL, [
+        supervisor_id, event.value, DEFAULT_POINTS[event], source, actor, clock.now()])
+    return bool(inserted)
+
+
+async def adjust(principal: Principal, supervisor_id: int, points: int, reason: str
+                 ) -> PointEntry:
+    """A manual adjustment, with a reason, by the office that manages the supervisor."""
+    reason = check_text(reason, "reason", maximum=300)
+    if points == 0 or abs(points) > 1000:
+        raise InvalidInput("调整分值须在±1000以内且不为0", "points: non-zero, at most ±1000",
+                           field="points")
+    supervisor = await managed_supervisor(principal, supervisor_id)
+    async with in_transaction():
+        entry = await PointEntry.create(
+            supervisor=supervisor, event=PointEvent.ADJUSTMENT, points=points,
+            source=f"adjust:{supervisor.id}:{clock.now().timestamp()}", reason=reason,
+            actor=principal.username, at=clock.now())
+        await audit.record(principal.actor, "points.adjust", target_type="supervisor",
+                           target_id=supervisor.id, jurisdiction=supervisor.jurisdiction.path,
+                           detail={"points": points, "reason": reason})
+    return entry
+
+
+async def ledger(principal: Principal, supervisor_id: int, first: int, after: int | None
+                 ) -> Page[PointEntry]:
+    await get_supervisor(principal, supervisor_id)
+    return await keyset(PointEntry.filter(supervisor_id=supervisor_id), first, after)
+
+
+async def balances(supervisor_ids: list[int]) -> dict[int, int]:
+    rows = await PointEntry.filter(supervisor_id__in=supervisor_ids).group_by(
+        "supervisor_id").annotate(total=Sum("points")).values("supervisor_id", "total")
+    return {int(r["supervisor_id"]): int(r["total"] or 0) for r in rows}
+
+
+async def set_rule(principal: Principal, jurisdiction: str, event: PointEvent, points: int
+                   ) -> PointRule:
+    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    if place is None:
+        raise InvalidInput("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    authorize(principal, "manage", "supervisor", place.path)
+    if abs(points) > 1000:
+        raise InvalidInput("分值须在±1000以内", "points: at most ±1000", field="points")
+    async with in_transaction():
+        rule, _ = await PointRule.update_or_create(jurisdiction=place, event=event,
+                                                   defaults={"points": points})
+        await audit.record(principal.actor, "points.rule", target_type="point_rule",
+                           target_id=rule.id, jurisdiction=place.path,
+                           detail={"event": event.value, "points": points})
+    return rule
