@@ -13,6 +13,7 @@ from core.accounts.models import Account
 from core.agencies.models import Agency
 from core.cases.models import Attachment, CaseEvent, SupervisionOrder
 from core.roster.models import ContactFirm, Endorsement, Filing, Group, SupervisorEvent
+from core.scoring.points import balances
 from policies.models import Grant
 from tenants.models import Jurisdiction
 
@@ -50,6 +51,11 @@ async def _attachments_by_case_id(ids: Sequence[int]) -> list[list[Attachment]]:
     return [rows[i] for i in ids]
 
 
+async def _balances(ids: Sequence[int]) -> list[int]:
+    found = await balances(list(ids))
+    return [found.get(i, 0) for i in ids]
+
+
 @dataclass
 class Loaders:
     jurisdiction_by_id: DataLoader[int, Jurisdiction | None] = field(
@@ -82,3 +88,5 @@ class Loaders:
         default_factory=lambda: DataLoader(load_fn=_grouped("case_id", SupervisionOrder)))
     attachments_by_case_id: DataLoader[int, list[Attachment]] = field(
         default_factory=lambda: DataLoader(load_fn=_attachments_by_case_id))
+    points_by_supervisor_id: DataLoader[int, int] = field(
+        default_factory=lambda: DataLoader(load_fn=_balances))

@@ -18,7 +18,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.config import settings
-from schema import accounts, activities, assistance, notifications, tenants
+from schema import accounts, activities, assistance, notifications, scoring, tenants
 from schema.cases import api as cases
 from schema.errors import ErrorsAndMetrics
 from schema.roster import mutations as roster_mutations
@@ -30,10 +30,11 @@ MAX_TOKENS = 2000
 
 Query = merge_types(
     "Query", (tenants.Query, accounts.Query, roster_queries.Query, cases.Query,
-              notifications.Query, activities.Query, assistance.Query))
+              notifications.Query, activities.Query, assistance.Query, scoring.Query))
 Mutation = merge_types(
     "Mutation", (tenants.Mutation, accounts.Mutation, roster_mutations.Mutation, cases.Mutation,
-                 notifications.Mutation, activities.Mutation, assistance.Mutation))
+                 notifications.Mutation, activities.Mutation, assistance.Mutation,
+                 scoring.Mutation))
 Subscription = merge_types("Subscription", (cases.Subscription, assistance.Subscription))
 
 

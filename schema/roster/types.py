@@ -163,6 +163,10 @@ class Supervisor:
         filed = [f for f in rows if f.filed_at is not None]
         return Certificate.of(filed[-1]) if filed else None
 
+    @strawberry.field(description="R9.2: the balance of the points ledger.")
+    async def points_balance(self, info: Info[Context, None]) -> int:
+        return await info.context.loaders.points_by_supervisor_id.load(self.pk)
+
     @strawberry.field(description="Every transition and step, oldest first.")
     async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:
         events = await info.context.loaders.events_by_supervisor_id.load(self.pk)

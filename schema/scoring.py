@@ -1,0 +1,174 @@
+"""GraphQL for points, assessments and proposals (R9)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from core.scoring import assessment as assessments
+from core.scoring import models as m
+from core.scoring import points as points_service
+from core.scoring import proposals
+from schema.context import Context
+from schema.ids import parse_id
+from schema.relay import Connection, connection, decode_cursor
+from schema.roster.types import Supervisor
+from schema.tenants import Jurisdiction
+
+PointEvent = strawberry.enum(m.PointEvent, name="PointEvent")
+Grade = strawberry.enum(m.Grade, name="Grade")
+ProposalKind = strawberry.enum(m.ProposalKind, name="ProposalKind")
+ProposalStatus = strawberry.enum(m.ProposalStatus, name="ProposalStatus")
+
+
+@strawberry.type
+class PointEntry:
+    id: strawberry.ID
+    event: PointEvent  # type: ignore[valid-type]
+    points: int
+    reason: str
+    actor: str
+    at: datetime
+
+    @classmethod
+    def of(cls, e: m.PointEntry) -> PointEntry:
+        return cls(id=strawberry.ID(str(e.id)), event=e.event, points=e.points, reason=e.reason,
+                   actor=e.actor, at=e.at)
+
+
+@strawberry.type(description="R9.2: one supervisor's criteria, score and grade.")
+class AssessmentResult:
+    id: strawberry.ID
+    supervisor_id: strawberry.ID
+    approval_records: int
+    firm_records: int
+    attendance_rate: float
+    points: int
+    suggestions: int
+    disciplines: int
+    score: float
+    grade: Grade  # type: ignore[valid-type]
+    adjusted_score: float | None
+    adjusted_grade: Grade | None  # type: ignore[valid-type]
+    adjust_reason: str | None
+
+    @classmethod
+    def of(cls, r: m.AssessmentResult) -> AssessmentResult:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            supervisor_id=strawberry.ID(str(r.supervisor_id)),  # type: ignore[attr-defined]
+            approval_records=r.approval_records, firm_records=r.firm_records,
+            attendance_rate=r.attendance_rate, points=r.points, suggestions=r.suggestions,
+            disciplines=r.disciplines, score=r.score, grade=r.grade,
+            adjusted_score=r.adjusted_score, adjusted_grade=r.adjusted_grade,
+            adjust_reason=r.adjust_reason)
+
+
+@strawberry.type
+class Assessment:
+    id: strawberry.ID
+    jurisdiction: Jurisdiction
+    period: str
+    weights: list[float]
+    thresholds: list[float]
+    run_at: datetime
+    finalized_at: datetime | None
+    model: strawberry.Private[m.Assessment]
+
+    @classmethod
+    def of(cls, a: m.Assessment) -> Assessment:
+        return cls(id=strawberry.ID(str(a.id)), jurisdiction=Jurisdiction.of(a.jurisdiction),
+                   period=a.period, weights=a.weights, thresholds=a.thresholds,
+                   run_at=a.run_at, finalized_at=a.finalized_at, model=a)
+
+    @strawberry.field
+    async def results(self) -> list[AssessmentResult]:
+        return [AssessmentResult.of(r) for r in await assessments.results(self.model)]
+
+
+@strawberry.type
+class Proposal:
+    id: strawberry.ID
+    supervisor: Supervisor
+    kind: ProposalKind  # type: ignore[valid-type]
+    reason: str
+    status: ProposalStatus  # type: ignore[valid-type]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: m.Proposal) -> Proposal:
+        return cls(id=strawberry.ID(str(p.id)), supervisor=Supervisor.of(p.supervisor),
+                   kind=p.kind, reason=p.reason, status=p.status, created_at=p.created_at)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="R9.2: a supervisor's points, oldest first.")
+    async def points_ledger(self, info: Info[Context, None], supervisor_id: strawberry.ID,
+                            first: int = 20, after: str | None = None
+                            ) -> Connection[PointEntry]:
+        principal = await info.context.require()
+        page = await points_service.ledger(principal, parse_id(supervisor_id, "supervisorId"), first,
+                                   decode_cursor(after))
+        return connection(page, PointEntry.of)
+
+    @strawberry.field(description="R9.1: a jurisdiction's assessment of a half-year.")
+    async def assessment(self, info: Info[Context, None], jurisdiction: str, period: str
+                         ) -> Assessment:
+        principal = await info.context.require()
+        return Assessment.of(await assessments.get_assessment(principal, jurisdiction, period))
+
+    @strawberry.field(description="R9.3/R9.4: proposals awaiting (or past) the office.")
+    async def proposals(self, info: Info[Context, None],
+                        status: ProposalStatus | None = None,  # type: ignore[valid-type]
+                        first: int = 20, after: str | None = None) -> Connection[Proposal]:
+        principal = await info.context.require()
+        page = await proposals.list_proposals(principal, status, first, decode_cursor(after))
+        loaded = {p.id: p for p in await m.Proposal.filter(
+            id__in=[p.id for p in page.items]).select_related("supervisor")}
+        return connection(page, lambda p: Proposal.of(loaded[p.id]))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A manual points adjustment, with a reason (audited).")
+    async def adjust_points(self, info: Info[Context, None], supervisor_id: strawberry.ID,
+                            points: int, reason: str) -> PointEntry:
+        return PointEntry.of(await points_service.adjust(await info.context.require(),
+                                          parse_id(supervisor_id, "supervisorId"), points,
+                                          reason))
+
+    @strawberry.mutation(description="A jurisdiction's own points for an event.")
+    async def set_point_rule(self, info: Info[Context, None], jurisdiction: str,
+                             event: PointEvent,  # type: ignore[valid-type]
+                             points: int) -> int:
+        rule = await points_service.set_rule(await info.context.require(), jurisdiction,
+                                             event, points)
+        return rule.points
+
+    @strawberry.mutation(description="R9.1/R9.2: compute (or recompute until final).")
+    async def run_assessment(self, info: Info[Context, None], jurisdiction: str, period: str
+                             ) -> Assessment:
+        return Assessment.of(await assessments.run_assessment(await info.context.require(),
+                                                              jurisdiction, period))
+
+    @strawberry.mutation(description="Adjust one result with a reason, before finalising.")
+    async def adjust_assessment(self, info: Info[Context, None], result_id: strawberry.ID,
+                                score: float, reason: str) -> AssessmentResult:
+        return AssessmentResult.of(await assessments.adjust(
+            await info.context.require(), parse_id(result_id, "resultId"), score, reason))
+
+    @strawberry.mutation(description="Make it read-only and propose the consequences.")
+    async def finalize_assessment(self, info: Info[Context, None], jurisdiction: str,
+                                  period: str) -> Assessment:
+        return Assessment.of(await assessments.finalize(await info.context.require(),
+                                                        jurisdiction, period))
+
+    @strawberry.mutation(description="Confirm (a reminder or warning becomes discipline) or "
+                                     "reject a proposal.")
+    async def decide_proposal(self, info: Info[Context, None], id: strawberry.ID,
+                              confirm: bool) -> ProposalStatus:  # type: ignore[valid-type]
+        return (await proposals.decide(await info.context.require(), parse_id(id),
+                                       confirm)).status
