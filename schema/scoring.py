@@ -110,8 +110,8 @@ class Query:
                             first: int = 20, after: str | None = None
                             ) -> Connection[PointEntry]:
         principal = await info.context.require()
-        page = await points_service.ledger(principal, parse_id(supervisor_id, "supervisorId"), first,
-                                   decode_cursor(after))
+        page = await points_service.ledger(
+            principal, parse_id(supervisor_id, "supervisorId"), first, decode_cursor(after))
         return connection(page, PointEntry.of)
 
     @strawberry.field(description="R9.1: a jurisdiction's assessment of a half-year.")
