@@ -28,6 +28,9 @@ run: seed serve
 test: install
 	$(BIN)/pytest
 
+schema: install
+	$(BIN)/python -m schema > schema.graphql
+
 lint: install
 	$(BIN)/ruff check .
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+import strawberry.federation
 from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
@@ -38,7 +39,7 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (cases.Subscription, assistance.Subscription))
 
 
-class Schema(strawberry.Schema):
+class Schema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         """Errors are logged once, by ErrorsAndMetrics, with expected refusals kept quiet."""
@@ -56,5 +57,6 @@ def build_schema(*, production: bool | None = None) -> Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
+    # An Apollo Federation 2 subgraph: a provincial gateway composes several cities.
     return Schema(query=Query, mutation=Mutation, subscription=Subscription,
                   extensions=extensions)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import strawberry
+import strawberry.federation
 from strawberry.types import Info
 
 from schema.context import Context
+from schema.ids import parse_id
 from tenants import service
 from tenants.models import Jurisdiction as JurisdictionModel
 from tenants.models import Level as LevelEnum
@@ -13,7 +15,8 @@ from tenants.models import Level as LevelEnum
 Level = strawberry.enum(LevelEnum, name="Level")
 
 
-@strawberry.type(description="A jurisdiction: a node of the tenant tree (public information).")
+@strawberry.federation.type(keys=["id"], description="A jurisdiction: a node of the tenant "
+                                                    "tree (public information).")
 class Jurisdiction:
     id: strawberry.ID
     path: str
@@ -28,6 +31,13 @@ class Jurisdiction:
         return cls(id=strawberry.ID(str(model.id)), path=model.path, code=model.code,
                    name=model.name, level=model.level, pk=model.id,
                    parent_id=model.parent_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID
+                                ) -> Jurisdiction | None:
+        """Federation: the gateway asks for a jurisdiction by id."""
+        found = await info.context.loaders.jurisdiction_by_id.load(parse_id(id))
+        return cls.of(found) if found else None
 
     @strawberry.field
     async def parent(self, info: Info[Context, None]) -> Jurisdiction | None:

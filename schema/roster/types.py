@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import strawberry
+import strawberry.federation
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -13,6 +14,7 @@ from core.roster import models as m
 from core.roster import rules
 from core.roster.rules import CONDITIONS, Composition
 from schema.context import Context
+from schema.ids import parse_id
 from schema.tenants import Jurisdiction, jurisdiction_of
 
 Category = strawberry.enum(m.Category, name="Category")
@@ -93,7 +95,7 @@ class Certificate:
         return filings.qr_svg(self.token)
 
 
-@strawberry.type
+@strawberry.federation.type(keys=["id"])
 class Supervisor:
     id: strawberry.ID
     name: str
@@ -133,6 +135,14 @@ class Supervisor:
             group_id=s.group_id,  # type: ignore[attr-defined]
             account_id=s.account_id,  # type: ignore[attr-defined]
         )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID
+                                ) -> Supervisor:
+        """Federation: a supervisor by id, through the caller's scope like `supervisor(id:)`."""
+        from core.roster.service import get_supervisor
+
+        return cls.of(await get_supervisor(await info.context.require(), parse_id(id)))
 
     @strawberry.field
     async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:

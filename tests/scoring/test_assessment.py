@@ -76,7 +76,7 @@ async def assessed_county(full_demo: None) -> dict[str, Supervisor]:
         if points:
             await PointEntry.create(supervisor=s, event="ADJUSTMENT", points=points,
                                     source=f"fx:{name}", actor="t", at=IN_PERIOD)
-        for i in range(disciplines):
+        for _ in range(disciplines):
             await Discipline.create(supervisor=s, kind="CRITICISM", reason="r", at=IN_PERIOD,
                                     actor="admin.edj", corrected_at=IN_PERIOD)
         # facts outside the period do not count
