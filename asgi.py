@@ -16,9 +16,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise import connections
 
-from core import db, events, logs
+from core import db, events, files, logs
 from core.assistance.service import dispatch_loop
-from core.cases import attachments, uploads
+from core.cases import attachments
 from core.config import settings
 from core.middleware import BodyLimit, RequestContext
 from core.notifications import service as notifications
@@ -92,8 +92,9 @@ def create_app(*, manage_database: bool = True) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
-        Route("/uploads", uploads.upload, methods=["POST"]),
-        Route("/attachments/{attachment_id}", uploads.download),
+        Route("/uploads", files.upload, methods=["POST"]),
+        Route("/attachments/{attachment_id}", files.download),
+        Route("/exports/{token}", files.export),
     ]
     if not cfg.production:
         routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))

@@ -27,6 +27,8 @@ _OFFICE_ADMINISTRATION: frozenset[Permission] = frozenset({
     ("activity", "read"),
     ("activity", "organize"),
     ("assistance", "read"),
+    ("scorecard", "read"),
+    ("export", "create"),
 })
 # R1.4/R1.5: only the home office itself reviews applications. An overseer holds the
 # permission (so it can appoint a lower office's admins) but never uses it through its subtree
@@ -48,6 +50,8 @@ _ROSTER_MANAGEMENT: frozenset[Permission] = frozenset({
     ("activity", "read"),
     ("activity", "organize"),
     ("assistance", "read"),
+    ("scorecard", "read"),
+    ("export", "create"),
 })
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -59,7 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "overseer": _OFFICE_ADMINISTRATION | _REVIEW | frozenset({("case", "supervise")}),
     # R7.2: supervision information shared city-wide, reporters masked.
     "oversight_reader": frozenset({("directory", "read"), ("composition", "read"),
-                                   ("oversight", "read")}),
+                                   ("oversight", "read"), ("scorecard", "read")}),
     # Supervisors act on their own records (ownership is checked by the services). R4.3:
     # they investigate, inspect and decide nothing, so they hold no manage or review right.
     "supervisor": frozenset({("nomination", "create"), ("case", "submit")}),
@@ -69,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # R1.6: the provincial office files appointments and reads aggregates.
     "province_integrator": frozenset({
         ("directory", "read"), ("composition", "read"), ("filing", "read"), ("filing", "record"),
+        ("scorecard", "read"),
     }),
 }
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from core.scoring import assessment as assessments
+from core.scoring import exports, proposals, scorecards
 from core.scoring import models as m
 from core.scoring import points as points_service
-from core.scoring import proposals
+from schema.cases.types import Count
 from schema.context import Context
 from schema.ids import parse_id
 from schema.relay import Connection, connection, decode_cursor
@@ -103,6 +105,53 @@ class Proposal:
                    kind=p.kind, reason=p.reason, status=p.status, created_at=p.created_at)
 
 
+ExportKind = strawberry.enum(exports.ExportKind, name="ExportKind")
+ExportFormat = strawberry.enum(exports.ExportFormat, name="ExportFormat")
+
+
+def _counts(values: dict[str, int]) -> list[Count]:
+    return [Count(key=k, count=int(v)) for k, v in sorted(values.items())]
+
+
+def _hours(seconds: Any) -> float | None:
+    return None if seconds is None else float(seconds) / 3600
+
+
+@strawberry.type(description="R7.2: a jurisdiction's shared figures (never a reporter).")
+class JurisdictionScorecard:
+    jurisdiction: Jurisdiction
+    active_supervisors: int
+    special_supervisors: int
+    small_micro_share: float | None
+    cases: int
+    cases_by_kind: list[Count]
+    cases_by_outcome: list[Count]
+    median_reply_hours: float | None
+    overdue: int
+    activities: int
+    attendance_rate: float | None
+    assistance_requests: int
+    median_minutes_to_accept: float | None
+    median_minutes_to_arrive: float | None
+    grades: list[Count]
+
+
+@strawberry.type
+class SupervisorScorecard:
+    points_balance: int
+    cases_by_kind: list[Count]
+    substantiated: int
+    attendance_rate: float | None
+    assistance_completed: int
+    latest_grade: Grade | None  # type: ignore[valid-type]
+
+
+@strawberry.type
+class ExportLink:
+    url: str = strawberry.field(description="GET it within `expiresIn` seconds.")
+    expires_in: int
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="R9.2: a supervisor's points, oldest first.")
@@ -120,6 +169,43 @@ class Query:
         principal = await info.context.require()
         return Assessment.of(await assessments.get_assessment(principal, jurisdiction, period))
 
+    @strawberry.field(description="R7.2: every jurisdiction at or below `under` in one "
+                                  "statement; every office of the city reads its city, the "
+                                  "city office and the province all below them.")
+    async def jurisdiction_scorecards(self, info: Info[Context, None], under: str,
+                                      period: str | None = None) -> list[JurisdictionScorecard]:
+        principal = await info.context.require()
+        cards = await scorecards.jurisdiction_scorecards(principal, under, period)
+        return [JurisdictionScorecard(
+            jurisdiction=Jurisdiction.of(c.jurisdiction),
+            active_supervisors=c.figures["active"], special_supervisors=c.figures["special"],
+            small_micro_share=c.figures["small_micro"] / c.figures["active"]
+            if c.figures["active"] else None,
+            cases=c.figures["cases"], cases_by_kind=_counts(c.figures["by_kind"]),
+            cases_by_outcome=_counts(c.figures["by_outcome"]),
+            median_reply_hours=_hours(c.figures["median_reply"]),
+            overdue=c.figures["overdue"], activities=c.figures["activities"],
+            attendance_rate=c.figures["attended"] / c.figures["recorded"]
+            if c.figures["recorded"] else None,
+            assistance_requests=c.figures["assistance"],
+            median_minutes_to_accept=None if c.figures["median_accept"] is None
+            else float(c.figures["median_accept"]) / 60,
+            median_minutes_to_arrive=None if c.figures["median_arrive"] is None
+            else float(c.figures["median_arrive"]) / 60,
+            grades=_counts(c.figures["grades"])) for c in cards]
+
+    @strawberry.field(description="One supervisor's figures (whoever may read the supervisor).")
+    async def supervisor_scorecard(self, info: Info[Context, None], id: strawberry.ID
+                                   ) -> SupervisorScorecard:
+        principal = await info.context.require()
+        f = await scorecards.supervisor_scorecard(principal, parse_id(id))
+        return SupervisorScorecard(
+            points_balance=int(f["points"]), cases_by_kind=_counts(f["by_kind"]),
+            substantiated=int(f["substantiated"]),
+            attendance_rate=f["attended"] / f["recorded"] if f["recorded"] else None,
+            assistance_completed=int(f["assistance"]),
+            latest_grade=m.Grade(f["latest_grade"]) if f["latest_grade"] else None)
+
     @strawberry.field(description="R9.3/R9.4: proposals awaiting (or past) the office.")
     async def proposals(self, info: Info[Context, None],
                         status: ProposalStatus | None = None,  # type: ignore[valid-type]
@@ -133,6 +219,17 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="A short-lived signed link to the roster, cases (reporter "
+                                     "only for the handling office) or an assessment, as "
+                                     "CSV or XLSX; the same scope as the API.")
+    async def request_export(self, info: Info[Context, None],
+                             kind: ExportKind,  # type: ignore[valid-type]
+                             format: ExportFormat,  # type: ignore[valid-type]
+                             jurisdiction: str, period: str | None = None) -> ExportLink:
+        url, ttl = await exports.request_export(await info.context.require(), kind, format,
+                                                jurisdiction, period)
+        return ExportLink(url=url, expires_in=ttl)
+
     @strawberry.mutation(description="A manual points adjustment, with a reason (audited).")
     async def adjust_points(self, info: Info[Context, None], supervisor_id: strawberry.ID,
                             points: int, reason: str) -> PointEntry:

@@ -1,16 +1,23 @@
-"""HTTP endpoints for evidence files: `POST /uploads` (multipart, field `file`) and
-`GET /attachments/{id}`. Both need the `Authorization` header, which browsers never send on
-their own, so neither can be driven cross-site."""
+"""HTTP endpoints for files: `POST /uploads` (multipart, field `file`), `GET
+/attachments/{id}` (both need the `Authorization` header, which browsers never send on their
+own, so neither can be driven cross-site) and `GET /exports/{token}` (a short-lived signed
+link from `requestExport`)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from core.accounts.service import principal_from_authorization
 from core.cases import attachments
 from core.errors import DomainError, InvalidInput, Unauthenticated
+from core.scoring import exports
 
 
 def _error(exc: DomainError, request: Request) -> JSONResponse:
@@ -54,3 +61,29 @@ async def download(request: Request) -> Response:
         return _error(exc, request)
     return Response(found.data, media_type=found.content_type, headers={
         "Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"})
+
+
+async def export(request: Request) -> Response:
+    """`GET /exports/{token}`: the signed link of `requestExport`, streamed."""
+    try:
+        principal, claims = await exports.open_export(request.path_params["token"])
+        source = exports.rows(principal, claims)
+        first = await anext(source)  # fail here (scope, period) rather than mid-stream
+
+        async def replay() -> AsyncIterator[list[Any]]:
+            yield first
+            async for row in source:
+                yield row
+
+        name = f"{claims['kind'].lower()}-{claims['j']}"
+        if claims["fmt"] == "CSV":
+            return StreamingResponse(exports.csv_chunks(replay()), media_type="text/csv",
+                                     headers={"Content-Disposition":
+                                              f'attachment; filename="{name}.csv"'})
+        path = await exports.xlsx_file(replay())
+        return FileResponse(path, filename=f"{name}.xlsx",
+                            background=BackgroundTask(os.unlink, path),
+                            media_type="application/vnd.openxmlformats-officedocument."
+                                       "spreadsheetml.sheet")
+    except DomainError as exc:
+        return _error(exc, request)
