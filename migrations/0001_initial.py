@@ -5,7 +5,7 @@ from core.accounts.models import AccountKind
 from core.activities.models import ActivityKind, Attendance, Audience, ParticipationStatus
 from core.assistance.models import OfferState, RequestState, Source
 from core.cases.models import Adoption, Category, Finding, Kind, RecordType, State
-from core.roster.models import ApplicationPath, ApplicationStatus, Category, DisciplineKind, FirmSize, Gender, Status
+from core.roster.models import ApplicationPath, ApplicationStatus, Category, DisciplineKind, FirmSize, Gender, Status, Violation
 from core.scoring.models import Grade, PointEvent, ProposalKind, ProposalStatus
 from json import dumps, loads
 from tenants.models import Level
@@ -469,6 +469,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('supervisor', fields.ForeignKeyField('models.Supervisor', source_field='supervisor_id', db_constraint=True, to_field='id', related_name='disciplines', on_delete=OnDelete.RESTRICT)),
                 ('kind', fields.CharEnumField(description='CRITICISM: CRITICISM\nREMINDER: REMINDER\nWARNING: WARNING\nREMOVAL: REMOVAL\nLEGAL_REFERRAL: LEGAL_REFERRAL', enum_type=DisciplineKind, max_length=16)),
+                ('violation', fields.CharEnumField(default=Violation.OTHER, description='PRIVATE_GAIN: PRIVATE_GAIN\nGIFTS: GIFTS\nOVERREACH: OVERREACH\nLEAK: LEAK\nNEGLECT: NEGLECT\nOTHER: OTHER', enum_type=Violation, max_length=16)),
                 ('reason', fields.TextField(unique=False)),
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('actor', fields.CharField(max_length=64)),

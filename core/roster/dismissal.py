@@ -14,7 +14,14 @@ from core.errors import InvalidTransition, NotFound, RuleViolation
 from core.principal import Principal
 from core.roster import rules
 from core.roster.filing import revoke_certificates
-from core.roster.models import Discipline, DisciplineKind, Status, Supervisor, SupervisorEvent
+from core.roster.models import (
+    Discipline,
+    DisciplineKind,
+    Status,
+    Supervisor,
+    SupervisorEvent,
+    Violation,
+)
 from core.roster.service import managed_supervisor, own_supervisor, record_event
 from core.scoring import points
 from core.scoring.models import PointEvent
@@ -132,17 +139,20 @@ async def _end_service(principal: Principal, supervisor: Supervisor, status: Sta
 
 
 async def record_discipline(principal: Principal, supervisor_id: int, kind: DisciplineKind,
-                            reason: str) -> Discipline:
+                            reason: str, violation: Violation = Violation.OTHER) -> Discipline:
     """R4.5: criticism and education; for serious violations a warning up to removal (除名);
     for especially serious ones referral for legal accountability. REMOVAL ends the service
-    as REMOVED (R9.4)."""
+    as REMOVED (R9.4). `violation` names the duty broken: R4.1 private gain, R4.2 gifts and
+    entertainment, R4.3 overreach, R4.4 leaks, or neglect."""
     reason = rules.check_text(reason, "reason", maximum=2000)
     async with in_transaction():
         supervisor = await _active(principal, supervisor_id)
         discipline = await Discipline.create(supervisor=supervisor, kind=kind, reason=reason,
-                                             at=clock.now(), actor=principal.username)
+                                             violation=violation, at=clock.now(),
+                                             actor=principal.username)
         await record_event(supervisor, principal.actor, "DISCIPLINE", note=reason,
-                           detail={"kind": kind.value, "discipline": discipline.id})
+                           detail={"kind": kind.value, "violation": violation.value,
+                                   "discipline": discipline.id})
         await points.award(supervisor.id, PointEvent.DISCIPLINE, f"discipline:{discipline.id}")
         if kind is DisciplineKind.REMOVAL:
             await _end_service(principal, supervisor, Status.REMOVED, "REMOVED", reason,

@@ -196,11 +196,23 @@ class DisciplineKind(StrEnum):
     LEGAL_REFERRAL = "LEGAL_REFERRAL"
 
 
+class Violation(StrEnum):
+    """Which duty of R4 a disciplined act broke."""
+
+    PRIVATE_GAIN = "PRIVATE_GAIN"    # R4.1: using the role for private gain
+    GIFTS = "GIFTS"                  # R4.2: meals, gifts, money, securities, entertainment
+    OVERREACH = "OVERREACH"          # R4.3: investigating, inspecting or deciding
+    LEAK = "LEAK"                    # R4.4: leaking or publishing what was reported
+    NEGLECT = "NEGLECT"              # R9.4: neglect of duty
+    OTHER = "OTHER"
+
+
 class Discipline(Model):
     id = fields.IntField(primary_key=True)
     supervisor: fields.ForeignKeyRelation[Supervisor] = fields.ForeignKeyField(
         "models.Supervisor", related_name="disciplines", on_delete=fields.RESTRICT)
     kind = fields.CharEnumField(DisciplineKind, max_length=16)
+    violation = fields.CharEnumField(Violation, max_length=16, default=Violation.OTHER)
     reason = fields.TextField()
     at = fields.DatetimeField()
     actor = fields.CharField(max_length=64)

@@ -27,6 +27,8 @@ from schema.roster.types import (
 )
 
 Decision = strawberry.enum(appointment.Decision, name="Decision")
+Violation = strawberry.enum(m.Violation, name="Violation",
+                            description="The duty of R4 a disciplined act broke.")
 DismissalReason = strawberry.enum(dismissal.DismissalReason, name="DismissalReason")
 
 
@@ -135,10 +137,12 @@ class Mutation:
                                      "legal referral.")
     async def record_discipline(self, info: Info[Context, None], supervisor_id: strawberry.ID,
                                 kind: DisciplineKind,  # type: ignore[valid-type]
-                                reason: str) -> Discipline:
+                                reason: str,
+                                violation: Violation = m.Violation.OTHER,  # type: ignore[valid-type]
+                                ) -> Discipline:
         principal = await info.context.require()
         return _discipline(await dismissal.record_discipline(
-            principal, parse_id(supervisor_id, "supervisorId"), kind, reason))
+            principal, parse_id(supervisor_id, "supervisorId"), kind, reason, violation))
 
     @strawberry.mutation(description="R2.5: the supervisor corrected after a reminder or "
                                      "warning.")

@@ -119,3 +119,19 @@ async def test_history_shows_every_transition_in_order(api: Api, roster_demo: No
         ("APPOINTED", None, "ACTIVE"), ("DISCIPLINE", None, None),
         ("DISMISSED", "ACTIVE", "DISMISSED")]
     assert data["history"][-1]["actor"] == "admin.dc"
+
+
+async def test_r4_1_r4_2_discipline_names_the_duty_broken(api: Api, roster_demo: None) -> None:
+    """R4.1 (private gain) and R4.2 (gifts, meals, entertainment) lead to discipline (R4.5)
+    that records which duty was broken."""
+    from core.roster.models import Discipline
+
+    sid = await _sid("sv.dc.046")
+    for violation, kind in (("PRIVATE_GAIN", "WARNING"), ("GIFTS", "CRITICISM")):
+        (await api.gql(f'mutation {{ recordDiscipline(supervisorId: "{sid}", kind: {kind}, '
+                       f'reason: "收受企业宴请", violation: {violation}) {{ id }} }}',
+                       as_user="admin.dc")).ok()
+    recorded = await Discipline.filter(supervisor_id=int(sid)).order_by("id").values_list(
+        "violation", "kind")
+    assert [(v.value, k.value) for v, k in recorded] == [("PRIVATE_GAIN", "WARNING"),
+                                                         ("GIFTS", "CRITICISM")]
