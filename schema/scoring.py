@@ -245,6 +245,14 @@ class Mutation:
                                              event, points)
         return rule.points
 
+    @strawberry.mutation(description="R9.2: the jurisdiction's own weights (five, summing to "
+                                     "1) and grade thresholds (three, descending).")
+    async def set_assessment_policy(self, info: Info[Context, None], jurisdiction: str,
+                                    weights: list[float], thresholds: list[float]) -> bool:
+        await assessments.set_policy(await info.context.require(), jurisdiction, weights,
+                                     thresholds)
+        return True
+
     @strawberry.mutation(description="R9.1/R9.2: compute (or recompute until final).")
     async def run_assessment(self, info: Info[Context, None], jurisdiction: str, period: str
                              ) -> Assessment:

@@ -135,6 +135,26 @@ async def _office(principal: Principal, jurisdiction: str) -> Jurisdiction:
     return place
 
 
+async def set_policy(principal: Principal, jurisdiction: str, weights: list[float],
+                     thresholds: list[float]) -> AssessmentPolicy:
+    """The jurisdiction's own weights (five, summing to 1) and grade thresholds (three,
+    descending, within 0-100); the home office sets them."""
+    place = await _office(principal, jurisdiction)
+    if len(weights) != 5 or any(w < 0 for w in weights) or abs(sum(weights) - 1) > 1e-6:
+        raise InvalidInput("须为五项非负权重，合计为1", "Five non-negative weights summing to 1",
+                           field="weights")
+    if len(thresholds) != 3 or not 100 >= thresholds[0] > thresholds[1] > thresholds[2] >= 0:
+        raise InvalidInput("须为三个从高到低的分数线", "Three descending thresholds in 0-100",
+                           field="thresholds")
+    async with in_transaction():
+        policy, _ = await AssessmentPolicy.update_or_create(
+            jurisdiction=place, defaults={"weights": weights, "thresholds": thresholds})
+        await audit.record(principal.actor, "assessment.policy", target_type="assessment",
+                           jurisdiction=place.path,
+                           detail={"weights": weights, "thresholds": thresholds})
+    return policy
+
+
 async def run_assessment(principal: Principal, jurisdiction: str, period: str) -> Assessment:
     """Compute (or recompute, until finalised) every supervisor's criteria, score and grade
     for the period, in one statement over the recorded facts."""

@@ -179,3 +179,32 @@ async def test_r2_1_renewal_ranking_uses_the_latest_final_assessment(
     order = [c["supervisor"]["name"] for c in data["renewalCandidates"]]
     assert order[:2] == ["s01", "s04"] and order[-1] == "gone"
     assert data["renewalCandidates"][0]["latestScore"] == 100.0
+
+
+async def test_r9_2_a_jurisdiction_sets_its_weights_and_thresholds(
+        api: Api, assessed_county: dict[str, Supervisor]) -> None:
+    """Only criterion 4 (points) counts, and 50 is excellent: s02 (15/30 points) scores 50."""
+    policy = ('mutation($w: [Float!]!, $t: [Float!]!) { setAssessmentPolicy(jurisdiction: '
+              '"jl.th.edj", weights: $w, thresholds: $t) }')
+    bad = await api.gql(policy, {"w": [0.5, 0.6, 0, 0, 0], "t": [85, 70, 60]},
+                        as_user="admin.edj")
+    assert bad.codes == ["INVALID_INPUT"]
+    assert (await api.gql(policy, {"w": [0, 0, 0, 1, 0], "t": [50, 40, 30]},
+                          as_user="admin.dc")).codes == ["NOT_FOUND"]
+    (await api.gql(policy, {"w": [0, 0, 0, 1, 0], "t": [50, 40, 30]},
+                   as_user="admin.edj")).ok()
+    run = (await api.gql(RUN, {"j": "jl.th.edj", "p": "2026H1"}, as_user="admin.edj")).ok()
+    results = _by_name(assessed_county, run["runAssessment"]["results"])
+    assert (results["s02"]["score"], results["s02"]["grade"]) == (50.0, "EXCELLENT")
+    assert (results["s03"]["score"], results["s03"]["grade"]) == (0.0, "INCOMPETENT")
+
+
+async def test_assessment_export(api: Api, assessed_county: dict[str, Supervisor]) -> None:
+    (await api.gql(RUN, {"j": "jl.th.edj", "p": "2026H1"}, as_user="admin.edj")).ok()
+    export = ('mutation { requestExport(kind: ASSESSMENTS, format: CSV, jurisdiction: '
+              '"jl.th.edj", period: "2026H1") { url } }')
+    url = (await api.gql(export, as_user="admin.edj")).ok()["requestExport"]["url"]
+    response = await api.client.get(url)
+    lines = response.content.decode("utf-8-sig").strip().splitlines()
+    assert response.status_code == 200 and len(lines) == 1 + len(FIXTURE)
+    assert (await api.gql(export, as_user="admin.dc")).codes == ["FORBIDDEN"]
