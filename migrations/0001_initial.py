@@ -434,6 +434,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('case', fields.ForeignKeyField('models.Case', source_field='case_id', null=True, db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.RESTRICT)),
+                ('assistance', fields.ForeignKeyField('models.AssistanceRequest', source_field='assistance_id', null=True, db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.RESTRICT)),
                 ('uploader_id', fields.IntField()),
                 ('filename', fields.CharField(max_length=200)),
                 ('content_type', fields.CharField(max_length=64)),
@@ -442,7 +443,7 @@ class Migration(migrations.Migration):
                 ('data', fields.BinaryField()),
                 ('uploaded_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'attachment', 'app': 'models', 'indexes': [Index(fields=['case_id']), Index(fields=['uploader_id', 'case_id'])], 'pk_attr': 'id', 'table_description': 'Evidence: uploaded first (staged to its uploader), then attached to a case.'},
+            options={'table': 'attachment', 'app': 'models', 'indexes': [Index(fields=['case_id']), Index(fields=['uploader_id', 'case_id'])], 'pk_attr': 'id', 'table_description': 'Evidence: uploaded first (staged to its uploader), then attached to a case or to an'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -142,9 +142,11 @@ class Mutation:
 
     @strawberry.mutation(description="R6.3: an objective, truthful report; closes it.")
     async def report_assistance(self, info: Info[Context, None], id: strawberry.ID,
-                                report: str) -> AssistanceRequest:
+                                report: str, attachments: list[strawberry.ID] | None = None
+                                ) -> AssistanceRequest:
         return AssistanceRequest.of(await service.report_assistance(
-            await info.context.require(), parse_id(id), report))
+            await info.context.require(), parse_id(id), report,
+            tuple(parse_id(a, "attachments") for a in attachments or [])))
 
 
 @strawberry.type

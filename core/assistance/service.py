@@ -24,6 +24,7 @@ from core.assistance.models import (
     RequestState,
     Source,
 )
+from core.cases import attachments
 from core.cases.notify import office_accounts
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.notifications import service as notifications
@@ -265,9 +266,9 @@ async def check_in_assistance(principal: Principal, request_id: int, latitude: f
     return request
 
 
-async def report_assistance(principal: Principal, request_id: int, report: str
-                            ) -> AssistanceRequest:
-    """R6.3: report back objectively and truthfully; the request closes."""
+async def report_assistance(principal: Principal, request_id: int, report: str,
+                            attachment_ids: tuple[int, ...] = ()) -> AssistanceRequest:
+    """R6.3: report back objectively and truthfully (with evidence); the request closes."""
     report = check_text(report, "report", maximum=5000)
     me, request = await _mine(principal, request_id)
     if request.state is not RequestState.ARRIVED:
@@ -275,6 +276,7 @@ async def report_assistance(principal: Principal, request_id: int, report: str
     request.state, request.report, request.closed_at = RequestState.CLOSED, report, clock.now()
     async with in_transaction():
         await request.save(update_fields=["state", "report", "closed_at"])
+        await attachments.claim(principal, attachment_ids, assistance_id=request.id)
         await audit.record(principal.actor, "assistance.report", target_type="assistance",
                            target_id=request.id, jurisdiction=me.jurisdiction.path)
         await points.award(me.id, PointEvent.ASSISTANCE_COMPLETED, f"assistance:{request.id}")
@@ -282,6 +284,26 @@ async def report_assistance(principal: Principal, request_id: int, report: str
             await office_accounts(request.jurisdiction_id),  # type: ignore[attr-defined]
             "assistance", request.id, "REPORTED", f"监督援助已完成：{request.address}")
     return request
+
+
+async def get_request(principal: Principal, request_id: int) -> AssistanceRequest:
+    """A request the caller may read: its office (by scope), the supervisor who took it or
+    was offered it, the supervisor who asked."""
+    page_filter = await _visible(principal)
+    found = await AssistanceRequest.filter(page_filter, id=request_id).first()
+    if found is None:
+        raise NotFound("援助请求不存在", "No such assistance request", field="id")
+    return found
+
+
+async def _visible(principal: Principal) -> Q:
+    ids = await scope(principal, "read", "assistance").jurisdiction_ids()
+    me = await Supervisor.filter(account_id=principal.account_id).only("id").first()
+    condition = Q(jurisdiction_id__in=ids)
+    if me is not None:
+        offered = AssistanceOffer.filter(supervisor_id=me.id).values("request_id")
+        condition |= Q(id__in=Subquery(offered)) | Q(requester_id=me.id)
+    return condition
 
 
 async def by_tracking_code(code: str) -> AssistanceRequest:
@@ -295,10 +317,4 @@ async def by_tracking_code(code: str) -> AssistanceRequest:
 async def list_requests(principal: Principal, first: int, after: int | None
                         ) -> Page[AssistanceRequest]:
     """Requests of the offices in scope, and those offered to or made by the caller."""
-    ids = await scope(principal, "read", "assistance").jurisdiction_ids()
-    me = await Supervisor.filter(account_id=principal.account_id).only("id").first()
-    condition = Q(jurisdiction_id__in=ids)
-    if me is not None:
-        offered = AssistanceOffer.filter(supervisor_id=me.id).values("request_id")
-        condition |= Q(id__in=Subquery(offered)) | Q(requester_id=me.id)
-    return await keyset(AssistanceRequest.filter(condition), first, after)
+    return await keyset(AssistanceRequest.filter(await _visible(principal)), first, after)

@@ -61,14 +61,33 @@ async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
     return attachment
 
 
+async def claim(principal: Principal, ids: tuple[int, ...], *, case_id: int | None = None,
+                assistance_id: int | None = None) -> None:
+    """Attach the caller's staged uploads to a case or an assistance report (inside the
+    caller's transaction); an upload joins one thing only."""
+    if not ids:
+        return
+    staged = await Attachment.filter(id__in=list(ids), uploader_id=principal.account_id,
+                                     case_id__isnull=True, assistance_id__isnull=True).count()
+    if staged != len(set(ids)):
+        raise NotFound("附件不存在或已使用", "No such staged attachment", field="attachmentIds")
+    await Attachment.filter(id__in=list(ids)).update(case_id=case_id,
+                                                     assistance_id=assistance_id)
+
+
 async def fetch(principal: Principal, attachment_id: int) -> Attachment:
-    """An attachment of a case the caller may read, or the caller's own staged upload."""
+    """An attachment of a case or assistance report the caller may read, or the caller's own
+    staged upload."""
+    # Imported here: the assistance service attaches its reports through this module.
+    from core.assistance.service import get_request
+
     found = await Attachment.get_or_none(id=attachment_id)
     if found is None:
         raise NotFound("附件不存在", "No such attachment", field="id")
-    if found.case_id is None:  # type: ignore[attr-defined]
-        if found.uploader_id != principal.account_id:
-            raise NotFound("附件不存在", "No such attachment", field="id")
-        return found
-    await get_case(principal, found.case_id)  # type: ignore[attr-defined]
+    if found.case_id is not None:  # type: ignore[attr-defined]
+        await get_case(principal, found.case_id)  # type: ignore[attr-defined]
+    elif found.assistance_id is not None:  # type: ignore[attr-defined]
+        await get_request(principal, found.assistance_id)  # type: ignore[attr-defined]
+    elif found.uploader_id != principal.account_id:
+        raise NotFound("附件不存在", "No such attachment", field="id")
     return found

@@ -160,11 +160,15 @@ class Disclosure(Model):
 
 
 class Attachment(Model):
-    """Evidence: uploaded first (staged to its uploader), then attached to a case."""
+    """Evidence: uploaded first (staged to its uploader), then attached to a case or to an
+    assistance report."""
 
     id = fields.IntField(primary_key=True)
     case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
         "models.Case", related_name="attachments", null=True, on_delete=fields.RESTRICT)
+    assistance: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "models.AssistanceRequest", related_name="attachments", null=True,
+        on_delete=fields.RESTRICT)
     uploader_id = fields.IntField()
     filename = fields.CharField(max_length=200)
     content_type = fields.CharField(max_length=64)

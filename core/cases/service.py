@@ -11,11 +11,10 @@ from tortoise.transactions import in_transaction
 
 from core import audit, clock
 from core.agencies.models import Agency
-from core.cases import notify, rules
+from core.cases import attachments, notify, rules
 from core.cases.access import get_case, relations
 from core.cases.models import (
     Adoption,
-    Attachment,
     Case,
     CaseEvent,
     Category,
@@ -113,7 +112,7 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
             description=description, place=place, occurred_at=submission.occurred_at,
             submitted_at=clock.now())
         case.jurisdiction = agency.jurisdiction
-        await _attach(principal, case, submission.attachment_ids)
+        await attachments.claim(principal, submission.attachment_ids, case_id=case.id)
         await record_step(case, principal, "REPORTER", "SUBMITTED",
                           detail={"kind": submission.kind.value})
         if submission.kind in SUBMISSION_POINTS:
@@ -124,16 +123,6 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
         await notify.notify(await notify.office_accounts(agency.jurisdiction.id), case,
                             "NEW_CASE", f"新案件 第{case.id}号（{submission.kind.value}）")
     return case
-
-
-async def _attach(principal: Principal, case: Case, ids: tuple[int, ...]) -> None:
-    if not ids:
-        return
-    staged = await Attachment.filter(id__in=list(ids), uploader_id=principal.account_id,
-                                     case_id__isnull=True).count()
-    if staged != len(set(ids)):
-        raise NotFound("附件不存在或已使用", "No such staged attachment", field="attachmentIds")
-    await Attachment.filter(id__in=list(ids)).update(case_id=case.id)
 
 
 async def _own_case(principal: Principal, case_id: int) -> Case:
@@ -362,7 +351,7 @@ async def add_information(principal: Principal, case_id: int, text: str,
         case = await _own_case(principal, case_id)
         if case.state not in rules.OPEN_STATES:
             raise InvalidTransition("案件已结束", "The case is no longer open")
-        await _attach(principal, case, attachment_ids)
+        await attachments.claim(principal, attachment_ids, case_id=case.id)
         await record_step(case, principal, "REPORTER", "INFO_ADDED", note=text,
                           detail={"attachments": list(attachment_ids)})
         await notify.notify(await notify.office_accounts(case.jurisdiction.id), case,

@@ -129,7 +129,8 @@ async def test_r6_3_fifty_concurrent_accepts_have_exactly_one_winner(full_demo: 
 
 async def test_r6_1_a_supervisor_on_duty_requests_and_a_neighbour_assists(
         api: Api, full_demo: None) -> None:
-    """R6.1 request; R6.3 accept, arrive (distance recorded), report objectively: closed."""
+    """R6.1 request; R6.3 accept, arrive (distance recorded), report objectively with
+    evidence: closed."""
     await _place({"sv.dc.001": 0, "sv.dc.002": 500, "sv.dc.003": 900})
     created = (await api.gql(f"""mutation {{ requestAssistance(latitude: {POINT[0]},
       longitude: {POINT[1]}, address: "区政务大厅", description: "窗口拒收材料，需见证") {{
@@ -149,11 +150,20 @@ async def test_r6_1_a_supervisor_on_duty_requests_and_a_neighbour_assists(
       secondsToArrive }} }}""", as_user="sv.dc.002")).ok()["checkInAssistance"]
     assert arrived["state"] == "ARRIVED" and abs(arrived["arrivalDistanceM"] - 40) < 1
     assert arrived["secondsToAccept"] is not None and arrived["secondsToArrive"] is not None
-    report = (f'mutation {{ reportAssistance(id: "{created["id"]}", report: "现场见证") '
-              "{ state } }")
+    token = await api.token("sv.dc.002")
+    upload = await api.client.post("/uploads", files={"file": ("现场.pdf", b"%PDF-1.4 x",
+                                                               "application/pdf")},
+                                   headers={"Authorization": f"Bearer {token}"})
+    evidence = upload.json()["id"]
+    report = (f'mutation {{ reportAssistance(id: "{created["id"]}", report: "现场见证", '
+              f'attachments: ["{evidence}"]) {{ state }} }}')
     assert (await api.gql(report, as_user="sv.dc.003")).codes == ["NOT_FOUND"]
     assert (await api.gql(report, as_user="sv.dc.002")).ok()["reportAssistance"]["state"] == (
         "CLOSED")
+    for user, status in (("admin.dc", 200), ("sv.dc.002", 200), ("admin.ja", 404)):
+        got = await api.client.get(f"/attachments/{evidence}", headers={
+            "Authorization": f"Bearer {await api.token(user)}"})
+        assert got.status_code == status, user
 
 
 async def test_r6_2_public_requests_are_checked_and_rate_limited(api: Api, full_demo: None
