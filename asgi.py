@@ -20,7 +20,7 @@ from core import db, events, files, logs
 from core.assistance.service import dispatch_loop
 from core.cases import attachments
 from core.config import settings
-from core.middleware import BodyLimit, RequestContext
+from core.middleware import BodyLimit, RequestContext, RequestTimeout
 from core.notifications import service as notifications
 from core.roster.terms import expire_terms_daily
 from policies import grants
@@ -102,7 +102,9 @@ def create_app(*, manage_database: bool = True) -> Starlette:
         routes=routes,
         middleware=[Middleware(RequestContext),
                     Middleware(BodyLimit, limit=cfg.max_body_bytes,
-                               larger={"/uploads": attachments.MAX_BYTES + 64 * 1024})],
+                               larger={"/uploads": attachments.MAX_BYTES + 64 * 1024}),
+                    Middleware(RequestTimeout, seconds=cfg.request_timeout_s,
+                               paths=("/graphql",))],
         lifespan=_database if manage_database else None,
     )
 

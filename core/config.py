@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=3600)
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
+    statement_timeout_ms: int = Field(default=15_000, ge=100)  # PostgreSQL cancels longer ones
+    request_timeout_s: float = Field(default=30.0, gt=0)  # GraphQL requests answer 504 after
 
     @property
     def production(self) -> bool:

@@ -64,6 +64,7 @@ def credentials(url: str) -> dict[str, Any]:
         "database": parsed.path.lstrip("/") or "postgres",
         "minsize": 1,
         "maxsize": settings().db_pool_size,
+        "server_settings": {"statement_timeout": str(settings().statement_timeout_ms)},
     }
 
 

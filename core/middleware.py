@@ -1,7 +1,9 @@
-"""ASGI middleware: a request id for every request, and a cap on request bodies."""
+"""ASGI middleware: a request id for every request, caps on request bodies and on the time
+a GraphQL request may take."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -82,3 +84,35 @@ async def _too_large(send: Send) -> None:
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class RequestTimeout:
+    """Answers 504 when a request to one of `paths` has not started its response in time
+    (the database cancels its own statements earlier, by statement_timeout)."""
+
+    def __init__(self, app: ASGIApp, seconds: float, paths: tuple[str, ...]) -> None:
+        self.app, self.seconds, self.paths = app, seconds, paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, receive, tracking)
+        except TimeoutError:
+            if started:
+                raise
+            body = (b'{"errors":[{"message":"Request timed out",'
+                    b'"extensions":{"code":"TIMEOUT"}}]}')
+            await send({"type": "http.response.start", "status": 504,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})

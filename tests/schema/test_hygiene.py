@@ -138,3 +138,39 @@ async def test_production_turns_off_introspection_and_graphiql(
 
 async def test_introspection_is_on_in_development(api: Api) -> None:
     assert (await api.gql("{ __schema { queryType { name } } }")).ok()
+
+
+async def test_the_database_cancels_long_statements(database_url: str) -> None:
+    from tortoise import connections
+
+    rows = await connections.get("default").execute_query_dict("SHOW statement_timeout")
+    assert rows[0]["statement_timeout"] == "15s"
+
+
+async def test_a_slow_request_answers_504(monkeypatch: pytest.MonkeyPatch, database_url: str
+                                          ) -> None:
+    import asyncio
+
+    import asgi
+    from core import config
+    from tenants import service
+
+    async def slow(_under: object = None) -> list[object]:
+        await asyncio.sleep(2)
+        return []
+
+    monkeypatch.setattr(service, "list_jurisdictions", slow)
+    monkeypatch.setattr(config, "settings", lambda: Settings(request_timeout_s=0.2))
+    monkeypatch.setattr(asgi, "settings", config.settings)
+    app = asgi.create_app(manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as client:
+        response = await client.post("/graphql", json={"query": "{ jurisdictions { path } }"})
+    assert response.status_code == 504
+    assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+async def test_batched_requests_are_refused(api: Api) -> None:
+    response = await api.client.post("/graphql", json=[{"query": "{ __typename }"},
+                                                       {"query": "{ __typename }"}])
+    assert response.status_code == 400
