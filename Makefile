@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run install migrate seed serve test lint typecheck check schema clean
+.PHONY: run install migrate seed serve test lint typecheck check schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: install
 
 schema: install
 	$(BIN)/python -m schema > schema.graphql
+
+# The load benchmark (not part of make test): BENCH_SIZE=S|M|L, BENCH_SECONDS per operation.
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/pip install --quiet matplotlib
+	$(BIN)/python -m bench.run --size $${BENCH_SIZE:-M}
 
 lint: install
 	$(BIN)/ruff check .

@@ -71,7 +71,7 @@ async def generate(url: str, size: str) -> None:
     creds = db.credentials(url)
     conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
                                  password=creds["password"], database=creds["database"])
-    rnd = random.Random(7)  # noqa: S311 -- reproducible benchmark data
+    rnd = random.Random(7)
     try:
         if await conn.fetchval("SELECT count(*) FROM supervisor") >= supervisors:
             print(f"size {size}: already generated")
@@ -145,7 +145,7 @@ async def _copy_cases(conn: asyncpg.Connection, rnd: random.Random,
             moved = state in ("TRANSFERRED", "REPLIED", "VERIFIED", "CLOSED")
             transferred = submitted + timedelta(days=1) if moved else None
             replied = (transferred + timedelta(days=rnd.randrange(1, 30))
-                       if moved and state != "TRANSFERRED" else None)
+                       if transferred and state != "TRANSFERRED" else None)
             batch.append((
                 KINDS[rnd.randrange(5)], CATEGORIES[rnd.randrange(8)], state, "基准案件",
                 "基准描述", "", submitted, submitted, transferred,

