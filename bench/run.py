@@ -100,8 +100,9 @@ def _wrk(url: str, seconds: int, method: str = "GET", body: str | None = None,
                         tokens=",".join(json.dumps(t) for t in tokens or []))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s",
-                          handle.name, url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "10s",
+                          "--latency", "-s", handle.name, url],
+                         capture_output=True, text=True, check=True).stdout
     os.unlink(handle.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 

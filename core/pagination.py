@@ -16,9 +16,14 @@ M = TypeVar("M", bound=Model)
 
 @dataclass(frozen=True)
 class Page(Generic[M]):
+    """A page; `total()` counts the whole filtered set only when someone asks for it."""
+
     items: list[M]
     has_next: bool
-    total: int
+    counted: QuerySet[M]
+
+    async def total(self) -> int:
+        return await self.counted.count()
 
 
 def check_first(first: int) -> int:
@@ -29,10 +34,10 @@ def check_first(first: int) -> int:
 
 
 async def keyset(query: QuerySet[M], first: int, after: int | None) -> Page[M]:
-    """One page of `query` by ascending id; `total` counts the whole filtered set."""
+    """One page of `query` by ascending id."""
     check_first(first)
-    total = await query.count()
+    counted = query
     if after is not None:
         query = query.filter(id__gt=after)
     rows = await query.order_by("id").limit(first + 1)
-    return Page(items=rows[:first], has_next=len(rows) > first, total=total)
+    return Page(items=rows[:first], has_next=len(rows) > first, counted=counted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -48,7 +48,11 @@ class Edge(Generic[N]):
 class Connection(Generic[N]):
     edges: list[Edge[N]]
     page_info: PageInfo
-    total_count: int
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field(description="How many items the filter selects (counted on request).")
+    async def total_count(self) -> int:
+        return await self.page.total()
 
 
 def connection(page: Page, convert: Callable[..., N]) -> Connection[N]:
@@ -57,5 +61,5 @@ def connection(page: Page, convert: Callable[..., N]) -> Connection[N]:
         edges=edges,
         page_info=PageInfo(has_next_page=page.has_next,
                            end_cursor=edges[-1].cursor if edges else None),
-        total_count=page.total,
+        page=page,
     )

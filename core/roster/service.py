@@ -8,6 +8,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from core import audit, clock
+from core.accounts.models import AccountKind
 from core.errors import InvalidInput, NotFound
 from core.pagination import Page, keyset
 from core.principal import Principal
@@ -18,8 +19,12 @@ from tenants.models import Jurisdiction
 
 def _visible(principal: Principal, allowed_ids: list[int]) -> Q:
     """Offices see the supervisors of the jurisdictions in their scope; a supervisor sees
-    their own record (ownership is a relation, not a role); anyone else sees none."""
-    return Q(jurisdiction_id__in=allowed_ids) | Q(account_id=principal.account_id)
+    their own record (ownership is a relation, not a role); anyone else sees none. The OR is
+    added for supervisors only, so that an office's list stays an index scan."""
+    condition = Q(jurisdiction_id__in=allowed_ids)
+    if principal.kind is AccountKind.SUPERVISOR:
+        condition |= Q(account_id=principal.account_id)
+    return condition
 
 
 async def get_supervisor(principal: Principal, supervisor_id: int) -> Supervisor:
