@@ -1,5 +1,4 @@
-"""Agencies: listing them (public: they are public bodies), adding one with its account, and
-finding the agency an AGENCY account acts for."""
+"""Agencies: listing them (public: they are public bodies) and adding one with its account."""
 
 from __future__ import annotations
 
@@ -26,20 +25,6 @@ async def list_agencies(jurisdiction: str | None = None) -> list[Agency]:
     if jurisdiction:
         query = query.filter(jurisdiction__path=jurisdiction)
     return await query.order_by("jurisdiction_id", "code")
-
-
-async def get_agency(agency_id: int) -> Agency:
-    found = await Agency.filter(id=agency_id).select_related("jurisdiction").first()
-    if found is None:
-        raise NotFound("部门单位不存在", "No such agency", field="agencyId")
-    return found
-
-
-async def agency_of(principal: Principal) -> Agency | None:
-    """The agency an AGENCY account acts for (None for other accounts)."""
-    link = await AgencyStaff.filter(account_id=principal.account_id).select_related(
-        "agency__jurisdiction").first()
-    return link.agency if link else None
 
 
 async def create_agency(principal: Principal | None, *, jurisdiction: str, name: str,

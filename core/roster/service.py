@@ -113,11 +113,6 @@ async def list_supervisors(principal: Principal, flt: SupervisorFilter, first: i
     return await keyset(query, first, after)
 
 
-async def history(supervisor_id: int) -> list[SupervisorEvent]:
-    """In order. Callers have read the supervisor through get_supervisor() first."""
-    return await SupervisorEvent.filter(supervisor_id=supervisor_id).order_by("id")
-
-
 async def get_group(principal: Principal, group_id: int) -> Group:
     allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
     found = await Group.filter(id=group_id, jurisdiction_id__in=allowed).select_related(
