@@ -7,11 +7,12 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from core.errors import Forbidden
+from core.errors import Forbidden, NotFound
 from core.principal import Principal
 from policies import domains
 from policies.enforcer import store
 from policies.roles import ROLE_PERMISSIONS
+from tenants.models import Jurisdiction
 
 
 def can(principal: Principal, action: str, resource: str, path: str) -> bool:
@@ -28,12 +29,21 @@ def authorize(principal: Principal, action: str, resource: str, path: str) -> No
 
 def authorize_own_office(principal: Principal, action: str, resource: str, path: str) -> None:
     """Like authorize(), but only a grant on exactly `path` counts, never a subtree grant from
-    above: for acts the Measures reserve to the home office itself (R1.4, R1.5 reviews)."""
-    if not any(
-        domain == path and (resource, action) in ROLE_PERMISSIONS.get(role, frozenset())
-        for role, domain in held_grants(principal)
-    ):
+    above: for acts the Measures reserve to the home office itself (R1.4, R1.5 reviews, R4.4
+    case handling, R9.1 assessment). Those exact grants are scope()'s `paths`."""
+    if path not in scope(principal, action, resource).paths:
         raise Forbidden()
+
+
+async def jurisdiction_in_scope(principal: Principal, action: str, resource: str, path: str,
+                                *, field: str = "jurisdiction") -> Jurisdiction:
+    """The jurisdiction at `path` when the caller may do `action` on `resource` there;
+    NOT_FOUND otherwise, whether it exists or not."""
+    place = (await Jurisdiction.get_or_none(path=path)
+             if scope(principal, action, resource).covers(path) else None)
+    if place is None:
+        raise NotFound("辖区不存在", "No such jurisdiction", field=field)
+    return place
 
 
 @dataclass(frozen=True)
@@ -69,8 +79,6 @@ class Scope:
     async def jurisdiction_ids(self) -> list[int]:
         """The ids of the jurisdictions in scope: tenant tables filter on `jurisdiction_id`,
         which their (jurisdiction_id, …) indexes serve directly."""
-        from tenants.models import Jurisdiction
-
         if self.empty:
             return []
         return [j.id for j in await Jurisdiction.filter(self.filter("path")).only("id")]

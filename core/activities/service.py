@@ -33,7 +33,7 @@ from core.roster.service import own_supervisor
 from core.scoring import points
 from core.scoring.models import PointEvent
 from policies import domains
-from policies.access import authorize, scope
+from policies.access import authorize, jurisdiction_in_scope, scope
 from tenants.models import Jurisdiction, Level
 
 CHECKIN_OPENS = timedelta(minutes=30)  # before the start; it closes at the end
@@ -70,9 +70,7 @@ async def create_activity(principal: Principal, new: NewActivity) -> Activity:
     """R7.4 (inspections, visits, research, forums), R8.1 (trainings), R5.3 (hearings): the
     office organises; the audience is invited at once. R8.1: county-level offices train their
     supervisors, the city office its special supervisors."""
-    place = await Jurisdiction.get_or_none(path=new.jurisdiction)
-    if place is None or not scope(principal, "read", "activity").covers(new.jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    place = await jurisdiction_in_scope(principal, "read", "activity", new.jurisdiction)
     authorize(principal, "organize", "activity", place.path)
     title = check_text(new.title, "title", maximum=200)
     place_text = check_text(new.place, "place", maximum=200, required=False)
@@ -354,9 +352,7 @@ class TopicGap:
 async def training_status(principal: Principal, jurisdiction: str) -> list[TopicGap]:
     """R8.1: for each required topic, the active supervisors of the jurisdiction (for the city,
     its special supervisors) who have not attended a training covering it. Two queries."""
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
-    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     people = Supervisor.filter(status=Status.ACTIVE, jurisdiction_id=place.id)
     if place.level is Level.CITY:
         people = people.filter(is_special=True)

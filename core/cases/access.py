@@ -17,9 +17,7 @@ from core.errors import InvalidInput, NotFound
 from core.pagination import Page, keyset
 from core.principal import Principal
 from core.roster.models import Supervisor
-from policies import domains
-from policies.access import held_grants, scope
-from policies.roles import ROLE_PERMISSIONS
+from policies.access import scope
 from tenants.models import Jurisdiction
 
 # An agency sees a case once it has been transferred to it.
@@ -65,12 +63,10 @@ async def get_case(principal: Principal, case_id: int) -> Case:
     return found
 
 
-def handled_paths(principal: Principal) -> set[str]:
+def handled_paths(principal: Principal) -> frozenset[str]:
     """R4.4: the jurisdictions whose cases the caller handles as that office's own staff
     (an exact grant, never a subtree grant from above)."""
-    return {domain for role, domain in held_grants(principal)
-            if ("case", "handle") in ROLE_PERMISSIONS.get(role, frozenset())
-            and not domain.endswith(domains.SUBTREE)}
+    return scope(principal, "handle", "case").paths
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from core import clock
 from core.cases import notify
-from core.cases.access import get_case
+from core.cases.access import get_case, handled_paths
 from core.cases.models import Case, State, SupervisionOrder
 from core.cases.rules import OPEN_STATES
 from core.cases.service import city_of, record_step
@@ -22,8 +22,12 @@ from core.pagination import Page, keyset
 from core.principal import Principal
 from core.roster.rules import check_text
 from policies import domains
-from policies.access import authorize, authorize_own_office, held_grants, scope
-from policies.roles import ROLE_PERMISSIONS
+from policies.access import (
+    authorize,
+    authorize_own_office,
+    jurisdiction_in_scope,
+    scope,
+)
 from tenants.models import Jurisdiction
 
 
@@ -38,17 +42,10 @@ async def overdue_cases(principal: Principal, first: int, after: int | None) -> 
 
 async def _upper_office(principal: Principal, case: Case) -> Jurisdiction:
     """The office above the case's handling office from which the caller supervises it."""
-    for role_domain in _supervising_domains(principal):
-        base = role_domain.removesuffix(domains.SUBTREE)
+    for base in sorted(scope(principal, "supervise", "case").subtrees):
         if base != case.jurisdiction.path and domains.within(case.jurisdiction.path, base):
             return await Jurisdiction.get(path=base)
     raise Forbidden("只有上级软环境办可以督办", "Only an upper office issues supervision orders")
-
-
-def _supervising_domains(principal: Principal) -> list[str]:
-    return [d for r, d in held_grants(principal)
-            if ("case", "supervise") in ROLE_PERMISSIONS.get(r, frozenset())
-            and d.endswith(domains.SUBTREE)]
 
 
 async def issue_order(principal: Principal, case_id: int, note: str) -> SupervisionOrder:
@@ -96,7 +93,7 @@ async def escalate_case(principal: Principal, case_id: int, reason: str) -> Case
     city = await Jurisdiction.get_or_none(path=city_of(case.jurisdiction.path))
     if city is None or city.path == case.jurisdiction.path:
         raise InvalidTransition("案件已由市软环境办办理", "The city office handles it already")
-    if case.jurisdiction.path not in _own_or_supervised(principal, case.jurisdiction.path):
+    if not _own_or_supervised(principal, case.jurisdiction.path):
         raise Forbidden()
     if case.state not in OPEN_STATES:
         raise InvalidTransition("案件已结束", "The case is no longer open")
@@ -115,15 +112,11 @@ async def escalate_case(principal: Principal, case_id: int, reason: str) -> Case
     return locked
 
 
-def _own_or_supervised(principal: Principal, path: str) -> set[str]:
-    """`path` when the caller handles it as its office or supervises it from above."""
-    try:
-        authorize_own_office(principal, "handle", "case", path)
-        return {path}
-    except Forbidden:
-        pass
-    return {path} if any(domains.matches(path, d) and d.removesuffix(domains.SUBTREE) != path
-                         for d in _supervising_domains(principal)) else set()
+def _own_or_supervised(principal: Principal, path: str) -> bool:
+    """Whether the caller handles `path` as its office or supervises it from above."""
+    return path in handled_paths(principal) or any(
+        base != path and domains.within(path, base)
+        for base in scope(principal, "supervise", "case").subtrees)
 
 
 async def orders_of(case_ids: list[int]) -> dict[int, list[SupervisionOrder]]:
@@ -182,10 +175,8 @@ async def oversight_stats(principal: Principal, jurisdiction: str,
     it that the caller shares oversight of, in one query."""
     if start and end and start > end:
         raise InvalidInput("起止时间颠倒", "`from` is after `to`", field="from")
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    await jurisdiction_in_scope(principal, "read", "oversight", jurisdiction)
     allowed = scope(principal, "read", "oversight")
-    if place is None or not allowed.covers(jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
     ids = [j.id for j in await Jurisdiction.filter(allowed.filter("path")).only("id", "path")
            if domains.within(j.path, jurisdiction)]
     rows = await connections.get("default").execute_query_dict(

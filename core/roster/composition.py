@@ -12,7 +12,7 @@ from core.principal import Principal
 from core.roster.models import Category, Person, Status
 from core.roster.rules import Composition, Counts, composition
 from policies import domains
-from policies.access import authorize, scope
+from policies.access import jurisdiction_in_scope, scope
 from tenants.models import Jurisdiction
 from tenants.service import list_jurisdictions
 
@@ -72,10 +72,7 @@ async def composition_reports(principal: Principal, under: str) -> list[Report]:
 
 
 async def composition_report(principal: Principal, path: str) -> Report:
-    place = await Jurisdiction.get_or_none(path=path)
-    if place is None or not scope(principal, "read", "composition").covers(path):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
-    authorize(principal, "read", "composition", path)
+    place = await jurisdiction_in_scope(principal, "read", "composition", path)
     return Report(place, composition(await counts_for(path)))
 
 

@@ -13,8 +13,7 @@ from core.roster.models import ContactFirm, FirmSize, Group, Status, Supervisor
 from core.roster.service import get_group, get_supervisor, managed_supervisor, record_event
 from core.scoring import points
 from core.scoring.models import PointEvent
-from policies.access import authorize, scope
-from tenants.models import Jurisdiction
+from policies.access import authorize, jurisdiction_in_scope
 
 
 async def _editable(principal: Principal, supervisor_id: int) -> Supervisor:
@@ -72,9 +71,7 @@ async def unlink_contact_firm(principal: Principal, firm_id: int) -> ContactFirm
 async def supervisors_without_contact_firm(principal: Principal, jurisdiction: str
                                            ) -> list[Supervisor]:
     """R5.2: ACTIVE supervisors of the jurisdiction who keep no contact firm."""
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
-    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     linked = Subquery(ContactFirm.filter(unlinked_at__isnull=True).values("supervisor_id"))
     return await Supervisor.filter(jurisdiction_id=place.id, status=Status.ACTIVE,
                                    id__not_in=linked).order_by("id")
@@ -83,9 +80,7 @@ async def supervisors_without_contact_firm(principal: Principal, jurisdiction: s
 async def create_group(principal: Principal, jurisdiction: str, name: str, industry: str
                        ) -> Group:
     """R7.4: county-level offices organise their supervisors into groups (by industry)."""
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
-    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     authorize(principal, "manage", "supervisor", jurisdiction)
     name = rules.check_text(name, "name", maximum=100)
     industry = rules.check_text(industry, "industry", maximum=100, required=False)
@@ -117,7 +112,5 @@ async def assign_to_group(principal: Principal, supervisor_id: int, group_id: in
 
 
 async def list_groups(principal: Principal, jurisdiction: str) -> list[Group]:
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
-    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     return await Group.filter(jurisdiction_id=place.id).order_by("id")

@@ -12,14 +12,14 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core import audit, clock
-from core.errors import InvalidInput, InvalidTransition, NotFound
+from core.errors import InvalidInput, InvalidTransition
 from core.principal import Principal
 from core.roster import rules
 from core.roster.models import ContactFirm, Discipline, Filing, Status, Supervisor
 from core.roster.service import managed_supervisor, record_event
 from core.scoring.assessment import latest_final
 from core.scoring.points import balances
-from policies.access import authorize, scope
+from policies.access import jurisdiction_in_scope
 from tenants.models import Jurisdiction
 
 log = logging.getLogger(__name__)
@@ -80,10 +80,7 @@ async def renewal_candidates(principal: Principal, jurisdiction: str, within_day
     then by points and record (discipline, contact firms kept)."""
     if not 0 <= within_days <= 366:
         raise InvalidInput("天数须为0至366", "withinDays must be 0 to 366", field="withinDays")
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
-    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
-    authorize(principal, "read", "supervisor", jurisdiction)
+    place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     horizon = clock.today() + timedelta(days=within_days)
     found = await Supervisor.filter(jurisdiction_id=place.id,
                                     status__in=[Status.ACTIVE, Status.EXPIRED],

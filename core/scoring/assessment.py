@@ -16,7 +16,7 @@ from core.errors import InvalidInput, InvalidTransition, NotFound
 from core.principal import Principal
 from core.roster.rules import check_text
 from core.scoring.models import Assessment, AssessmentPolicy, AssessmentResult, Grade
-from policies.access import authorize_own_office, scope
+from policies.access import authorize_own_office, jurisdiction_in_scope
 from tenants.models import Jurisdiction
 
 # Documented defaults (README). Targets: what fully meets a criterion in a half-year.
@@ -128,9 +128,7 @@ def _instant(day: date) -> datetime:
 
 async def _office(principal: Principal, jurisdiction: str) -> Jurisdiction:
     """R9.1: the home office assesses its own supervisors."""
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
-    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     authorize_own_office(principal, "run", "assessment", place.path)
     return place
 
@@ -189,9 +187,7 @@ async def run_assessment(principal: Principal, jurisdiction: str, period: str) -
 
 
 async def get_assessment(principal: Principal, jurisdiction: str, period: str) -> Assessment:
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
-    if place is None or not scope(principal, "read", "supervisor").covers(jurisdiction):
-        raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
+    place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     found = await Assessment.get_or_none(jurisdiction=place, period=period)
     if found is None:
         raise NotFound("尚未考核", "No assessment for that period", field="period")
