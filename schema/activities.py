@@ -9,8 +9,6 @@ from strawberry.types import Info
 
 from core.activities import models as m
 from core.activities import service
-from core.agencies.models import Agency as AgencyModel
-from policies.access import can
 from schema.cases.types import Agency
 from schema.context import Context
 from schema.ids import parse_id
@@ -61,37 +59,28 @@ class Activity:
     async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
         return await jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
 
-    async def _organiser(self, info: Info[Context, None]) -> bool:
-        principal = await info.context.require()
-        place = await jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
-        return can(principal, "organize", "activity", place.path)
-
     @strawberry.field(description="The one-time check-in code, for the organising office.")
     async def checkin_code(self, info: Info[Context, None]) -> str | None:
-        return self.model.checkin_code if await self._organiser(info) else None
+        principal = await info.context.require()
+        return self.model.checkin_code if service.is_organiser(principal, self.model) else None
 
     @strawberry.field(description="Target agencies of an inspection or visit (never shown "
                                   "to agencies).")
     async def target_agencies(self) -> list[Agency]:
-        return [Agency.of(a) for a in await AgencyModel.filter(
-            activity_targets__activity_id=self.model.id).order_by("id")]
+        return [Agency.of(a) for a in await service.target_agencies(self.model)]
 
     @strawberry.field(description="Participants and their attendance, for the organising "
                                   "office (null for others). One query: meant for details.")
     async def participants(self, info: Info[Context, None]) -> list[ParticipantEntry] | None:
-        if not await self._organiser(info):
+        rows = await service.participants(await info.context.require(), self.model)
+        if rows is None:
             return None
-        rows = await m.Participation.filter(activity_id=self.model.id).select_related(
-            "supervisor").order_by("id")
         return [ParticipantEntry(supervisor=Supervisor.of(p.supervisor),
                                  participation=Participation.of(p)) for p in rows]
 
-
     @strawberry.field(description="My own participation, for a supervisor.")
     async def my_participation(self, info: Info[Context, None]) -> Participation | None:
-        principal = await info.context.require()
-        found = await m.Participation.filter(
-            activity_id=self.model.id, supervisor__account_id=principal.account_id).first()
+        found = await service.my_participation(await info.context.require(), self.model)
         return Participation.of(found) if found else None
 
 

@@ -212,9 +212,7 @@ class Query:
                         first: int = 20, after: str | None = None) -> Connection[Proposal]:
         principal = await info.context.require()
         page = await proposals.list_proposals(principal, status, first, decode_cursor(after))
-        loaded = {p.id: p for p in await m.Proposal.filter(
-            id__in=[p.id for p in page.items]).select_related("supervisor")}
-        return connection(page, lambda p: Proposal.of(loaded[p.id]))
+        return connection(page, Proposal.of)
 
 
 @strawberry.type

@@ -33,7 +33,7 @@ from core.roster.service import own_supervisor
 from core.scoring import points
 from core.scoring.models import PointEvent
 from policies import domains
-from policies.access import authorize, jurisdiction_in_scope, scope
+from policies.access import authorize, can, jurisdiction_in_scope, scope
 from tenants.models import Jurisdiction, Level
 
 CHECKIN_OPENS = timedelta(minutes=30)  # before the start; it closes at the end
@@ -170,7 +170,8 @@ async def list_activities(principal: Principal, flt: ActivityFilter, first: int,
     if flt.mine:
         me = await Supervisor.filter(account_id=principal.account_id).only("id").first()
         condition &= Q(participants__supervisor_id=me.id if me else 0)
-    return await keyset(Activity.filter(condition).distinct(), first, after)
+    return await keyset(Activity.filter(condition).distinct().select_related("jurisdiction"),
+                        first, after)
 
 
 async def get_activity(principal: Principal, activity_id: int) -> Activity:
@@ -179,6 +180,31 @@ async def get_activity(principal: Principal, activity_id: int) -> Activity:
     if found is None:
         raise NotFound("活动不存在", "No such activity", field="id")
     return found
+
+
+def is_organiser(principal: Principal, activity: Activity) -> bool:
+    """The organising office (activity:organize at its jurisdiction) sees the check-in code
+    and the participants."""
+    return can(principal, "organize", "activity", activity.jurisdiction.path)
+
+
+async def participants(principal: Principal, activity: Activity) -> list[Participation] | None:
+    """Who takes part and how they attended, for the organising office only (None else)."""
+    if not is_organiser(principal, activity):
+        return None
+    return await Participation.filter(activity=activity).select_related("supervisor"
+                                                                         ).order_by("id")
+
+
+async def my_participation(principal: Principal, activity: Activity) -> Participation | None:
+    return await Participation.filter(activity=activity,
+                                      supervisor__account_id=principal.account_id).first()
+
+
+async def target_agencies(activity: Activity) -> list[Agency]:
+    """The agencies an inspection or visit looks at (agencies never see an unannounced
+    visit at all, see _visible)."""
+    return await Agency.filter(activity_targets__activity_id=activity.id).order_by("id")
 
 
 async def _organised(principal: Principal, activity_id: int) -> Activity:

@@ -28,7 +28,7 @@ async def propose(supervisor_id: int, kind: ProposalKind, reason: str, source: s
 async def list_proposals(principal: Principal, status: ProposalStatus | None, first: int,
                          after: int | None) -> Page[Proposal]:
     ids = await scope(principal, "manage", "supervisor").jurisdiction_ids()
-    query = Proposal.filter(supervisor__jurisdiction_id__in=ids)
+    query = Proposal.filter(supervisor__jurisdiction_id__in=ids).select_related("supervisor")
     if status is not None:
         query = query.filter(status=status)
     return await keyset(query, first, after)
