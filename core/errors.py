@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def language_from(accept_language: str) -> str:
+    """English when the client's Accept-Language starts with it, Chinese otherwise."""
+    return "en" if accept_language.lower().startswith("en") else "zh"
+
+
 class DomainError(Exception):
     """An expected refusal; reaches the client as `extensions.code` (and `extensions.field`)."""
 

@@ -16,12 +16,12 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 
 from core.accounts.service import principal_from_authorization
 from core.cases import attachments
-from core.errors import DomainError, InvalidInput, Unauthenticated
+from core.errors import DomainError, InvalidInput, Unauthenticated, language_from
 from core.scoring import exports
 
 
 def _error(exc: DomainError, request: Request) -> JSONResponse:
-    language = "en" if request.headers.get("accept-language", "").startswith("en") else "zh"
+    language = language_from(request.headers.get("accept-language", ""))
     status = {"UNAUTHENTICATED": 401, "NOT_FOUND": 404, "RATE_LIMITED": 429}.get(exc.code, 400)
     extensions = {"code": exc.code, **({"field": exc.field} if exc.field else {})}
     return JSONResponse({"errors": [{"message": exc.message(language),

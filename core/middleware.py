@@ -4,6 +4,7 @@ a GraphQL request may take."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 
@@ -78,9 +79,14 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = (b'{"errors":[{"message":"Request body too large",'
-            b'"extensions":{"code":"PAYLOAD_TOO_LARGE"}}]}')
-    await send({"type": "http.response.start", "status": 413,
+    await _refuse(send, 413, "Request body too large", "PAYLOAD_TOO_LARGE")
+
+
+async def _refuse(send: Send, status: int, message: str, code: str) -> None:
+    """A GraphQL-shaped error answer from the middleware, before the app says anything."""
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}
+                      ).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
@@ -110,9 +116,4 @@ class RequestTimeout:
         except TimeoutError:
             if started:
                 raise
-            body = (b'{"errors":[{"message":"Request timed out",'
-                    b'"extensions":{"code":"TIMEOUT"}}]}')
-            await send({"type": "http.response.start", "status": 504,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+            await _refuse(send, 504, "Request timed out", "TIMEOUT")

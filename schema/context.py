@@ -12,15 +12,14 @@ from strawberry.dataloader import DataLoader
 from core.accounts import service as accounts
 from core.cases.confidentiality import visible_reporters
 from core.cases.models import Case
-from core.errors import Unauthenticated
+from core.errors import Unauthenticated, language_from
 from core.principal import Principal
 from core.roster.models import Supervisor
 from schema.loaders import Loaders
 
 
 def language_of(conn: HTTPConnection) -> str:
-    accept = conn.headers.get("accept-language", "")
-    return "en" if accept.lower().startswith("en") else "zh"
+    return language_from(conn.headers.get("accept-language", ""))
 
 
 @dataclass
