@@ -141,16 +141,10 @@ async def _seed_plan(rnd: random.Random, plan: RosterPlan, password_hash: str) -
     categories += [Category.ENTERPRISE] * extra
     total = len(categories)
     usernames = [f"sv.{place.code}.{i + 1:03d}" for i in range(total)]
-    await Account.bulk_create([
-        Account(username=u, display_name="", kind=AccountKind.SUPERVISOR, home=place,
-                password_hash=password_hash) for u in usernames])
-    accounts = {a.username: a for a in await Account.filter(username__in=usernames)}
-    await Grant.bulk_create([Grant(account=accounts[u], role="supervisor", domain=plan.path)
-                             for u in usernames])
     today = clock.today()
-    rows = []
+    planned: list[dict[str, Any]] = []
     enterprise_seen = 0
-    for i, (username, category) in enumerate(zip(usernames, categories, strict=True)):
+    for i, category in enumerate(categories):
         active = i < total - extra
         small = category is Category.ENTERPRISE and active and enterprise_seen < plan.small_micro
         enterprise_seen += category is Category.ENTERPRISE and active
@@ -164,16 +158,19 @@ async def _seed_plan(rnd: random.Random, plan: RosterPlan, password_hash: str) -
         status = Status.ACTIVE
         if not active:
             status = Status.EXPIRED if i < total - plan.dismissed else Status.DISMISSED
-        rows.append(Supervisor(jurisdiction=place, account=accounts[username], status=status,
-                               term_start=start, term_end=end, **person))
-    await Supervisor.bulk_create(rows)
+        planned.append({"status": status, "term_start": start, "term_end": end, **person})
+    # Accounts carry the person's name and are closed for the dismissed, from the start.
+    await Account.bulk_create([
+        Account(username=u, display_name=p["name"], kind=AccountKind.SUPERVISOR, home=place,
+                password_hash=password_hash, is_active=p["status"] is not Status.DISMISSED)
+        for u, p in zip(usernames, planned, strict=True)])
+    accounts = {a.username: a for a in await Account.filter(username__in=usernames)}
+    await Grant.bulk_create([Grant(account=accounts[u], role="supervisor", domain=plan.path)
+                             for u in usernames])
+    await Supervisor.bulk_create([Supervisor(jurisdiction=place, account=accounts[u], **p)
+                                  for u, p in zip(usernames, planned, strict=True)])
     supervisors = await Supervisor.filter(jurisdiction=place).order_by("id")
     await _history_and_filings(rnd, plan, place, supervisors)
-    await Account.filter(id__in=[s.account_id for s in supervisors  # type: ignore[attr-defined]
-                                 if s.status is Status.DISMISSED]).update(is_active=False)
-    for s in supervisors:
-        await Account.filter(id=s.account_id).update(  # type: ignore[attr-defined]
-            display_name=s.name)
     return len(supervisors)
 
 
