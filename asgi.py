@@ -52,6 +52,12 @@ async def metrics(_request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+async def _caught_up() -> None:
+    """On each (re)connect of the listener: reread the grants, wake the subscribers."""
+    await store.reload()
+    await notifications.hub.wake_all()
+
+
 @asynccontextmanager
 async def _database(app: Starlette) -> AsyncIterator[None]:
     """Open the ORM, load the policy, follow policy changes made by other processes, and run
@@ -63,7 +69,7 @@ async def _database(app: Starlette) -> AsyncIterator[None]:
         grants.CHANNEL: grants.on_policy_notice,
         notifications.CHANNEL: notifications.hub.on_notice,
     })
-    listener.on_connect = store.reload
+    listener.on_connect = _caught_up
     listener.start()
     stop = asyncio.Event()
     jobs = [asyncio.create_task(expire_terms_daily(stop), name="expire-terms"),

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from core import db
+from core.cases.tally import RECOUNT_SQL
 from core.config import ROOT
 
 SIZES = {  # cities, supervisors, cases, agencies per jurisdiction
@@ -94,7 +95,16 @@ async def generate(url: str, size: str) -> None:
             by_unit.setdefault(a["jurisdiction_id"], []).append(a["id"])
         await _copy_supervisors(conn, rnd, units, supervisors, now)
         reporter_ids = [r["id"] for r in await conn.fetch("SELECT id FROM supervisor")]
+        # The tally trigger would upsert per copied row: count once afterwards instead.
+        await conn.execute("ALTER TABLE supervision_case DISABLE TRIGGER case_tally")
         await _copy_cases(conn, rnd, units, by_unit, reporter_ids, cases, now)
+        started = time.monotonic()
+        async with conn.transaction():
+            await conn.execute("ALTER TABLE supervision_case ENABLE TRIGGER case_tally")
+            await conn.execute("DELETE FROM case_tally")
+            await conn.execute("INSERT INTO case_tally (jurisdiction_id, month, dimension, key, n)"
+                               + RECOUNT_SQL)
+        progress("case tally", 1, 1, started)
         started = time.monotonic()
         await conn.execute("ANALYZE")
         progress("analyze", 1, 1, started)

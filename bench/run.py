@@ -208,8 +208,6 @@ async def run(size: str, seconds: int) -> None:
                                                "{ id name jurisdiction { name } } } } }"}),
                                    [office], f"{cbase}/q1?jurisdiction={dc}"),
                 "Q3 case detail": (q3, [office], f"{cbase}/q3?id={case_id}"),
-                # last: each request scans every case of the city, and those still queued in
-                # PostgreSQL would slow whatever ran after it
                 "Q2 city aggregate": (json.dumps({"query": '{ oversightStats(jurisdiction: '
                                                   '"jl.th") { total byState { key count } '
                                                   "byJurisdiction { key count } } }"}),

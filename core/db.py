@@ -31,6 +31,10 @@ MODEL_MODULES = [
 ]
 log = logging.getLogger(__name__)
 
+# What the application's connections act as (migration 0004): every table, but audit records
+# can be neither changed nor removed. Migrations run as the login of the URL.
+APP_ROLE = "supervisor_app"
+
 
 def embedded_url(pgdata: Path, database: str) -> str:
     """Start (or join) the private PostgreSQL server in `pgdata` and return a URL for `database`."""
@@ -68,10 +72,13 @@ def credentials(url: str) -> dict[str, Any]:
     }
 
 
-def tortoise_config(url: str) -> dict[str, Any]:
+def tortoise_config(url: str, role: str | None = APP_ROLE) -> dict[str, Any]:
+    creds = credentials(url)
+    if role:
+        creds["server_settings"] = {**creds["server_settings"], "role": role}
     return {
         "connections": {
-            "default": {"engine": "tortoise.backends.asyncpg", "credentials": credentials(url)}
+            "default": {"engine": "tortoise.backends.asyncpg", "credentials": creds}
         },
         "apps": {"models": {"models": MODEL_MODULES, "migrations": "migrations"}},
         "use_tz": True,
@@ -109,7 +116,7 @@ async def migrate(url: str) -> None:
     from tortoise.migrations.api import migrate as run_migrations
 
     await ensure_database(url)
-    await run_migrations(config=tortoise_config(url))
+    await run_migrations(config=tortoise_config(url, role=None))
 
 
 async def pending_migrations() -> int:

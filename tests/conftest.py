@@ -18,7 +18,7 @@ os.environ.setdefault("ENV", "development")
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
-from tortoise import Tortoise, connections  # noqa: E402
+from tortoise import Tortoise  # noqa: E402
 
 from core import clock, db  # noqa: E402
 from core.config import ROOT  # noqa: E402
@@ -50,16 +50,25 @@ async def database_url() -> AsyncIterator[str]:
     await db.close()
 
 
+@pytest.fixture(scope="session")
+async def owner(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the login that owns the tables (what migrations run as), for what
+    the application's role may not do: emptying tables, switching the audit guard off."""
+    creds = db.credentials(database_url)
+    conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
+                                 password=creds["password"], database=creds["database"])
+    yield conn
+    await conn.close()
+
+
 @pytest.fixture(autouse=True)
-async def clean(database_url: str) -> AsyncIterator[None]:
+async def clean(owner: asyncpg.Connection) -> AsyncIterator[None]:
     """Every test starts from empty tables (migrations stay applied) and the real clock."""
     tables = sorted(
         model._meta.db_table for app in Tortoise.apps.values() for model in app.values()
     )
     quoted = ", ".join(f'"{t}"' for t in tables)
-    await connections.get("default").execute_script(
-        f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"
-    )
+    await owner.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     await store.reload()
     clock.set_source(None)
     yield

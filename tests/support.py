@@ -104,7 +104,7 @@ class QueryCounter(logging.Handler):
         return len(self.statements)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -113,7 +113,7 @@ def _free_port() -> int:
 @asynccontextmanager
 async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
     """A real uvicorn process of the app on the test database; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "DATABASE_URL": database_url}
     with log.open("wb") as sink:

@@ -194,3 +194,21 @@ class DueRule(Model):
     class Meta:
         table = "due_rule"
         unique_together = (("jurisdiction", "kind"),)
+
+
+class CaseTally(Model):
+    """R7.2: how many cases of a jurisdiction, submitted in a (local) month, have each value
+    of a counted dimension (kind, category, state, agency id, finding). Written only by the
+    `case_tally` trigger of supervision_case, in the transaction that changes the case;
+    `core.cases.tally` reads it and proves it equal to a recount."""
+
+    id = fields.BigIntField(primary_key=True)
+    jurisdiction_id = fields.IntField()
+    month = fields.DateField()
+    dimension = fields.CharField(max_length=16)
+    key = fields.CharField(max_length=32)
+    n = fields.IntField(default=0)
+
+    class Meta:
+        table = "case_tally"
+        unique_together = (("jurisdiction_id", "month", "dimension", "key"),)

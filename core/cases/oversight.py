@@ -4,15 +4,14 @@ statistics every office shares (R7.2)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from core import clock
-from core.cases import notify
+from core.cases import notify, tally
 from core.cases.access import get_case, handled_paths
 from core.cases.models import Case, State, SupervisionOrder
 from core.cases.rules import OPEN_STATES
@@ -128,69 +127,33 @@ async def orders_of(case_ids: list[int]) -> dict[int, list[SupervisionOrder]]:
     return result
 
 
-_STATS_SQL = """
-WITH scoped AS (
-    SELECT c.*, j.path AS jpath, a.name AS agency_name,
-           EXTRACT(EPOCH FROM (c.replied_at - c.transferred_at)) AS reply_seconds
-    FROM supervision_case c
-    JOIN jurisdiction j ON j.id = c.jurisdiction_id
-    JOIN agency a ON a.id = c.agency_id
-    WHERE c.jurisdiction_id = ANY($1::int[])
-      AND ($2::timestamptz IS NULL OR c.submitted_at >= $2)
-      AND ($3::timestamptz IS NULL OR c.submitted_at < $3)
-)
-SELECT
-    CASE WHEN GROUPING(kind) = 0 THEN 'kind'
-         WHEN GROUPING(category) = 0 THEN 'category'
-         WHEN GROUPING(state) = 0 THEN 'state'
-         WHEN GROUPING(agency_name) = 0 THEN 'agency'
-         WHEN GROUPING(jpath) = 0 THEN 'jurisdiction'
-         ELSE 'total' END AS dimension,
-    COALESCE(kind, category, state, agency_name, jpath, '') AS key,
-    count(*) AS n,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY reply_seconds) AS median_reply,
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY reply_seconds) AS p90_reply,
-    count(*) FILTER (WHERE state = 'TRANSFERRED' AND due_at < $4) AS overdue,
-    count(*) FILTER (WHERE finding IN ('SUBSTANTIATED', 'PARTLY_SUBSTANTIATED')) AS substantiated,
-    count(*) FILTER (WHERE finding IS NOT NULL) AS verified
-FROM scoped
-GROUP BY GROUPING SETS ((kind), (category), (state), (agency_name), (jpath), ())
-"""
-
-
-@dataclass(frozen=True)
+@dataclass
 class Stats:
-    total: int
-    by: dict[str, dict[str, int]]
-    median_reply_seconds: float | None
-    p90_reply_seconds: float | None
-    overdue: int
-    substantiation_rate: float | None
+    """R7.2 figures of some jurisdictions over a period; reply percentiles read on demand."""
+
+    figures: tally.Figures
+    jurisdiction_ids: list[int]
+    period: tally.Period
+    _percentiles: asyncio.Task[tuple[float | None, float | None]] | None = None
+
+    async def reply_percentiles(self) -> tuple[float | None, float | None]:
+        """(median, 90th percentile) of reply seconds; one query however often asked."""
+        if self._percentiles is None:
+            self._percentiles = asyncio.ensure_future(
+                tally.reply_percentiles(self.jurisdiction_ids, self.period))
+        return await self._percentiles
 
 
 async def oversight_stats(principal: Principal, jurisdiction: str,
                           start: datetime | None, end: datetime | None) -> Stats:
-    """R7.2: counts by kind, category, state, agency and jurisdiction, reply-time median and
-    90th percentile, overdue count and substantiation rate, for a jurisdiction and all below
-    it that the caller shares oversight of, in one query."""
+    """R7.2: counts by kind, category, state, agency and jurisdiction, overdue count and
+    substantiation rate (one statement over the maintained tally), and reply-time median and
+    90th percentile, for a jurisdiction and all below it that the caller shares oversight of."""
     if start and end and start > end:
         raise InvalidInput("起止时间颠倒", "`from` is after `to`", field="from")
     await jurisdiction_in_scope(principal, "read", "oversight", jurisdiction)
     allowed = scope(principal, "read", "oversight")
     ids = [j.id for j in await Jurisdiction.filter(allowed.filter("path")).only("id", "path")
            if domains.within(j.path, jurisdiction)]
-    rows = await connections.get("default").execute_query_dict(
-        _STATS_SQL, [ids, start, end, clock.now()])
-    by: dict[str, dict[str, int]] = {}
-    total: dict[str, Any] = {}
-    for row in rows:
-        if row["dimension"] == "total":
-            total = row
-        else:
-            by.setdefault(row["dimension"], {})[row["key"]] = int(row["n"])
-    verified = int(total.get("verified") or 0)
-    return Stats(
-        total=int(total.get("n") or 0), by=by,
-        median_reply_seconds=total.get("median_reply"), p90_reply_seconds=total.get("p90_reply"),
-        overdue=int(total.get("overdue") or 0),
-        substantiation_rate=(int(total["substantiated"]) / verified) if verified else None)
+    period = tally.Period.of(start, end)
+    return Stats(await tally.figures(ids, period), ids, period)

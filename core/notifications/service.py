@@ -72,9 +72,18 @@ class Hub:
             del self._queues[account_id]
 
     async def on_notice(self, payload: str) -> None:
-        if not payload.isdigit():
-            return
-        for queue in list(self._queues.get(int(payload), ())):
+        if payload.isdigit():
+            self._wake(self._queues.get(int(payload), ()))
+
+    async def wake_all(self) -> None:
+        """After the listener reconnects: notices sent meanwhile are lost, so every
+        subscriber looks for what is new."""
+        for queues in list(self._queues.values()):
+            self._wake(queues)
+
+    @staticmethod
+    def _wake(queues: set[asyncio.Queue[None]]) -> None:
+        for queue in list(queues):
             if queue.empty():  # one wake-up is enough: the subscriber reads all that is new
                 queue.put_nowait(None)
 

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from core.agencies.models import Agency as AgencyModel
 from core.cases import models as m
+from core.cases import oversight
 from core.cases.access import is_overdue
 from schema.context import Context
 from schema.roster.types import Supervisor
@@ -172,13 +173,54 @@ class Count:
 
 @strawberry.type(description="R7.2: the shared figures of a jurisdiction and all below it.")
 class OversightStats:
-    total: int
-    by_kind: list[Count]
-    by_category: list[Count]
-    by_state: list[Count]
-    by_agency: list[Count]
-    by_jurisdiction: list[Count]
-    median_reply_hours: float | None
-    p90_reply_hours: float | None
-    overdue: int
-    substantiation_rate: float | None
+    stats: strawberry.Private[oversight.Stats]
+
+    def _counts(self, dimension: str) -> list[Count]:
+        values = self.stats.figures.by.get(dimension, {})
+        return [Count(key=k, count=v) for k, v in sorted(values.items())]
+
+    @strawberry.field
+    def total(self) -> int:
+        return self.stats.figures.total
+
+    @strawberry.field
+    def by_kind(self) -> list[Count]:
+        return self._counts("kind")
+
+    @strawberry.field
+    def by_category(self) -> list[Count]:
+        return self._counts("category")
+
+    @strawberry.field
+    def by_state(self) -> list[Count]:
+        return self._counts("state")
+
+    @strawberry.field(description="Agencies by name.")
+    def by_agency(self) -> list[Count]:
+        return self._counts("agency")
+
+    @strawberry.field(description="Jurisdictions by path.")
+    def by_jurisdiction(self) -> list[Count]:
+        return self._counts("jurisdiction")
+
+    @strawberry.field
+    def overdue(self) -> int:
+        return self.stats.figures.overdue
+
+    @strawberry.field
+    def substantiation_rate(self) -> float | None:
+        return self.stats.figures.substantiation_rate
+
+    @strawberry.field(description="Read from the replied cases of the period when asked for: "
+                                  "narrow it with from/to.")
+    async def median_reply_hours(self) -> float | None:
+        return _hours((await self.stats.reply_percentiles())[0])
+
+    @strawberry.field(description="Read from the replied cases of the period when asked for: "
+                                  "narrow it with from/to.")
+    async def p90_reply_hours(self) -> float | None:
+        return _hours((await self.stats.reply_percentiles())[1])
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else float(seconds) / 3600

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import asyncpg
 from asyncpg.exceptions import RaiseError
 from tortoise import connections
+from tortoise.exceptions import OperationalError
 
-from core import audit
+from core import audit, db
 from core.audit import AuditRecord
 from tests.support import Api
 
@@ -43,41 +45,79 @@ async def test_records_are_chained_by_hash(demo: None) -> None:
         assert after.prev_hash == before.hash
 
 
-async def test_the_database_refuses_to_change_a_record(demo: None) -> None:
+async def test_the_application_role_cannot_change_or_remove_records(demo: None) -> None:
+    """R-audit: the application's connections act as a role without UPDATE or DELETE on
+    audit_record (migration 0004); the guard trigger is a second wall behind it."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        "SELECT current_user AS who, has_table_privilege('audit_record', 'INSERT') AS i, "
+        "has_table_privilege('audit_record', 'UPDATE') AS u, "
+        "has_table_privilege('audit_record', 'DELETE') AS d, "
+        "has_table_privilege('audit_record', 'TRUNCATE') AS t")
+    assert rows == [{"who": db.APP_ROLE, "i": True, "u": False, "d": False, "t": False}]
+    before = [(r.id, r.hash) for r in await AuditRecord.all().order_by("id")]
     record = await AuditRecord.all().order_by("id").first()
     assert record is not None
     record.actor = "someone-else"
-    with pytest.raises(RaiseError, match="append-only"):
+    with pytest.raises(OperationalError, match="permission denied"):
         await record.save()
-    with pytest.raises(RaiseError, match="append-only"):
+    with pytest.raises(OperationalError, match="permission denied"):
         await AuditRecord.filter(id=record.id).delete()
+    assert [(r.id, r.hash) for r in await AuditRecord.all().order_by("id")] == before
 
 
-async def _tamper(record_id: int) -> None:
+async def test_the_table_owner_is_stopped_by_the_guard(owner: asyncpg.Connection,
+                                                       demo: None) -> None:
+    record_id = await owner.fetchval("SELECT min(id) FROM audit_record")
+    with pytest.raises(RaiseError, match="append-only"):
+        await owner.execute("UPDATE audit_record SET actor = 'x' WHERE id = $1", record_id)
+    with pytest.raises(RaiseError, match="append-only"):
+        await owner.execute("DELETE FROM audit_record WHERE id = $1", record_id)
+
+
+async def _tamper(owner: asyncpg.Connection, statement: str, record_id: int) -> None:
     """What an intruder with the table owner's rights could do: switch the guard off."""
-    conn = connections.get("default")
-    await conn.execute_script(
-        "ALTER TABLE audit_record DISABLE TRIGGER audit_record_append_only;"
-        f"UPDATE audit_record SET actor = 'nobody' WHERE id = {int(record_id)};"
-        "ALTER TABLE audit_record ENABLE TRIGGER audit_record_append_only;"
-    )
+    async with owner.transaction():
+        await owner.execute("ALTER TABLE audit_record DISABLE TRIGGER audit_record_append_only")
+        await owner.execute(statement, record_id)
+        await owner.execute("ALTER TABLE audit_record ENABLE TRIGGER audit_record_append_only")
 
 
-async def test_verify_names_the_first_tampered_record(demo: None) -> None:
+TAMPERING = {
+    "actor": "UPDATE audit_record SET actor = 'nobody' WHERE id = $1",
+    "detail": "UPDATE audit_record SET detail = '{}' WHERE id = $1",
+    "time": "UPDATE audit_record SET at = at - interval '1 day' WHERE id = $1",
+    "hash": "UPDATE audit_record SET hash = md5(hash) || md5(hash) "
+                               "WHERE id = $1",
+}
+
+
+@pytest.mark.parametrize("position", [0, 3, -1])
+@pytest.mark.parametrize("change", sorted(TAMPERING))
+async def test_verify_names_the_tampered_record(owner: asyncpg.Connection, demo: None,
+                                                position: int, change: str) -> None:
     ids = [r.id for r in await AuditRecord.all().order_by("id").only("id")]
     assert len(ids) > 5 and await audit.verify() is None
-    await _tamper(ids[3])
-    assert await audit.verify() == ids[3]
+    await _tamper(owner, TAMPERING[change], ids[position])
+    assert await audit.verify() == ids[position]
 
 
-async def test_cli_audit_verify_exit_code_and_message(demo: None, database_url: str) -> None:
+async def test_verify_names_the_record_after_a_removed_one(owner: asyncpg.Connection,
+                                                           demo: None) -> None:
+    ids = [r.id for r in await AuditRecord.all().order_by("id").only("id")]
+    await _tamper(owner, "DELETE FROM audit_record WHERE id = $1", ids[4])
+    assert await audit.verify() == ids[5]
+
+
+async def test_cli_audit_verify_exit_code_and_message(demo: None, database_url: str,
+                                                      owner: asyncpg.Connection) -> None:
     root = Path(__file__).resolve().parents[2]
     env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     ok = subprocess.run([sys.executable, "-m", "core", "audit-verify"], cwd=root, env=env,
                         capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "intact" in ok.stdout
     ids = [r.id for r in await AuditRecord.all().order_by("id").only("id")]
-    await _tamper(ids[2])
+    await _tamper(owner, TAMPERING["actor"], ids[2])
     broken = subprocess.run([sys.executable, "-m", "core", "audit-verify"], cwd=root, env=env,
                             capture_output=True, text=True, check=False)
     assert broken.returncode == 1

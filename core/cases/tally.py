@@ -1,0 +1,151 @@
+"""R7.2 figures from `case_tally`, the per-month counts the database keeps current as cases
+change (trigger `case_tally`, migration 0003), so that no request counts a million cases.
+
+A period asked for is split into whole local months, read from the tally, and at most two
+partial months at its edges, counted from the cases themselves (index on jurisdiction and
+submission time). Reply-time percentiles cannot be kept as counts: they are read from the
+replied cases of the period, and only when asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from tortoise import connections
+
+from core import clock
+
+# Every counted value of a case, one row each (also the shape the trigger keeps).
+_VALUES = """CROSS JOIN LATERAL (VALUES ('kind', c.kind), ('category', c.category),
+    ('state', c.state), ('agency', c.agency_id::text), ('finding', c.finding)) v(d, k)"""
+
+_COUNTS_SQL = f"""
+WITH counted AS (
+    SELECT jurisdiction_id, dimension, key, n FROM case_tally
+    WHERE jurisdiction_id = ANY($1::int[])
+      AND ($2::date IS NULL OR month >= $2) AND ($3::date IS NULL OR month < $3)
+    UNION ALL
+    SELECT c.jurisdiction_id, v.d, v.k, 1 FROM supervision_case c {_VALUES}
+    WHERE v.k IS NOT NULL AND c.jurisdiction_id = ANY($1::int[])
+      AND (c.submitted_at >= $4 AND c.submitted_at < $5
+           OR c.submitted_at >= $6 AND c.submitted_at < $7)
+    UNION ALL
+    SELECT jurisdiction_id, 'overdue', '', count(*) FROM supervision_case
+    WHERE state = 'TRANSFERRED' AND due_at < $8 AND jurisdiction_id = ANY($1::int[])
+      AND ($9::timestamptz IS NULL OR submitted_at >= $9)
+      AND ($10::timestamptz IS NULL OR submitted_at < $10)
+    GROUP BY jurisdiction_id
+)
+SELECT j.path, counted.dimension, COALESCE(a.name, counted.key) AS key, sum(n)::bigint AS n
+FROM counted
+JOIN jurisdiction j ON j.id = counted.jurisdiction_id
+LEFT JOIN agency a ON counted.dimension = 'agency' AND a.id::text = counted.key
+GROUP BY 1, 2, 3
+HAVING sum(n) <> 0
+"""  # noqa: S608 (constant text)
+
+RECOUNT_SQL = f"""
+SELECT c.jurisdiction_id,
+       date_trunc('month', c.submitted_at AT TIME ZONE '{clock.LOCAL_ZONE.key}')::date AS month,
+       v.d AS dimension, v.k AS key, count(*) AS n
+FROM supervision_case c {_VALUES}
+WHERE v.k IS NOT NULL
+GROUP BY 1, 2, 3, 4
+"""  # noqa: S608 (constant text)
+
+_PERCENTILES_SQL = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS p90
+FROM (SELECT EXTRACT(EPOCH FROM (replied_at - transferred_at)) AS s FROM supervision_case
+      WHERE jurisdiction_id = ANY($1::int[]) AND replied_at IS NOT NULL
+        AND ($2::timestamptz IS NULL OR submitted_at >= $2)
+        AND ($3::timestamptz IS NULL OR submitted_at < $3)) r
+"""
+
+SUBSTANTIATED = ("SUBSTANTIATED", "PARTLY_SUBSTANTIATED")
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) as whole local months [first_month, end_month) plus raw edge ranges."""
+
+    start: datetime | None
+    end: datetime | None
+    first_month: date | None
+    end_month: date | None
+    edges: tuple[tuple[datetime | None, datetime | None], ...]
+
+    @classmethod
+    def of(cls, start: datetime | None, end: datetime | None) -> Period:
+        first = end_month = None
+        edges: list[tuple[datetime | None, datetime | None]] = []
+        if start is not None:
+            first = _month_of(start)
+            if _midnight(first) != start:
+                first = _next_month(first)
+                edges.append((start, _midnight(first)))
+        if end is not None:
+            end_month = _month_of(end)
+            if _midnight(end_month) != end:
+                edges.append((_midnight(end_month), end))
+        if first is not None and end_month is not None and first >= end_month:
+            return cls(start, end, first, first, ((start, end),))  # within one month
+        return cls(start, end, first, end_month, tuple(edges))
+
+
+def _month_of(moment: datetime) -> date:
+    return moment.astimezone(clock.LOCAL_ZONE).date().replace(day=1)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=clock.LOCAL_ZONE)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts by dimension and key; the jurisdiction dimension counts each case once."""
+
+    by: dict[str, dict[str, int]]
+    overdue: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by.get("state", {}).values())
+
+    @property
+    def substantiation_rate(self) -> float | None:
+        findings = self.by.get("finding", {})
+        verified = sum(findings.values())
+        return sum(findings.get(f, 0) for f in SUBSTANTIATED) / verified if verified else None
+
+
+async def figures(jurisdiction_ids: list[int], period: Period) -> Figures:
+    """Counts of the cases submitted in `period` in the given jurisdictions: one statement."""
+    edges = [*period.edges, (None, None), (None, None)][:2]
+    rows = await connections.get("default").execute_query_dict(_COUNTS_SQL, [
+        jurisdiction_ids, period.first_month, period.end_month, *edges[0], *edges[1],
+        clock.now(), period.start, period.end])
+    by: dict[str, dict[str, int]] = {}
+    overdue = 0
+    for row in rows:
+        if row["dimension"] == "overdue":
+            overdue += int(row["n"])
+            continue
+        counts = by.setdefault(row["dimension"], {})
+        counts[row["key"]] = counts.get(row["key"], 0) + int(row["n"])
+        if row["dimension"] == "state":
+            counts = by.setdefault("jurisdiction", {})
+            counts[row["path"]] = counts.get(row["path"], 0) + int(row["n"])
+    return Figures(by=by, overdue=overdue)
+
+
+async def reply_percentiles(jurisdiction_ids: list[int], period: Period
+                            ) -> tuple[float | None, float | None]:
+    """Median and 90th percentile of reply seconds (transfer to reply) in the period."""
+    rows = await connections.get("default").execute_query_dict(
+        _PERCENTILES_SQL, [jurisdiction_ids, period.start, period.end])
+    return rows[0]["median"], rows[0]["p90"]

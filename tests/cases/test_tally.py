@@ -1,0 +1,87 @@
+"""R7.2: the case tally the database keeps as cases change equals a full recount, and the
+figures over any period (whole months from the tally, edges from the cases) equal counting
+the cases themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise import connections
+
+from core import clock
+from core.cases.models import Case, CaseEvent, CaseTally
+from core.cases.tally import RECOUNT_SQL, Period
+from tests.cases.helpers import act, submit, to_transferred
+from tests.support import Api, QueryCounter
+
+COUNTS = """query($j: String!, $from: DateTime, $to: DateTime) {
+  oversightStats(jurisdiction: $j, from: $from, to: $to) {
+    total overdue byState { key count } byJurisdiction { key count } byKind { key count } } }"""
+
+
+async def _tally() -> dict[tuple, int]:
+    rows = await CaseTally.all().values_list("jurisdiction_id", "month", "dimension", "key", "n")
+    return {tuple(r[:4]): r[4] for r in rows if r[4] != 0}
+
+
+async def _recount() -> dict[tuple, int]:
+    rows = await connections.get("default").execute_query_dict(RECOUNT_SQL)
+    return {(r["jurisdiction_id"], r["month"], r["dimension"], r["key"]): r["n"] for r in rows}
+
+
+async def test_r7_2_tally_equals_a_recount_through_every_kind_of_change(api: Api,
+                                                                      full_demo: None) -> None:
+    assert await _tally() == await _recount() != {}
+    case = await submit(api)
+    await to_transferred(api, case["id"])
+    (await act(api, "admin.dc", "escalateCase", case["id"], 'reason: "久拖不决"')).ok()
+    other = await submit(api, "sv.dc.002")
+    (await act(api, "admin.dc", "declineCase", other["id"], 'reason: "不属于受理范围"')).ok()
+    # Moving cases between months, and deleting one, keep it true as well.
+    old = await Case.filter(jurisdiction__path="jl.th.dc").order_by("id").limit(5)
+    for n, c in enumerate(old):
+        await Case.filter(id=c.id).update(submitted_at=c.submitted_at - timedelta(days=40 * n))
+    await CaseEvent.filter(case_id=int(other["id"])).delete()
+    await Case.filter(id=int(other["id"])).delete()
+    assert await _tally() == await _recount()
+
+
+async def test_r7_2_figures_over_a_period_with_partial_months_equal_counting_cases(
+        api: Api, full_demo: None) -> None:
+    cases = await Case.all().order_by("id")
+    base = clock.now()
+    for n, c in enumerate(cases):  # spread the cases over about five months
+        await Case.filter(id=c.id).update(submitted_at=base - timedelta(hours=97 * n))
+    cases = await Case.all().select_related("jurisdiction")
+    start, end = base - timedelta(days=100, hours=5), base - timedelta(days=9, minutes=7)
+    period = Period.of(start, end)
+    assert period.first_month is not None and len(period.edges) == 2  # edges and whole months
+    await api.token("admin.edj")
+    with QueryCounter() as counter:
+        stats = (await api.gql(COUNTS, {"j": "jl.th", "from": start.isoformat(),
+                                        "to": end.isoformat()}, as_user="admin.edj")
+                 ).ok()["oversightStats"]
+    assert counter.count <= 4, counter.statements  # no percentile query unless asked
+    inside = [c for c in cases if start <= c.submitted_at < end]
+    assert 0 < stats["total"] == len(inside) < len(cases)
+    by_state: dict[str, int] = {}
+    by_path: dict[str, int] = {}
+    for c in inside:
+        by_state[c.state.value] = by_state.get(c.state.value, 0) + 1
+        by_path[c.jurisdiction.path] = by_path.get(c.jurisdiction.path, 0) + 1
+    assert {x["key"]: x["count"] for x in stats["byState"]} == by_state
+    assert {x["key"]: x["count"] for x in stats["byJurisdiction"]} == by_path
+
+
+def test_periods_split_into_whole_local_months_and_edges() -> None:
+    zone = clock.LOCAL_ZONE
+    aligned = Period.of(datetime(2026, 3, 1, tzinfo=zone), datetime(2026, 6, 1, tzinfo=zone))
+    assert (aligned.first_month, aligned.end_month, aligned.edges) == (
+        datetime(2026, 3, 1).date(), datetime(2026, 6, 1).date(), ())
+    inside = Period.of(datetime(2026, 3, 2, tzinfo=zone), datetime(2026, 3, 9, tzinfo=zone))
+    assert inside.first_month == inside.end_month and inside.edges == (
+        (inside.start, inside.end),)
+    december = Period.of(datetime(2026, 12, 31, 23, tzinfo=zone), None)
+    assert december.first_month == datetime(2027, 1, 1).date()
+    assert december.edges == ((december.start, datetime(2027, 1, 1, tzinfo=zone)),)
+    assert Period.of(None, None).edges == ()
