@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run install migrate seed serve test lint typecheck check schema bench clean
+.PHONY: run install migrate seed serve test faults lint typecheck check schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: seed serve
 
 test: install
 	$(BIN)/pytest
+
+# Fault runs (kill -9, PostgreSQL restart, LISTEN cut) on a PostgreSQL cluster of their own.
+faults: install
+	$(BIN)/pytest faults
 
 schema: install
 	$(BIN)/python -m schema > schema.graphql

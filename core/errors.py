@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncpg
+from tortoise.exceptions import DBConnectionError
+
 
 def language_from(accept_language: str) -> str:
     """English when the client's Accept-Language starts with it, Chinese otherwise."""
@@ -73,3 +76,23 @@ class RateLimited(DomainError):
     code = "RATE_LIMITED"
     default_zh = "尝试次数过多，请稍后再试"
     default_en = "Too many attempts, try again later"
+
+
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached (restarting, failed over): try again shortly."""
+
+    code = "SERVICE_UNAVAILABLE"
+    default_zh = "服务暂时不可用，请稍后再试"
+    default_en = "The service is temporarily unavailable, try again shortly"
+
+
+def is_database_outage(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) is a lost or refused database connection."""
+    while error is not None:
+        if isinstance(error, OSError | DBConnectionError | asyncpg.PostgresConnectionError
+                      | asyncpg.CannotConnectNowError | asyncpg.AdminShutdownError
+                      | asyncpg.CrashShutdownError) or (
+                isinstance(error, asyncpg.InterfaceError) and "closed" in str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from core.errors import DomainError
+from core.errors import DomainError, ServiceUnavailable, is_database_outage
 from core.logs import request_id
 from core.metrics import ERRORS, LATENCY, REQUESTS
 
@@ -44,6 +44,10 @@ class ErrorsAndMetrics(SchemaExtension):
         original = error.original_error
         while isinstance(original, GraphQLError) and original.original_error is not None:
             original = original.original_error
+        if not isinstance(original, DomainError | GraphQLError | None) and is_database_outage(
+                original):
+            log.warning("database unavailable: %s", original)
+            original = ServiceUnavailable()
         if isinstance(original, DomainError):
             extensions: dict[str, object] = {"code": original.code}
             if original.field:

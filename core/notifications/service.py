@@ -73,7 +73,7 @@ class Hub:
 
     async def on_notice(self, payload: str) -> None:
         if payload.isdigit():
-            self._wake(self._queues.get(int(payload), ()))
+            self._wake(self._queues.get(int(payload), set()))
 
     async def wake_all(self) -> None:
         """After the listener reconnects: notices sent meanwhile are lost, so every

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import asyncpg
+import pytest
 from asyncpg.exceptions import RaiseError
 from tortoise import connections
 from tortoise.exceptions import OperationalError

