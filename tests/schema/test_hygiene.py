@@ -41,6 +41,23 @@ async def test_too_many_aliases_are_refused(api: Api, demo: None) -> None:
     assert counter.count == 0
 
 
+async def test_aliases_inside_fragments_count_each_time_they_are_spread(api: Api,
+                                                                     demo: None) -> None:
+    fragment = "fragment F on Jurisdiction { " + " ".join(
+        f"n{i}: name" for i in range(7)) + " }"
+    spread_twice = f'{{ a: jurisdiction(path: "jl") {{ ...F }} b: jurisdiction(path: "jl") ' \
+                   f"{{ ...F }} }} {fragment}"
+    with QueryCounter() as counter:
+        refused = await api.gql(spread_twice)
+    assert refused.codes == ["GRAPHQL_VALIDATION_FAILED"] and counter.count == 0
+    assert "16 aliases" in refused.errors[0]["message"]
+    nested = f'{{ jurisdiction(path: "jl") {{ ...F children {{ ...G }} }} }} {fragment} ' \
+             "fragment G on Jurisdiction { ...F x: path y: path }"
+    assert (await api.gql(nested)).codes == ["GRAPHQL_VALIDATION_FAILED"]
+    once = f'{{ jurisdiction(path: "jl") {{ ...F }} }} {fragment}'
+    assert (await api.gql(once)).ok()["jurisdiction"]["n6"]
+
+
 async def test_too_many_tokens_are_refused(api: Api, demo: None) -> None:
     fields = " ".join("__typename" for _ in range(2100))
     refused = await api.gql(f"{{ {fields} }}")
