@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    """Alive; names the worker process that answered (`python -m core serve --workers`)."""
+    return JSONResponse({"status": "ok", "worker": os.getpid()})
 
 
 async def readyz(_request: Request) -> Response:

@@ -92,12 +92,11 @@ async def _audit_verify(_args: argparse.Namespace) -> None:
     sys.exit(1)
 
 
-def _serve(_args: argparse.Namespace) -> None:
-    import uvicorn
+def _serve(args: argparse.Namespace) -> None:
+    from core.serve import serve
 
     cfg = settings()
-    uvicorn.run("asgi:app", host=cfg.host, port=cfg.port, proxy_headers=False,
-                log_config=None, access_log=False)
+    serve(args.app, cfg.host, args.port or cfg.port, args.workers or cfg.workers)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -126,7 +125,11 @@ def main(argv: list[str] | None = None) -> None:
                    ).set_defaults(run=_expire_terms)
     sub.add_parser("audit-verify", help="check the audit chain; names the first broken record"
                    ).set_defaults(run=_audit_verify)
-    sub.add_parser("serve", help="serve the API (HOST, PORT)").set_defaults(run=_serve)
+    p = sub.add_parser("serve", help="serve the API (HOST, PORT, WORKERS)")
+    p.add_argument("--workers", type=int, help="worker processes (default WORKERS, 1)")
+    p.add_argument("--port", type=int, help="default PORT")
+    p.add_argument("--app", default="asgi:app", help=argparse.SUPPRESS)  # the benchmark's
+    p.set_defaults(run=_serve)
     args = parser.parse_args(argv)
     logs.configure("WARNING")
     if args.command == "serve":

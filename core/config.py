@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64)
     database_url: str | None = None
     secret_key: str | None = None
     field_key: str | None = None

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from tortoise.exceptions import ValidationError
 
-from core.errors import DomainError, ServiceUnavailable, is_database_outage
+from core.errors import DomainError, InvalidInput, ServiceUnavailable, is_database_outage
 from core.logs import request_id
 from core.metrics import ERRORS, LATENCY, REQUESTS
 
@@ -48,6 +49,9 @@ class ErrorsAndMetrics(SchemaExtension):
                 original):
             log.warning("database unavailable: %s", original)
             original = ServiceUnavailable()
+        elif isinstance(original, ValidationError):  # a value no column can hold: still input
+            log.warning("input refused by the model, not by a service: %s", original)
+            original = InvalidInput("输入值无效", f"Invalid value: {original}")
         if isinstance(original, DomainError):
             extensions: dict[str, object] = {"code": original.code}
             if original.field:

@@ -187,6 +187,7 @@ async def run_assessment(principal: Principal, jurisdiction: str, period: str) -
 
 
 async def get_assessment(principal: Principal, jurisdiction: str, period: str) -> Assessment:
+    period_bounds(period)
     place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     found = await Assessment.get_or_none(jurisdiction=place, period=period)
     if found is None:
@@ -228,6 +229,7 @@ async def finalize(principal: Principal, jurisdiction: str, period: str) -> Asse
     """Make the assessment read-only and propose its consequences: a reward for EXCELLENT
     (R9.3), a reminder (or a warning after an uncorrected reminder) for INCOMPETENT (R9.4,
     R2.5)."""
+    period_bounds(period)
     place = await _office(principal, jurisdiction)
     async with in_transaction():
         found = await Assessment.filter(jurisdiction=place, period=period

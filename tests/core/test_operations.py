@@ -14,7 +14,7 @@ from tests.support import Api
 
 async def test_healthz_answers(api: Api) -> None:
     response = await api.client.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
 async def test_readyz_is_503_while_a_migration_is_pending(api: Api) -> None:

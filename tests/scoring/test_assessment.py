@@ -128,6 +128,11 @@ async def test_r9_1_only_the_home_office_assesses(api: Api, assessed_county: dic
     assert (await api.gql(RUN, variables, as_user="admin.dc")).codes == ["NOT_FOUND"]
     bad = await api.gql(RUN, {"j": "jl.th.edj", "p": "2026Q1"}, as_user="admin.edj")
     assert bad.codes == ["INVALID_INPUT"]
+    # Found by the isolation property test: a period longer than the column is input too.
+    for query in ('{ assessment(jurisdiction: "jl.th.edj", period: "jl.th.thx") { id } }',
+                  'mutation { finalizeAssessment(jurisdiction: "jl.th.edj", '
+                  'period: "jl.th.thx") { id } }'):
+        assert (await api.gql(query, as_user="admin.edj")).codes == ["INVALID_INPUT"]
 
 
 async def test_r9_3_r9_4_r2_5_adjust_finalise_read_only_and_consequences(
