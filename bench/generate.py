@@ -171,13 +171,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.generate")
     parser.add_argument("--size", choices=sorted(SIZES), default="M")
     args = parser.parse_args()
-    asyncio.run(generate(bench_url(), args.size))
+    asyncio.run(generate(bench_url(args.size), args.size))
 
 
-def bench_url() -> str:
-    """DATABASE_URL, or the `supervisor_bench` database of the embedded server."""
+def bench_url(size: str) -> str:
+    """DATABASE_URL, or the size's own database (`supervisor_bench_m`, …) of the embedded
+    server, so that every size stays generated."""
     return os.environ.get("DATABASE_URL") or db.embedded_url(ROOT / ".data" / "pg",
-                                                              "supervisor_bench")
+                                                              f"supervisor_bench_{size.lower()}")
 
 
 if __name__ == "__main__":

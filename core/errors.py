@@ -96,3 +96,14 @@ def is_database_outage(error: BaseException | None) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
+
+
+def is_unstorable_value(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) is PostgreSQL or asyncpg refusing a value given
+    to a statement (class 22, "data exception": a NUL character, a number out of range, a
+    string too long): input no service check caught, not a fault of the server."""
+    while error is not None:
+        if isinstance(error, asyncpg.DataError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

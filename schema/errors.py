@@ -12,7 +12,13 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from tortoise.exceptions import ValidationError
 
-from core.errors import DomainError, InvalidInput, ServiceUnavailable, is_database_outage
+from core.errors import (
+    DomainError,
+    InvalidInput,
+    ServiceUnavailable,
+    is_database_outage,
+    is_unstorable_value,
+)
 from core.logs import request_id
 from core.metrics import ERRORS, LATENCY, REQUESTS
 
@@ -49,9 +55,11 @@ class ErrorsAndMetrics(SchemaExtension):
                 original):
             log.warning("database unavailable: %s", original)
             original = ServiceUnavailable()
-        elif isinstance(original, ValidationError):  # a value no column can hold: still input
-            log.warning("input refused by the model, not by a service: %s", original)
-            original = InvalidInput("输入值无效", f"Invalid value: {original}")
+        elif isinstance(original, ValidationError) or is_unstorable_value(original):
+            # A value no column can hold is still the caller's input; logged, as a service
+            # check is missing.
+            log.warning("input refused by the database layer: %s", original, exc_info=original)
+            original = InvalidInput("输入值无效", "Invalid value")
         if isinstance(original, DomainError):
             extensions: dict[str, object] = {"code": original.code}
             if original.field:

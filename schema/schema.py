@@ -8,6 +8,7 @@ import strawberry
 import strawberry.federation
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -28,6 +29,11 @@ from schema.roster import queries as roster_queries
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+# The limits' validation rules, made once: a rule class made per request (what a
+# `lambda: QueryDepthLimiter(...)` factory does) is a new key of the validation cache each
+# time, so every request would be validated again.
+_LIMIT_RULES = [*QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules]
 
 Query = merge_types(
     "Query", (tenants.Query, accounts.Query, roster_queries.Query, cases.Query,
@@ -50,8 +56,7 @@ def build_schema(*, production: bool | None = None) -> Schema:
     extensions: list[Any] = [
         ErrorsAndMetrics,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(_LIMIT_RULES),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]

@@ -191,3 +191,14 @@ async def test_batched_requests_are_refused(api: Api) -> None:
     response = await api.client.post("/graphql", json=[{"query": "{ __typename }"},
                                                        {"query": "{ __typename }"}])
     assert response.status_code == 400
+
+
+async def test_values_the_database_cannot_hold_are_invalid_input(api: Api, demo: None) -> None:
+    """Found by fuzzing: a NUL character or an id beyond the column's range is the caller's
+    input, answered INVALID_INPUT, not a masked internal error."""
+    token = await api.token("admin.dc")
+    nul = await api.gql("query($u: String!) { compositionReports(under: $u) "
+                        "{ jurisdiction { path } } }", {"u": "jl\u0000th"}, token=token)
+    assert nul.codes == ["INVALID_INPUT"]
+    huge = await api.gql('{ case(id: "3000000000") { id } }', token=token)
+    assert huge.codes == ["INVALID_INPUT"]
