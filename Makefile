@@ -35,11 +35,12 @@ faults: install
 schema: install
 	$(BIN)/python -m schema > schema.graphql
 
-# The load benchmark (not part of make test): BENCH_SIZE=S|M|L, BENCH_SECONDS per operation.
+# The load benchmark (not part of make test): BENCH_SIZE one or more of S M L (default M),
+# BENCH_SECONDS per operation. RESULTS.md shows every size measured so far.
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/pip install --quiet matplotlib
-	$(BIN)/python -m bench.run --size $${BENCH_SIZE:-M}
+	for size in $${BENCH_SIZE:-M}; do $(BIN)/python -m bench.run --size $$size || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .
