@@ -70,11 +70,15 @@ def _serve(target: str, port: int, workers: int, url: str) -> subprocess.Popen[b
     env = {**os.environ, "DATABASE_URL": url, "ENV": "production",
            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-use"),
            "DB_POOL_SIZE": "10"}
-    # What production runs: one SO_REUSEPORT socket per worker (core/serve.py).
-    return subprocess.Popen(
-        [sys.executable, "-m", "core", "serve", "--app", target, "--port", str(port),
-         "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # What production runs: one SO_REUSEPORT socket per worker (core/serve.py). The servers'
+    # logs go to .data/bench-logs/ (warnings and errors only).
+    logs = ROOT / ".data" / "bench-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / f"{target.split(':')[0]}-{workers}w.log").open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "core", "serve", "--app", target, "--port", str(port),
+             "--workers", str(workers)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sink)
 
 
 def _wait(base: str, path: str) -> None:
@@ -155,8 +159,13 @@ async def _w2(base: str, url: str, tokens: dict[str, str], trials: int) -> list[
             query = f'mutation {{ acceptAssistance(id: "{rid}") {{ state }} }}'
             responses = await asyncio.gather(*(client.post(
                 "/graphql", json={"query": query},
-                headers={"Authorization": f"Bearer {tokens[u]}"}) for u in ids))
-            winners.append(sum(1 for r in responses if "errors" not in r.json()))
+                headers={"Authorization": f"Bearer {tokens[u]}"}) for u in ids),
+                return_exceptions=True)
+            failed = [r for r in responses if isinstance(r, Exception)]
+            if failed:
+                print(f"W2 trial {trial}: {len(failed)} requests failed: {failed[0]!r}")
+            winners.append(sum(1 for r in responses
+                               if isinstance(r, httpx.Response) and "errors" not in r.json()))
     await conn.close()
     return winners
 

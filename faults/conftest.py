@@ -11,7 +11,6 @@ _SCRATCH = tempfile.mkdtemp(prefix="supervisor-faults-")
 os.environ["DATA_DIR"] = _SCRATCH  # the servers started here share its secret key
 os.environ.pop("DATABASE_URL", None)
 
-import asyncio  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
@@ -24,7 +23,7 @@ import pytest  # noqa: E402
 
 from core import db  # noqa: E402
 from core.config import ROOT  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.support import free_port, wait_ready  # noqa: E402
 
 PGDATA = Path(ROOT) / ".data" / "pg-faults"
 DATABASE = "supervisor_faults"
@@ -90,16 +89,8 @@ class Server:
                 stdout=subprocess.DEVNULL, stderr=sink)
         self.log = log
 
-    async def ready(self, seconds: float = 30) -> None:
-        async with httpx.AsyncClient(base_url=self.base) as client:
-            for _ in range(int(seconds * 10)):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(self.log.read_text())
+    async def ready(self) -> None:
+        await wait_ready(self.base, self.log)
 
     def stop(self) -> None:
         if self.process.poll() is None:

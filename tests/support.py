@@ -110,6 +110,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def wait_ready(base: str, log: Path, seconds: float = 30) -> None:
+    """Until the server at `base` answers /readyz with 200; else fail showing its log."""
+    async with httpx.AsyncClient(base_url=base) as client:
+        for _ in range(int(seconds * 10)):
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(log.read_text())
+
+
 @asynccontextmanager
 async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
     """A real uvicorn process of the app on the test database; yields its base URL."""
@@ -122,16 +135,7 @@ async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
              "warning"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base) as client:
-            for _ in range(150):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(log.read_text())
+        await wait_ready(base, log)
         yield base
     finally:
         server.terminate()

@@ -19,30 +19,31 @@ from core import clock
 _VALUES = """CROSS JOIN LATERAL (VALUES ('kind', c.kind), ('category', c.category),
     ('state', c.state), ('agency', c.agency_id::text), ('finding', c.finding)) v(d, k)"""
 
-_COUNTS_SQL = f"""
-WITH counted AS (
-    SELECT jurisdiction_id, dimension, key, n FROM case_tally
-    WHERE jurisdiction_id = ANY($1::int[])
-      AND ($2::date IS NULL OR month >= $2) AND ($3::date IS NULL OR month < $3)
-    UNION ALL
-    SELECT c.jurisdiction_id, v.d, v.k, 1 FROM supervision_case c {_VALUES}
-    WHERE v.k IS NOT NULL AND c.jurisdiction_id = ANY($1::int[])
-      AND (c.submitted_at >= $4 AND c.submitted_at < $5
-           OR c.submitted_at >= $6 AND c.submitted_at < $7)
-    UNION ALL
-    SELECT jurisdiction_id, 'overdue', '', count(*) FROM supervision_case
-    WHERE state = 'TRANSFERRED' AND due_at < $8 AND jurisdiction_id = ANY($1::int[])
-      AND ($9::timestamptz IS NULL OR submitted_at >= $9)
-      AND ($10::timestamptz IS NULL OR submitted_at < $10)
-    GROUP BY jurisdiction_id
-)
+_TALLY_SQL = """
+SELECT jurisdiction_id, dimension, key, n FROM case_tally
+WHERE jurisdiction_id = ANY($1::int[])
+  AND ($2::date IS NULL OR month >= $2) AND ($3::date IS NULL OR month < $3)"""
+
+# Only for a period with partial months at its edges: their cases, counted one by one.
+_EDGE_SQL = f"""
+SELECT c.jurisdiction_id, v.d, v.k, 1 FROM supervision_case c {_VALUES}
+WHERE v.k IS NOT NULL AND c.jurisdiction_id = ANY($1::int[])
+  AND (c.submitted_at >= $4 AND c.submitted_at < $5
+       OR c.submitted_at >= $6 AND c.submitted_at < $7)"""  # noqa: S608 (constant text)
+
+_NAMED_SQL = """
 SELECT j.path, counted.dimension, COALESCE(a.name, counted.key) AS key, sum(n)::bigint AS n
-FROM counted
+FROM ({counted}) counted (jurisdiction_id, dimension, key, n)
 JOIN jurisdiction j ON j.id = counted.jurisdiction_id
 LEFT JOIN agency a ON counted.dimension = 'agency' AND a.id::text = counted.key
 GROUP BY 1, 2, 3
-HAVING sum(n) <> 0
-"""  # noqa: S608 (constant text)
+HAVING sum(n) <> 0"""
+
+_OVERDUE_SQL = """
+SELECT count(*) AS n FROM supervision_case
+WHERE state = 'TRANSFERRED' AND due_at < $2 AND jurisdiction_id = ANY($1::int[])
+  AND ($3::timestamptz IS NULL OR submitted_at >= $3)
+  AND ($4::timestamptz IS NULL OR submitted_at < $4)"""
 
 RECOUNT_SQL = f"""
 SELECT c.jurisdiction_id,
@@ -110,7 +111,6 @@ class Figures:
     """Counts by dimension and key; the jurisdiction dimension counts each case once."""
 
     by: dict[str, dict[str, int]]
-    overdue: int
 
     @property
     def total(self) -> int:
@@ -124,23 +124,30 @@ class Figures:
 
 
 async def figures(jurisdiction_ids: list[int], period: Period) -> Figures:
-    """Counts of the cases submitted in `period` in the given jurisdictions: one statement."""
-    edges = [*period.edges, (None, None), (None, None)][:2]
-    rows = await connections.get("default").execute_query_dict(_COUNTS_SQL, [
-        jurisdiction_ids, period.first_month, period.end_month, *edges[0], *edges[1],
-        clock.now(), period.start, period.end])
+    """Counts of the cases submitted in `period` in the given jurisdictions: one statement,
+    over the tally alone unless the period has partial months."""
+    counted, params = _TALLY_SQL, [jurisdiction_ids, period.first_month, period.end_month]
+    if period.edges:
+        edges = [*period.edges, (None, None)][:2]
+        counted += " UNION ALL " + _EDGE_SQL
+        params += [*edges[0], *edges[1]]
+    rows = await connections.get("default").execute_query_dict(
+        _NAMED_SQL.format(counted=counted), params)
     by: dict[str, dict[str, int]] = {}
-    overdue = 0
     for row in rows:
-        if row["dimension"] == "overdue":
-            overdue += int(row["n"])
-            continue
         counts = by.setdefault(row["dimension"], {})
         counts[row["key"]] = counts.get(row["key"], 0) + int(row["n"])
         if row["dimension"] == "state":
             counts = by.setdefault("jurisdiction", {})
             counts[row["path"]] = counts.get(row["path"], 0) + int(row["n"])
-    return Figures(by=by, overdue=overdue)
+    return Figures(by=by)
+
+
+async def overdue(jurisdiction_ids: list[int], period: Period) -> int:
+    """Transferred cases past their due date (partial index on open transferred cases)."""
+    rows = await connections.get("default").execute_query_dict(
+        _OVERDUE_SQL, [jurisdiction_ids, clock.now(), period.start, period.end])
+    return int(rows[0]["n"])
 
 
 async def reply_percentiles(jurisdiction_ids: list[int], period: Period

@@ -203,9 +203,9 @@ class OversightStats:
     def by_jurisdiction(self) -> list[Count]:
         return self._counts("jurisdiction")
 
-    @strawberry.field
-    def overdue(self) -> int:
-        return self.stats.figures.overdue
+    @strawberry.field(description="Read from the open transferred cases when asked for.")
+    async def overdue(self) -> int:
+        return await self.stats.overdue()
 
     @strawberry.field
     def substantiation_rate(self) -> float | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import free_port
+from tests.support import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,14 +37,7 @@ async def test_two_workers_share_32_keep_alive_connections(database_url: str,
             cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
             stdout=subprocess.DEVNULL, stderr=sink)
     try:
-        async with httpx.AsyncClient(base_url=base) as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
+        await wait_ready(base, tmp_path / "serve.log")
         seen = await _workers_seen(base, 32)
         counts = {pid: seen.count(pid) for pid in set(seen)}
         assert len(counts) == 2 and min(counts.values()) >= 4, counts
