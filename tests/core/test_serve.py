@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,16 @@ async def test_two_workers_share_32_keep_alive_connections(database_url: str,
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
+
+
+def test_worker_sockets_say_tcp_so_asyncio_turns_nagle_off() -> None:
+    """asyncio sets TCP_NODELAY on accepted connections only when the listening socket's
+    proto is IPPROTO_TCP; a plain socket() (proto 0) halved the throughput of the ceiling."""
+    from core.serve import _reuseport_socket
+
+    sock = _reuseport_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+    finally:
+        sock.close()
