@@ -69,9 +69,7 @@ async def generate(url: str, size: str) -> None:
     if size == "S":
         print("size S: the demo data")
         return
-    creds = db.credentials(url)
-    conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
-                                 password=creds["password"], database=creds["database"])
+    conn = await db.connect(url)
     rnd = random.Random(7)
     try:
         if await conn.fetchval("SELECT count(*) FROM supervisor") >= supervisors:

@@ -18,12 +18,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 from bench.generate import bench_url, generate
+from core import db
 from core.config import ROOT
-from core.db import credentials
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -134,9 +133,7 @@ async def _login(base: str, username: str) -> str:
 
 async def _w2(base: str, url: str, tokens: dict[str, str], trials: int) -> list[int]:
     """50 supervisors accept one request at once; count the winners of each trial."""
-    creds = credentials(url)
-    conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
-                                 password=creds["password"], database=creds["database"])
+    conn = await db.connect(url)
     ids = {r["username"]: r["id"] for r in await conn.fetch(
         "SELECT a.username, s.id FROM supervisor s JOIN account a ON a.id = s.account_id "
         "WHERE a.username = ANY($1::text[])", list(tokens))}
@@ -172,9 +169,7 @@ async def _w2(base: str, url: str, tokens: dict[str, str], trials: int) -> list[
 
 async def _cancel_leftovers(url: str) -> None:
     """Statements the load left queued would slow the next phase: cancel them."""
-    creds = credentials(url)
-    conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
-                                 password=creds["password"], database=creds["database"])
+    conn = await db.connect(url)
     await conn.execute("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = "
                        "current_database() AND pid <> pg_backend_pid()")
     await conn.close()
@@ -183,9 +178,7 @@ async def _cancel_leftovers(url: str) -> None:
 async def run(size: str, seconds: int) -> None:
     url = bench_url(size)
     await generate(url, size)
-    creds = credentials(url)
-    conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
-                                 password=creds["password"], database=creds["database"])
+    conn = await db.connect(url)
     dc = await conn.fetchval("SELECT id FROM jurisdiction WHERE path = 'jl.th.dc'")
     case_id = await conn.fetchval("SELECT id FROM supervision_case WHERE jurisdiction_id = $1 "
                                   "ORDER BY id LIMIT 1", dc)

@@ -86,14 +86,19 @@ def tortoise_config(url: str, role: str | None = APP_ROLE) -> dict[str, Any]:
     }
 
 
+async def connect(url: str, database: str | None = None) -> asyncpg.Connection:
+    """One plain connection as the URL's login (the tables' owner, not APP_ROLE), to the URL's
+    database or to `database`: for migrations, the benchmark and tests' set-up."""
+    creds = credentials(url)
+    return await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
+                                 password=creds["password"],
+                                 database=database or creds["database"])
+
+
 async def ensure_database(url: str) -> None:
     """Create the URL's database when it does not exist yet (the embedded server starts empty)."""
-    creds = credentials(url)
-    name = creds["database"]
-    conn = await asyncpg.connect(
-        host=creds["host"], port=creds["port"], user=creds["user"],
-        password=creds["password"], database="postgres",
-    )
+    name = credentials(url)["database"]
+    conn = await connect(url, "postgres")
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import asyncpg
 from tortoise.exceptions import DBConnectionError
 
@@ -86,24 +88,25 @@ class ServiceUnavailable(DomainError):
     default_en = "The service is temporarily unavailable, try again shortly"
 
 
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
+    """`error` and what caused it, outermost first."""
+    while error is not None:
+        yield error
+        error = error.__cause__ or error.__context__
+
+
 def is_database_outage(error: BaseException | None) -> bool:
     """Whether `error` (or what caused it) is a lost or refused database connection."""
-    while error is not None:
-        if isinstance(error, OSError | DBConnectionError | asyncpg.PostgresConnectionError
-                      | asyncpg.CannotConnectNowError | asyncpg.AdminShutdownError
-                      | asyncpg.CrashShutdownError) or (
-                isinstance(error, asyncpg.InterfaceError) and "closed" in str(error)):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
+    return any(
+        isinstance(e, OSError | DBConnectionError | asyncpg.PostgresConnectionError
+                   | asyncpg.CannotConnectNowError | asyncpg.AdminShutdownError
+                   | asyncpg.CrashShutdownError)
+        or (isinstance(e, asyncpg.InterfaceError) and "closed" in str(e))
+        for e in _chain(error))
 
 
 def is_unstorable_value(error: BaseException | None) -> bool:
     """Whether `error` (or what caused it) is PostgreSQL or asyncpg refusing a value given
     to a statement (class 22, "data exception": a NUL character, a number out of range, a
     string too long): input no service check caught, not a fault of the server."""
-    while error is not None:
-        if isinstance(error, asyncpg.DataError):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
+    return any(isinstance(e, asyncpg.DataError) for e in _chain(error))

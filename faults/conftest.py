@@ -48,10 +48,7 @@ class Cluster:
 
     async def owner(self, database: str = DATABASE) -> asyncpg.Connection:
         """A connection as the login owning the tables (to `database` of the cluster)."""
-        creds = db.credentials(self.url)
-        return await asyncpg.connect(host=creds["host"], port=creds["port"],
-                                     user=creds["user"], password=creds["password"],
-                                     database=database)
+        return await db.connect(self.url, database)
 
 
 @pytest.fixture(scope="session")

@@ -38,10 +38,9 @@ def _test_url() -> str:
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
     url = _test_url()
-    creds = db.credentials(url)
-    admin = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
-                                  password=creds["password"], database="postgres")
-    await admin.execute(f'DROP DATABASE IF EXISTS "{creds["database"]}" WITH (FORCE)')
+    admin = await db.connect(url, "postgres")
+    await admin.execute(
+        f'DROP DATABASE IF EXISTS "{db.credentials(url)["database"]}" WITH (FORCE)')
     await admin.close()
     await db.migrate(url)
     await db.close()
@@ -54,9 +53,7 @@ async def database_url() -> AsyncIterator[str]:
 async def owner(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection as the login that owns the tables (what migrations run as), for what
     the application's role may not do: emptying tables, switching the audit guard off."""
-    creds = db.credentials(database_url)
-    conn = await asyncpg.connect(host=creds["host"], port=creds["port"], user=creds["user"],
-                                 password=creds["password"], database=creds["database"])
+    conn = await db.connect(database_url)
     yield conn
     await conn.close()
 
