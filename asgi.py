@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise import connections
 
 from core import db, events, files, logs
+from core.accounts import principals
 from core.assistance.service import dispatch_loop
 from core.cases import attachments
 from core.config import settings
@@ -55,23 +56,33 @@ async def metrics(_request: Request) -> Response:
 
 
 async def _caught_up() -> None:
-    """On each (re)connect of the listener: reread the grants, wake the subscribers."""
+    """On each (re)connect of the listener: keep principals again, reread the grants, wake
+    the subscribers."""
+    principals.cache.resume()
     await store.reload()
     await notifications.hub.wake_all()
 
 
-@asynccontextmanager
-async def _database(app: Starlette) -> AsyncIterator[None]:
-    """Open the ORM, load the policy, follow policy changes made by other processes, and run
-    the jobs (R2.2 daily term expiry, R6.3 dispatch rounds)."""
-    url = await asyncio.to_thread(db.database_url)
-    await db.init(url)
-    await store.reload()
+def listener_for(url: str) -> events.Listener:
+    """This process's follower of other processes' changes: grants, notifications, sessions."""
     listener = events.Listener(db.credentials(url), {
         grants.CHANNEL: grants.on_policy_notice,
         notifications.CHANNEL: notifications.hub.on_notice,
+        principals.CHANNEL: principals.cache.on_notice,
     })
     listener.on_connect = _caught_up
+    listener.on_disconnect = principals.cache.suspend
+    return listener
+
+
+@asynccontextmanager
+async def _database(app: Starlette) -> AsyncIterator[None]:
+    """Open the ORM, load the policy, follow changes made by other processes, and run the jobs
+    (R2.2 daily term expiry, R6.3 dispatch rounds)."""
+    url = await asyncio.to_thread(db.database_url)
+    await db.init(url)
+    await store.reload()
+    listener = listener_for(url)
     listener.start()
     stop = asyncio.Event()
     jobs = [asyncio.create_task(expire_terms_daily(stop), name="expire-terms"),

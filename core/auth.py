@@ -54,6 +54,7 @@ def sha256(value: str) -> str:
 class AccessClaims:
     account_id: int
     session_id: uuid.UUID
+    expires_at: float  # POSIX seconds
 
 
 def issue_access_token(account_id: int, session_id: uuid.UUID) -> tuple[str, int]:
@@ -78,7 +79,7 @@ def read_access_token(token: str) -> AccessClaims | None:
         )
         if claims.get("typ") != "access" or claims["exp"] <= clock.now().timestamp():
             return None
-        return AccessClaims(int(claims["sub"]), uuid.UUID(claims["sid"]))
+        return AccessClaims(int(claims["sub"]), uuid.UUID(claims["sid"]), float(claims["exp"]))
     except (jwt.PyJWTError, ValueError):
         return None
 

@@ -36,6 +36,8 @@ class Listener:
         self.connected = asyncio.Event()
         # Called after each (re)connect: notices sent while disconnected are lost, so catch up.
         self.on_connect: Callable[[], Awaitable[None]] | None = None
+        # Called when the connection drops or the listener stops: from then on notices are missed.
+        self.on_disconnect: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="events-listener")
@@ -75,6 +77,8 @@ class Listener:
                 log.warning("listener failed: %s; reconnecting", exc)
             finally:
                 self.connected.clear()
+                if self.on_disconnect:
+                    self.on_disconnect()
                 with contextlib.suppress(Exception):
                     await conn.close()
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from tortoise.transactions import in_transaction
 
 from core import audit, auth, clock, throttle
+from core.accounts import principals
 from core.accounts.models import Account, AccountKind, ApiKey, RefreshToken, Session
 from core.config import settings
 from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -131,7 +132,10 @@ async def principal_from_token(token: str) -> Principal:
     if session is None:
         raise Unauthenticated("会话已结束", "Session ended")
     account: Account = session.account
-    return Principal(account.id, account.username, account.kind, account.home.path, session.id)
+    principal = Principal(account.id, account.username, account.kind, account.home.path,
+                          session.id)
+    principals.cache.put(f"bearer {token}", principal, claims.expires_at)
+    return principal
 
 
 async def principal_from_api_key(key: str) -> Principal:
@@ -146,7 +150,9 @@ async def principal_from_api_key(key: str) -> Principal:
     if found is None or not auth.same_hash(key, found.key_hash):
         raise Unauthenticated("API 密钥无效", "Invalid API key")
     account: Account = found.account
-    return Principal(account.id, account.username, account.kind, account.home.path)
+    principal = Principal(account.id, account.username, account.kind, account.home.path)
+    principals.cache.put(f"apikey {key}", principal)
+    return principal
 
 
 async def principal_from_authorization(header: str | None) -> Principal | None:
@@ -156,6 +162,9 @@ async def principal_from_authorization(header: str | None) -> Principal | None:
         return None
     scheme, _, credential = header.partition(" ")
     credential = credential.strip()
+    known = principals.cache.get(f"{scheme.lower()} {credential}")
+    if known is not None:
+        return known
     if scheme.lower() == "bearer" and credential:
         return await principal_from_token(credential)
     if scheme.lower() == "apikey" and credential:
