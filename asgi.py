@@ -29,6 +29,7 @@ from policies import grants
 from policies.enforcer import store
 from schema.http import STATIC, GraphQLApp
 from schema.schema import build_schema
+from tenants import directory
 
 log = logging.getLogger(__name__)
 
@@ -55,23 +56,34 @@ async def metrics(_request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+# What this process keeps in memory while it hears the notices that say it changed.
+MIRRORS: dict[str, events.Mirror] = {principals.CHANNEL: principals.cache,
+                                     directory.CHANNEL: directory.jurisdictions}
+
+
 async def _caught_up() -> None:
-    """On each (re)connect of the listener: keep principals again, reread the grants, wake
-    the subscribers."""
-    principals.cache.resume()
+    """On each (re)connect of the listener: keep mirrors again, reread the grants, wake the
+    subscribers."""
+    for mirror in MIRRORS.values():
+        mirror.resume()
     await store.reload()
     await notifications.hub.wake_all()
 
 
+def _missing_notices() -> None:
+    for mirror in MIRRORS.values():
+        mirror.suspend()
+
+
 def listener_for(url: str) -> events.Listener:
-    """This process's follower of other processes' changes: grants, notifications, sessions."""
+    """This process's follower of other processes' changes: grants, notifications, mirrors."""
     listener = events.Listener(db.credentials(url), {
         grants.CHANNEL: grants.on_policy_notice,
         notifications.CHANNEL: notifications.hub.on_notice,
-        principals.CHANNEL: principals.cache.on_notice,
+        **{channel: mirror.on_notice for channel, mirror in MIRRORS.items()},
     })
     listener.on_connect = _caught_up
-    listener.on_disconnect = principals.cache.suspend
+    listener.on_disconnect = _missing_notices
     return listener
 
 

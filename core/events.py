@@ -24,6 +24,37 @@ async def publish(channel: str, payload: str = "") -> None:
     await connections.get("default").execute_query("SELECT pg_notify($1, $2)", [channel, payload])
 
 
+class Mirror:
+    """Data kept in process memory while this process listens for the notices that say it
+    changed (`resume` on each (re)connect of the listener, `suspend` when it drops): a notice
+    sent while nobody listens is lost, so a suspended mirror keeps nothing and its users read
+    the database."""
+
+    def __init__(self) -> None:
+        self.listening = False
+        # Counts the clears: what was read from the database before a clear may be stale, so
+        # it is kept only when the generation it was read in is still the current one.
+        self.generation = 0
+
+    def clear(self) -> None:
+        self.generation += 1
+        self.forget()
+
+    def forget(self) -> None:
+        raise NotImplementedError
+
+    async def on_notice(self, _payload: str) -> None:
+        self.clear()
+
+    def resume(self) -> None:
+        self.clear()
+        self.listening = True
+
+    def suspend(self) -> None:
+        self.listening = False
+        self.clear()
+
+
 class Listener:
     """Runs handlers for notices on the given channels until stopped."""
 

@@ -12,6 +12,7 @@ from core.principal import Principal
 from policies import domains
 from policies.enforcer import store
 from policies.roles import ROLE_PERMISSIONS
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction
 
 
@@ -39,7 +40,7 @@ async def jurisdiction_in_scope(principal: Principal, action: str, resource: str
                                 *, field: str = "jurisdiction") -> Jurisdiction:
     """The jurisdiction at `path` when the caller may do `action` on `resource` there;
     NOT_FOUND otherwise, whether it exists or not."""
-    place = (await Jurisdiction.get_or_none(path=path)
+    place = (await jurisdictions.by_path(path)
              if scope(principal, action, resource).covers(path) else None)
     if place is None:
         raise NotFound("辖区不存在", "No such jurisdiction", field=field)
@@ -81,7 +82,7 @@ class Scope:
         which their (jurisdiction_id, …) indexes serve directly."""
         if self.empty:
             return []
-        return [j.id for j in await Jurisdiction.filter(self.filter("path")).only("id")]
+        return await jurisdictions.ids_where(self.covers)
 
 
 def held_grants(principal: Principal) -> list[tuple[str, str]]:

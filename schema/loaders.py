@@ -15,6 +15,7 @@ from core.cases.models import Attachment, CaseEvent, SupervisionOrder
 from core.roster.models import ContactFirm, Endorsement, Filing, Group, SupervisorEvent
 from core.scoring.points import balances
 from policies.models import Grant
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction
 
 
@@ -51,6 +52,11 @@ async def _attachments_by_case_id(ids: Sequence[int]) -> list[list[Attachment]]:
     return [rows[i] for i in ids]
 
 
+async def _jurisdictions(ids: Sequence[int]) -> list[Jurisdiction | None]:
+    found = await jurisdictions.by_ids(ids)
+    return [found.get(i) for i in ids]
+
+
 async def _balances(ids: Sequence[int]) -> list[int]:
     found = await balances(list(ids))
     return [found.get(i, 0) for i in ids]
@@ -59,7 +65,7 @@ async def _balances(ids: Sequence[int]) -> list[int]:
 @dataclass
 class Loaders:
     jurisdiction_by_id: DataLoader[int, Jurisdiction | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_by_id(Jurisdiction))
+        default_factory=lambda: DataLoader(load_fn=_jurisdictions)
     )
     children_by_parent_id: DataLoader[int, list[Jurisdiction]] = field(
         default_factory=lambda: DataLoader(load_fn=_grouped("parent_id", Jurisdiction, "path"))

@@ -11,6 +11,7 @@ from core import audit
 from core.errors import Conflict, InvalidInput, NotFound
 from core.principal import Principal
 from policies.access import authorize
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
 
 _CODE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
@@ -32,7 +33,7 @@ async def list_jurisdictions(under: str | None = None) -> list[Jurisdiction]:
 
 
 async def get_by_path(path: str) -> Jurisdiction:
-    found = await Jurisdiction.get_or_none(path=path)
+    found = await jurisdictions.by_path(path)
     if found is None:
         raise NotFound("辖区不存在", "No such jurisdiction", field="path")
     return found

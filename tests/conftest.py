@@ -3,6 +3,7 @@ migrations, emptied between tests; the ASGI app driven over HTTP by httpx."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -94,6 +95,21 @@ async def full_demo(clean: None) -> None:
     from core.demo import seed_demo
 
     await seed_demo()
+
+
+@pytest.fixture
+async def listening(database_url: str, demo: None) -> AsyncIterator[None]:
+    """This process follows the database's notices, as a served one does (its mirrors keep
+    principals and jurisdictions in memory)."""
+    from asgi import listener_for
+
+    listener = listener_for(database_url)
+    listener.start()
+    await asyncio.wait_for(listener.connected.wait(), timeout=10)
+    try:
+        yield
+    finally:
+        await listener.stop()
 
 
 @pytest.fixture

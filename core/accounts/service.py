@@ -17,6 +17,7 @@ from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from core.pagination import Page, keyset
 from core.principal import Principal
 from policies.access import authorize, scope
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction
 
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -123,6 +124,7 @@ async def principal_from_token(token: str) -> Principal:
     claims = auth.read_access_token(token)
     if claims is None:
         raise Unauthenticated("访问令牌无效或已过期", "Invalid or expired access token")
+    generation = principals.cache.generation
     session = (
         await Session.filter(id=claims.session_id, account_id=claims.account_id,
                              revoked_at__isnull=True, account__is_active=True)
@@ -134,12 +136,13 @@ async def principal_from_token(token: str) -> Principal:
     account: Account = session.account
     principal = Principal(account.id, account.username, account.kind, account.home.path,
                           session.id)
-    principals.cache.put(f"bearer {token}", principal, claims.expires_at)
+    principals.cache.put(f"bearer {token}", principal, generation, claims.expires_at)
     return principal
 
 
 async def principal_from_api_key(key: str) -> Principal:
     prefix = auth.api_key_prefix(key)
+    generation = principals.cache.generation
     found = (
         await ApiKey.filter(prefix=prefix, revoked_at__isnull=True, account__is_active=True)
         .select_related("account__home")
@@ -151,7 +154,7 @@ async def principal_from_api_key(key: str) -> Principal:
         raise Unauthenticated("API 密钥无效", "Invalid API key")
     account: Account = found.account
     principal = Principal(account.id, account.username, account.kind, account.home.path)
-    principals.cache.put(f"apikey {key}", principal)
+    principals.cache.put(f"apikey {key}", principal, generation)
     return principal
 
 
@@ -194,7 +197,7 @@ async def create_account(
     """Create an account at `home_path` (account:create there). `principal` None is the CLI or
     the demo seed, which run as the operator of the machine; the seed passes one `prehashed`
     hash of the shared demo password instead of paying argon2 for every account."""
-    home = await Jurisdiction.get_or_none(path=home_path)
+    home = await jurisdictions.by_path(home_path)
     if home is None:
         raise NotFound("辖区不存在", "No such jurisdiction", field="home")
     if principal is not None:

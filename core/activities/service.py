@@ -34,6 +34,7 @@ from core.scoring import points
 from core.scoring.models import PointEvent
 from policies import domains
 from policies.access import authorize, can, jurisdiction_in_scope, scope
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
 
 CHECKIN_OPENS = timedelta(minutes=30)  # before the start; it closes at the end
@@ -157,7 +158,7 @@ async def list_activities(principal: Principal, flt: ActivityFilter, first: int,
                           after: int | None) -> Page[Activity]:
     condition = await _visible(principal)
     if flt.jurisdiction is not None:
-        place = await Jurisdiction.get_or_none(path=flt.jurisdiction)
+        place = await jurisdictions.by_path(flt.jurisdiction)
         if place is None:
             raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
         condition &= Q(jurisdiction_id=place.id)

@@ -15,7 +15,7 @@ from core.principal import Principal
 from policies import grants
 from policies.access import authorize
 from policies.enforcer import store
-from tenants.models import Jurisdiction
+from tenants.directory import jurisdictions
 
 _CODE = re.compile(r"^[a-z][a-z0-9]{1,31}$")
 
@@ -32,7 +32,7 @@ async def create_agency(principal: Principal | None, *, jurisdiction: str, name:
                         prehashed: str | None = None) -> Agency:
     """Add an agency to a jurisdiction with its first AGENCY account (agency_staff there).
     An office adds agencies of its own jurisdiction (account:create there)."""
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    place = await jurisdictions.by_path(jurisdiction)
     if place is None:
         raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
     if principal is not None:

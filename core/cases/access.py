@@ -18,7 +18,7 @@ from core.pagination import Page, keyset
 from core.principal import Principal
 from core.roster.models import Supervisor
 from policies.access import scope
-from tenants.models import Jurisdiction
+from tenants.directory import jurisdictions
 
 # An agency sees a case once it has been transferred to it.
 AGENCY_STATES = (State.TRANSFERRED, State.REPLIED, State.VERIFIED, State.CLOSED)
@@ -93,7 +93,7 @@ async def _filtered(base: Q, flt: CaseFilter, principal: Principal) -> Q:
     if flt.agency_id is not None:
         condition &= Q(agency_id=flt.agency_id)
     if flt.jurisdiction is not None:
-        place = await Jurisdiction.get_or_none(path=flt.jurisdiction)
+        place = await jurisdictions.by_path(flt.jurisdiction)
         if place is None:
             raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
         condition &= Q(jurisdiction_id=place.id)

@@ -27,6 +27,7 @@ from policies.access import (
     jurisdiction_in_scope,
     scope,
 )
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction
 
 
@@ -89,7 +90,7 @@ async def escalate_case(principal: Principal, case_id: int, reason: str) -> Case
     an explicit, audited move of the case to the city's jurisdiction."""
     reason = check_text(reason, "reason", maximum=2000)
     case = await get_case(principal, case_id)
-    city = await Jurisdiction.get_or_none(path=city_of(case.jurisdiction.path))
+    city = await jurisdictions.by_path(city_of(case.jurisdiction.path))
     if city is None or city.path == case.jurisdiction.path:
         raise InvalidTransition("案件已由市软环境办办理", "The city office handles it already")
     if not _own_or_supervised(principal, case.jurisdiction.path):

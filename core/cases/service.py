@@ -34,6 +34,7 @@ from core.scoring.models import PointEvent, ProposalKind
 from core.scoring.proposals import propose
 from policies import domains
 from policies.access import authorize, authorize_own_office
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
 
 
@@ -362,7 +363,7 @@ async def add_information(principal: Principal, case_id: int, text: str,
 async def set_due_rule(principal: Principal, jurisdiction: str, kind: Kind,
                        working_days: int) -> DueRule:
     """A jurisdiction's own reply time for a kind of case (its office, or one above)."""
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    place = await jurisdictions.by_path(jurisdiction)
     if place is None or place.level is Level.PROVINCE:
         raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
     authorize(principal, "handle", "case", place.path)

@@ -34,6 +34,7 @@ from core.roster.service import own_supervisor, record_event
 from policies import grants
 from policies.access import authorize_own_office, scope
 from policies.enforcer import store
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
 
 NOMINATION_SIGNATURES = 3  # R1.5: three or more supervisors
@@ -119,7 +120,7 @@ async def submit_application(
     # Accepted submissions count, so that an applicant's typos do not lock them out.
     await throttle.check([("application.address", address, PUBLIC_SUBMISSIONS_PER_HOUR)],
                          timedelta(hours=1))
-    home = await Jurisdiction.get_or_none(path=jurisdiction)
+    home = await jurisdictions.by_path(jurisdiction)
     if home is None:
         raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
     wanted = {Level.CITY} if is_special else {Level.COUNTY, Level.SPECIAL_DISTRICT}

@@ -14,7 +14,7 @@ from core.pagination import Page, keyset
 from core.principal import Principal
 from core.roster.models import Category, Group, Status, Supervisor, SupervisorEvent
 from policies.access import authorize, scope
-from tenants.models import Jurisdiction
+from tenants.directory import jurisdictions
 
 
 def _visible(principal: Principal, allowed_ids: list[int]) -> Q:
@@ -93,7 +93,7 @@ async def list_supervisors(principal: Principal, flt: SupervisorFilter, first: i
     allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
     query = Supervisor.filter(_visible(principal, allowed))
     if flt.jurisdiction is not None:
-        place = await Jurisdiction.get_or_none(path=flt.jurisdiction)
+        place = await jurisdictions.by_path(flt.jurisdiction)
         if place is None:
             raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
         query = query.filter(jurisdiction_id=place.id)

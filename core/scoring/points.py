@@ -15,7 +15,7 @@ from core.roster.rules import check_text
 from core.roster.service import get_supervisor, managed_supervisor
 from core.scoring.models import PointEntry, PointEvent, PointRule
 from policies.access import authorize
-from tenants.models import Jurisdiction
+from tenants.directory import jurisdictions
 
 # Documented defaults (README): what each event is worth unless a jurisdiction says otherwise.
 DEFAULT_POINTS: dict[PointEvent, int] = {
@@ -89,7 +89,7 @@ async def balances(supervisor_ids: list[int]) -> dict[int, int]:
 
 async def set_rule(principal: Principal, jurisdiction: str, event: PointEvent, points: int
                    ) -> PointRule:
-    place = await Jurisdiction.get_or_none(path=jurisdiction)
+    place = await jurisdictions.by_path(jurisdiction)
     if place is None:
         raise InvalidInput("辖区不存在", "No such jurisdiction", field="jurisdiction")
     authorize(principal, "manage", "supervisor", place.path)

@@ -4,7 +4,6 @@ refused as soon as its session, account or key changes in the database, whoever 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
@@ -17,17 +16,6 @@ from core.config import settings
 from tests.support import Api, QueryCounter
 
 ME = "{ me { username } }"
-
-
-@pytest.fixture
-async def listening(database_url: str, demo: None) -> AsyncIterator[None]:
-    listener = listener_for(database_url)
-    listener.start()
-    await asyncio.wait_for(listener.connected.wait(), timeout=10)
-    try:
-        yield
-    finally:
-        await listener.stop()
 
 
 def _reads_credentials(counter: QueryCounter) -> bool:

@@ -1,0 +1,52 @@
+"""The jurisdiction tree in process memory (tenants/directory.py): read once while the process
+listens, changed the moment the database says so, never used while nobody listens."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from tenants.directory import jurisdictions
+from tests.support import Api, QueryCounter
+
+LIST = """{ supervisors(first: 5, filter: {jurisdiction: "jl.th.dc"}) {
+  edges { node { name jurisdiction { path name } } } } }"""
+
+
+def _reads_jurisdictions(counter: QueryCounter) -> bool:
+    return any('"jurisdiction"' in s for s in counter.statements)
+
+
+async def test_scope_filter_and_rows_come_from_memory(api: Api, roster_demo: None,
+                                                      listening: None) -> None:
+    first = (await api.gql(LIST, as_user="admin.dc")).ok()
+    with QueryCounter() as counter:
+        again = (await api.gql(LIST, as_user="admin.dc")).ok()
+    assert again == first and len(first["supervisors"]["edges"]) == 5
+    assert {e["node"]["jurisdiction"]["path"] for e in again["supervisors"]["edges"]} == {
+        "jl.th.dc"}
+    assert not _reads_jurisdictions(counter)
+    # Scope is still enforced from memory: another county's office finds nobody in 东昌区.
+    assert (await api.gql(LIST, as_user="admin.ja")).ok() == {"supervisors": {"edges": []}}
+
+
+async def test_a_change_made_elsewhere_is_seen(api: Api, roster_demo: None, listening: None,
+                                               owner: asyncpg.Connection) -> None:
+    assert (await api.gql(LIST, as_user="admin.dc")).ok()
+    await owner.execute("UPDATE jurisdiction SET name = '东昌新区' WHERE path = 'jl.th.dc'")
+    names: set[str] = set()
+    for _ in range(100):
+        data = (await api.gql(LIST, as_user="admin.dc")).ok()
+        names = {e["node"]["jurisdiction"]["name"] for e in data["supervisors"]["edges"]}
+        if names == {"东昌新区"}:
+            break
+        await asyncio.sleep(0.05)
+    assert names == {"东昌新区"}
+
+
+async def test_nothing_is_kept_while_not_listening(api: Api, roster_demo: None) -> None:
+    assert not jurisdictions.listening
+    with QueryCounter() as counter:
+        assert (await api.gql(LIST, as_user="admin.dc")).ok()
+    assert _reads_jurisdictions(counter)
