@@ -23,6 +23,7 @@ from core.config import settings
 from schema import accounts, activities, assistance, notifications, scoring, tenants
 from schema.cases import api as cases
 from schema.errors import ErrorsAndMetrics
+from schema.execution import CompiledExecution
 from schema.roster import mutations as roster_mutations
 from schema.roster import queries as roster_queries
 
@@ -64,4 +65,4 @@ def build_schema(*, production: bool | None = None) -> Schema:
         extensions.append(DisableIntrospection)
     # An Apollo Federation 2 subgraph: a provincial gateway composes several cities.
     return Schema(query=Query, mutation=Mutation, subscription=Subscription,
-                  extensions=extensions)
+                  extensions=extensions, execution_context_class=CompiledExecution)

@@ -1,0 +1,346 @@
+"""Compiled execution of queries.
+
+graphql-core executes a document by interpreting it anew for every row of every request: each
+field of each object gets its definition looked up, a resolve-info object, an awaitable check
+and a type dispatch. Profiled on the county list (20 supervisors with their jurisdiction's
+name), that machinery cost more than the database. Here a query is compiled once, the first
+time its (cached) document is executed, into a plan per selection: the response key, the
+field's resolver, whether it is a plain attribute, and how its type completes. Executing walks
+that plan. The resolvers are strawberry's own (authorization, loaders and masking stay where
+they are); the results, including errors, their paths and null propagation, are the ones
+graphql-core gives (tests/schema/test_execution.py runs both on the same documents).
+
+Documents the plan does not cover run through graphql-core unchanged: mutations and
+subscriptions, any directive (@skip, @include, @defer), interfaces and unions, introspection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    OperationDefinitionNode,
+    OperationType,
+    located_error,
+)
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path, Undefined
+from graphql.type import is_leaf_type, is_list_type, is_non_null_type, is_object_type
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+PLANS_KEPT = 256
+
+
+class Unplannable(Exception):
+    """The document uses something the plan does not cover: graphql-core executes it."""
+
+
+class Leaf:
+    __slots__ = ("type",)
+
+    def __init__(self, leaf: GraphQLLeafType) -> None:
+        self.type = leaf
+
+
+class Items:
+    __slots__ = ("item", "non_null")
+
+    def __init__(self, item: Leaf | Items | Selection, non_null: bool) -> None:
+        self.item, self.non_null = item, non_null
+
+
+class Selection:
+    __slots__ = ("fields", "type")
+
+    def __init__(self, parent: GraphQLObjectType, fields: list[FieldPlan]) -> None:
+        self.type, self.fields = parent, fields
+
+
+class FieldPlan:
+    __slots__ = ("args", "basic", "completion", "definition", "details", "key", "name",
+                 "nodes", "non_null", "parent", "resolve", "typename")
+
+    def __init__(self, key: str, parent: GraphQLObjectType, details: FieldDetailsList,
+                 definition: GraphQLField | None, completion: Leaf | Items | Selection | None,
+                 non_null: bool) -> None:
+        self.key, self.parent, self.details = key, parent, details[0]
+        self.nodes: list[FieldNode] = [d.node for d in details]
+        self.name = self.details.node.name.value
+        self.typename = self.name == "__typename"
+        self.definition = definition
+        self.completion, self.non_null = completion, non_null
+        resolve = definition.resolve if definition else None
+        self.resolve: Callable[..., Any] | None = resolve
+        # strawberry's resolver of a field without one of its own reads the attribute and
+        # takes no info: it is called without building one.
+        self.basic = resolve is not None and getattr(resolve, "_is_default", False) and (
+            getattr(resolve, "__name__", "") == "_get_basic_result")
+        self.args = definition is not None and bool(definition.args or self.details.node.arguments)
+
+
+class Planner:
+    """Compiles one operation against the schema (per document, not per request)."""
+
+    def __init__(self, executor: CompiledExecution) -> None:
+        self.x = executor
+
+    def operation(self) -> Selection:
+        x = self.x
+        operation = x.operation
+        if operation.operation is not OperationType.QUERY:
+            raise Unplannable
+        source = operation.loc.source.body if operation.loc else "@"
+        if "@" in source:  # any directive: its effect may depend on the variables
+            raise Unplannable
+        if x.middleware_manager is not None and getattr(
+                x.middleware_manager, "middlewares", None):
+            raise Unplannable
+        if not x.error_propagation:
+            raise Unplannable
+        root = x.schema.query_type
+        assert root is not None
+        fields = collect_fields(x.schema, x.fragments, x.variable_values, root, operation,
+                                x.hide_suggestions).grouped_field_set
+        return self.selection(root, fields)
+
+    def selection(self, parent: GraphQLObjectType,
+                  grouped: dict[str, FieldDetailsList]) -> Selection:
+        plans = []
+        for key, details in grouped.items():
+            name = details[0].node.name.value
+            if name == "__typename":
+                plans.append(FieldPlan(key, parent, details, None, None, True))
+                continue
+            if name.startswith("__"):
+                raise Unplannable
+            definition = parent.fields.get(name)
+            if definition is None:
+                raise Unplannable
+            completion, non_null = self.completion(definition.type, details)
+            plans.append(FieldPlan(key, parent, details, definition, completion, non_null))
+        return Selection(parent, plans)
+
+    def completion(self, output: GraphQLOutputType, details: FieldDetailsList
+                   ) -> tuple[Leaf | Items | Selection, bool]:
+        non_null = is_non_null_type(output)
+        inner = output.of_type if isinstance(output, GraphQLNonNull) else output
+        if is_leaf_type(inner):
+            return Leaf(inner), non_null
+        if is_list_type(inner):
+            assert isinstance(inner, GraphQLList)
+            item, item_non_null = self.completion(inner.of_type, details)
+            return Items(item, item_non_null), non_null
+        if is_object_type(inner):
+            assert isinstance(inner, GraphQLObjectType)
+            x = self.x
+            sub = collect_subfields(x.schema, x.fragments, x.variable_values, x.operation,
+                                    inner, details, x.hide_suggestions).grouped_field_set
+            return self.selection(inner, sub), non_null
+        raise Unplannable  # interfaces and unions
+
+
+# Plans by operation node (the parser cache hands out the same node for the same document);
+# the node is kept beside its plan so that its id cannot be reused while the entry lives.
+_plans: OrderedDict[int, tuple[OperationDefinitionNode, Selection | None]] = OrderedDict()
+
+
+def _plan_of(executor: CompiledExecution) -> Selection | None:
+    operation = executor.operation
+    entry = _plans.get(id(operation))
+    if entry is not None and entry[0] is operation:
+        _plans.move_to_end(id(operation))
+        return entry[1]
+    try:
+        plan: Selection | None = Planner(executor).operation()
+    except Unplannable:
+        plan = None
+    _plans[id(operation)] = (operation, plan)
+    if len(_plans) > PLANS_KEPT:
+        _plans.popitem(last=False)
+    return plan
+
+
+async def _all(pending: list[tuple[Any, Awaitable[Any]]]) -> list[Any]:
+    """The values of the awaitables, run concurrently (so that data loaders see every key of a
+    list before they fetch); a single one is simply awaited, without a task."""
+    if len(pending) == 1:
+        return [await pending[0][1]]
+    return list(await asyncio.gather(*(awaitable for _, awaitable in pending)))
+
+
+def planned_documents() -> list[str]:
+    """The sources of the operations executed by plan (kept in the plan cache)."""
+    return [operation.loc.source.body for operation, plan in _plans.values()
+            if plan is not None and operation.loc is not None]
+
+
+def forget_plans() -> None:
+    _plans.clear()
+
+
+class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, executing queries by their compiled plan."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = _plan_of(self)
+        if plan is None:
+            return super().execute_operation(serially)
+        return self._run(plan)
+
+    async def _run(self, plan: Selection) -> ExecutionResult:
+        try:
+            data = self._selection(plan, self.root_value, None)
+            if self.is_awaitable(data):
+                data = await data
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.build_response(None)  # type: ignore[return-value]
+        return self.build_response(data)  # type: ignore[return-value]
+
+    def _selection(self, selection: Selection, source: Any, path: Path | None) -> Any:
+        """The object's fields in order; an awaitable when any of them is."""
+        result: dict[str, Any] = {}
+        pending: list[tuple[str, Awaitable[Any]]] = []
+        typename = selection.type.name
+        for plan in selection.fields:
+            if plan.typename:
+                result[plan.key] = typename
+                continue
+            value = self._field(plan, source, Path(path, plan.key, typename))
+            if self.is_awaitable(value):
+                pending.append((plan.key, value))
+                result[plan.key] = None  # keeps the response's field order
+            else:
+                result[plan.key] = value
+        if not pending:
+            return result
+
+        async def gathered() -> dict[str, Any]:
+            for key, value in zip((k for k, _ in pending), await _all(pending), strict=True):
+                result[key] = value
+            return result
+
+        return gathered()
+
+    def _field(self, plan: FieldPlan, source: Any, path: Path) -> Any:
+        try:
+            if plan.basic:
+                assert plan.resolve is not None
+                value = plan.resolve(source, None)
+            else:
+                assert plan.definition is not None
+                info = self.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
+                args = get_argument_values(
+                    plan.definition, plan.details.node, self.variable_values,
+                    plan.details.fragment_variable_values, self.hide_suggestions,
+                ) if plan.args else {}
+                resolve = plan.resolve or self.field_resolver
+                value = resolve(source, info, **args)
+            if self.is_awaitable(value):
+                return self._awaited_field(plan, value, path)
+            completed = self._complete(plan, plan.completion, plan.non_null, value, path)
+            if self.is_awaitable(completed):
+                return self._awaited_completion(plan, completed, path)
+            return completed
+        except Exception as raw:
+            return self._error(raw, plan, plan.non_null, path)
+
+    async def _awaited_field(self, plan: FieldPlan, value: Awaitable[Any], path: Path) -> Any:
+        try:
+            completed = self._complete(plan, plan.completion, plan.non_null, await value, path)
+            if self.is_awaitable(completed):
+                completed = await completed
+            return completed
+        except Exception as raw:
+            return self._error(raw, plan, plan.non_null, path)
+
+    async def _awaited_completion(self, plan: FieldPlan, completed: Awaitable[Any],
+                                  path: Path) -> Any:
+        try:
+            return await completed
+        except Exception as raw:
+            return self._error(raw, plan, plan.non_null, path)
+
+    def _error(self, raw: Exception, plan: FieldPlan, non_null: bool, path: Path) -> None:
+        """graphql-core's handling: a non-null position passes the error to its parent,
+        a nullable one keeps it and becomes null."""
+        error = located_error(raw, plan.nodes, path.as_list())
+        if non_null:
+            raise error
+        self.collected_errors.add(error, path)
+        return None
+
+    def _complete(self, plan: FieldPlan, completion: Leaf | Items | Selection | None,
+                  non_null: bool, value: Any, path: Path) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            if non_null:
+                raise TypeError("Cannot return null for non-nullable field "
+                                f"{plan.parent.name}.{plan.name}.")
+            return None
+        if isinstance(completion, Leaf):
+            return self.complete_leaf_value(completion.type, value)
+        if isinstance(completion, Selection):
+            return self._selection(completion, value, path)
+        assert isinstance(completion, Items)
+        return self._items(plan, completion, value, path)
+
+    def _items(self, plan: FieldPlan, items: Items, values: Any, path: Path) -> Any:
+        if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+            raise GraphQLError("Expected Iterable, but did not find one for field "
+                               f"'{plan.parent.name}.{plan.name}'.")
+        result: list[Any] = []
+        pending: list[tuple[int, Awaitable[Any]]] = []
+        for index, item in enumerate(values):
+            item_path = Path(path, index, None)
+            try:
+                completed = (self._awaited_value(plan, items, item, item_path)
+                             if self.is_awaitable(item) else
+                             self._complete(plan, items.item, items.non_null, item, item_path))
+            except Exception as raw:
+                self._error(raw, plan, items.non_null, item_path)
+                completed = None
+            if self.is_awaitable(completed):
+                pending.append((index, self._awaited_item(plan, items, completed, item_path)))
+            result.append(completed)
+        if not pending:
+            return result
+
+        async def gathered() -> list[Any]:
+            for index, value in zip((i for i, _ in pending), await _all(pending), strict=True):
+                result[index] = value
+            return result
+
+        return gathered()
+
+    async def _awaited_value(self, plan: FieldPlan, items: Items, item: Awaitable[Any],
+                             path: Path) -> Any:
+        """A list item that is itself awaitable: awaited, then completed."""
+        completed = self._complete(plan, items.item, items.non_null, await item, path)
+        return await completed if self.is_awaitable(completed) else completed
+
+    async def _awaited_item(self, plan: FieldPlan, items: Items, completed: Awaitable[Any],
+                            path: Path) -> Any:
+        try:
+            return await completed
+        except Exception as raw:
+            return self._error(raw, plan, items.non_null, path)
+

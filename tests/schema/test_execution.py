@@ -1,0 +1,135 @@
+"""Compiled execution (schema/execution.py) answers exactly what graphql-core's executor
+answers: the same data, the same errors with the same paths and codes, the same nulls where
+errors propagate. Each document goes to two apps on the same database, one executing by plan
+and one with strawberry's default execution context."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from starlette.routing import Route
+from strawberry.schema.schema import Schema, StrawberryGraphQLCoreExecutionContext
+
+from schema import execution
+from schema.http import GraphQLApp
+from tests.schema.test_isolation import World, _operations, _token, world  # noqa: F401
+from tests.support import Api
+
+EXAMPLES = int(os.environ.get("EXECUTION_EXAMPLES", "40"))
+OPERATIONS_PER_EXAMPLE = 10
+_REQUEST_ID = re.compile(r" \(request [0-9a-f-]+\)")
+
+
+@pytest.fixture
+async def reference(database_url: str) -> AsyncIterator[Api]:
+    """The same application with graphql-core's own execution."""
+    from asgi import create_app
+
+    app = create_app(manage_database=False)
+    endpoint = next(r.endpoint for r in app.routes
+                    if isinstance(r, Route) and isinstance(r.endpoint, GraphQLApp))
+    assert isinstance(endpoint.schema, Schema)
+    endpoint.schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client)
+
+
+def _comparable(body: dict[str, Any]) -> dict[str, Any]:
+    """The answer without what differs between any two requests (the request id)."""
+    errors = [{**e, "message": _REQUEST_ID.sub("", e["message"]),
+               "extensions": {k: v for k, v in (e.get("extensions") or {}).items()
+                              if k != "requestId"}} for e in body.get("errors") or []]
+    return {"data": body.get("data"), "errors": errors}
+
+
+async def _same(api: Api, reference: Api, document: str, variables: dict[str, Any] | None,
+                token: str | None) -> dict[str, Any]:
+    planned = await api.gql(document, variables, token=token)
+    expected = await reference.gql(document, variables, token=token)
+    assert planned.status == expected.status
+    assert _comparable(planned.body) == _comparable(expected.body), document
+    return planned.body
+
+
+CASE = "query($id: ID!) { case(id: $id) { id kind state title reporter { name } agency { name } } }"
+DOCUMENTS: list[tuple[str, str]] = [
+    # the benchmark's county list, with its jurisdiction per row
+    ("plain list", '{ supervisors(first: 20, filter: {jurisdiction: "jl.th.dc"}) { edges { node '
+                   "{ id name jurisdiction { name } } } pageInfo { hasNextPage endCursor } } }"),
+    # fragments (named and inline), aliases, __typename, the same field twice
+    ("fragments", "fragment Who on Supervisor { id name status } query { a: supervisors(first: 3)"
+                  " { __typename edges { cursor node { ...Who ... on Supervisor { category "
+                  "jurisdiction { path level } } name } } } b: supervisors(first: 2) { "
+                  "totalCount edges { node { ...Who } } } }"),
+    ("several roots", "{ me { username kind homeJurisdiction { path parent { path } children "
+                      "{ path } } } jurisdictions { path name } }"),
+    # a non-null root field that fails: its error nulls the whole data
+    ("failing root", '{ me { username } supervisor(id: "999999999") { name } }'),
+    ("bad argument", '{ supervisors(first: 1000) { edges { node { id } } } }'),
+    # directives are not planned: graphql-core runs them, and must still agree
+    ("directive", "query($all: Boolean!) { supervisors(first: 2) { edges { node { id "
+                  "name @include(if: $all) } } } }"),
+]
+
+
+@pytest.mark.parametrize("name", [name for name, _ in DOCUMENTS])
+@pytest.mark.parametrize("user", ["admin.dc", "admin.th", "sv.dc.001", None])
+async def test_documents_answer_as_graphql_core_does(api: Api, reference: Api,
+                                                     roster_demo: None, name: str,
+                                                     user: str | None) -> None:
+    document = dict(DOCUMENTS)[name]
+    token = await api.token(user) if user else None
+    body = await _same(api, reference, document, {"all": True}, token)
+    if user == "admin.dc" and name == "plain list":
+        assert len(body["data"]["supervisors"]["edges"]) == 20
+    if user and name == "failing root":
+        assert body["data"] is None and body["errors"][0]["path"] == ["supervisor"]
+
+
+async def test_case_detail_and_its_refusal_agree(api: Api, reference: Api,
+                                                 full_demo: None) -> None:
+    from core.cases.models import Case
+
+    case = await Case.filter(jurisdiction__path="jl.th.dc").order_by("id").first()
+    assert case is not None
+    variables = {"id": str(case.id)}
+    for user in ("admin.dc", "admin.ja", "admin.th"):
+        await _same(api, reference, CASE, variables, await api.token(user))
+
+
+@pytest.mark.parametrize(("document", "planned"), [
+    ("{ me { username homeJurisdiction { path } } }", True),
+    ("{ me { username @skip(if: false) } }", False),
+    ("mutation { logout }", False),
+    ("{ __schema { queryType { name } } }", False),
+    ("{ me { __typename username } }", True),
+])
+async def test_only_plain_queries_are_planned(api: Api, demo: None, document: str,
+                                              planned: bool) -> None:
+    execution.forget_plans()
+    await api.gql(document, as_user="admin.dc")
+    assert execution.planned_documents() == ([document] if planned else [])
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+          phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+async def test_drawn_operations_answer_as_graphql_core_does(api: Api, reference: Api,
+                                                            world: World,  # noqa: F811
+                                                            data: st.DataObject) -> None:
+    """Every query field of the schema, as deep as the limits allow, with drawn arguments,
+    as drawn existing accounts (the isolation test's world and strategies)."""
+    caller = data.draw(st.sampled_from(world.existing), label="account")
+    token = await _token(world, caller.username)
+    operations = _operations(world)
+    for _ in range(OPERATIONS_PER_EXAMPLE):
+        document, variables = data.draw(operations, label="operation")
+        await _same(api, reference, document, variables, token)
