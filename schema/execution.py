@@ -44,8 +44,11 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from graphql.type import is_leaf_type, is_list_type, is_non_null_type, is_object_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 PLANS_KEPT = 256
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
 class Unplannable(Exception):
@@ -74,8 +77,8 @@ class Selection:
 
 
 class FieldPlan:
-    __slots__ = ("args", "basic", "completion", "definition", "details", "key", "name",
-                 "nodes", "non_null", "parent", "resolve", "typename")
+    __slots__ = ("args", "attribute", "basic", "completion", "definition", "details", "key",
+                 "leaf", "name", "nodes", "non_null", "parent", "resolve", "typename")
 
     def __init__(self, key: str, parent: GraphQLObjectType, details: FieldDetailsList,
                  definition: GraphQLField | None, completion: Leaf | Items | Selection | None,
@@ -89,9 +92,16 @@ class FieldPlan:
         resolve = definition.resolve if definition else None
         self.resolve: Callable[..., Any] | None = resolve
         # strawberry's resolver of a field without one of its own reads the attribute and
-        # takes no info: it is called without building one.
+        # takes no info: it is called without building one, and the attribute of a field whose
+        # value is a scalar or enum is read here directly.
         self.basic = resolve is not None and getattr(resolve, "_is_default", False) and (
             getattr(resolve, "__name__", "") == "_get_basic_result")
+        field = definition.extensions.get(DEFINITION_BACKREF) if definition else None
+        self.attribute: str | None = field.python_name if (
+            self.basic and isinstance(field, StrawberryField)
+            and field.default_resolver is getattr) else None
+        self.leaf: GraphQLLeafType | None = (
+            completion.type if isinstance(completion, Leaf) and self.attribute else None)
         self.args = definition is not None and bool(definition.args or self.details.node.arguments)
 
 
@@ -223,6 +233,15 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
             if plan.typename:
                 result[plan.key] = typename
                 continue
+            if plan.leaf is not None:  # a scalar attribute: no path unless it fails
+                try:
+                    value = getattr(source, plan.attribute)  # type: ignore[arg-type]
+                    result[plan.key] = self._complete(plan, plan.completion, plan.non_null,
+                                                      value, None)
+                except Exception as raw:
+                    self._error(raw, plan, plan.non_null, Path(path, plan.key, typename))
+                    result[plan.key] = None
+                continue
             value = self._field(plan, source, Path(path, plan.key, typename))
             if self.is_awaitable(value):
                 pending.append((plan.key, value))
@@ -288,7 +307,7 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
         return None
 
     def _complete(self, plan: FieldPlan, completion: Leaf | Items | Selection | None,
-                  non_null: bool, value: Any, path: Path) -> Any:
+                  non_null: bool, value: Any, path: Path | None) -> Any:
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
@@ -303,7 +322,7 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
         assert isinstance(completion, Items)
         return self._items(plan, completion, value, path)
 
-    def _items(self, plan: FieldPlan, items: Items, values: Any, path: Path) -> Any:
+    def _items(self, plan: FieldPlan, items: Items, values: Any, path: Path | None) -> Any:
         if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
             raise GraphQLError("Expected Iterable, but did not find one for field "
                                f"'{plan.parent.name}.{plan.name}'.")

@@ -15,7 +15,7 @@ from core.principal import Principal
 from core.roster.models import Supervisor
 from core.roster.rules import check_text
 from policies.access import authorize_own_office
-from tenants.models import Jurisdiction
+from tenants.directory import jurisdictions
 
 
 async def visible_reporters(principal: Principal, cases: list[Case]) -> dict[int, Supervisor]:
@@ -25,8 +25,7 @@ async def visible_reporters(principal: Principal, cases: list[Case]) -> dict[int
         return {}
     mine = await relations(principal)
     own_offices = handled_paths(principal)
-    office_ids = {j.id for j in await Jurisdiction.filter(path__in=list(own_offices)).only("id")
-                  } if own_offices else set()
+    office_ids = set(await jurisdictions.ids_where(own_offices.__contains__))
     disclosed: set[int] = set()
     if mine.agency_id is not None:
         disclosed = {d.case_id for d in await Disclosure.filter(  # type: ignore[attr-defined]

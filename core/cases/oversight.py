@@ -160,7 +160,7 @@ async def oversight_stats(principal: Principal, jurisdiction: str,
         raise InvalidInput("起止时间颠倒", "`from` is after `to`", field="from")
     await jurisdiction_in_scope(principal, "read", "oversight", jurisdiction)
     allowed = scope(principal, "read", "oversight")
-    ids = [j.id for j in await Jurisdiction.filter(allowed.filter("path")).only("id", "path")
-           if domains.within(j.path, jurisdiction)]
+    ids = await jurisdictions.ids_where(
+        lambda path: allowed.covers(path) and domains.within(path, jurisdiction))
     period = tally.Period.of(start, end)
     return Stats(await tally.figures(ids, period), ids, period)
