@@ -212,3 +212,19 @@ class CaseTally(Model):
     class Meta:
         table = "case_tally"
         unique_together = (("jurisdiction_id", "month", "dimension", "key"),)
+
+
+class CaseTallyTotal(Model):
+    """R7.2: the same counts over all time (the sum of a jurisdiction's months), so that the
+    figures of the whole history do not grow with it. Written only by the trigger on
+    case_tally (migration 0008), in the same transaction."""
+
+    id = fields.BigIntField(primary_key=True)
+    jurisdiction_id = fields.IntField()
+    dimension = fields.CharField(max_length=16)
+    key = fields.CharField(max_length=32)
+    n = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "case_tally_total"
+        unique_together = (("jurisdiction_id", "dimension", "key"),)

@@ -1,5 +1,6 @@
 """R7.2 figures from `case_tally`, the per-month counts the database keeps current as cases
-change (trigger `case_tally`, migration 0003), so that no request counts a million cases.
+change (trigger `case_tally`, migration 0003), and `case_tally_total`, their sum over all time
+(migration 0008), so that no request counts a million cases, nor a decade of months.
 
 A period asked for is split into whole local months, read from the tally, and at most two
 partial months at its edges, counted from the cases themselves (index on jurisdiction and
@@ -31,8 +32,15 @@ WHERE v.k IS NOT NULL AND c.jurisdiction_id = ANY($1::int[])
   AND (c.submitted_at >= $4 AND c.submitted_at < $5
        OR c.submitted_at >= $6 AND c.submitted_at < $7)"""  # noqa: S608 (constant text)
 
+# All of history: one row per jurisdiction and value, however many months there are.
+_TOTAL_SQL = """
+SELECT jurisdiction_id, dimension, key, n FROM case_tally_total
+WHERE jurisdiction_id = ANY($1::int[])"""
+
+# Summed over the jurisdictions, except states, which also give the per-jurisdiction totals.
 _NAMED_SQL = """
-SELECT j.path, counted.dimension, COALESCE(a.name, counted.key) AS key, sum(n)::bigint AS n
+SELECT CASE WHEN counted.dimension = 'state' THEN j.path END AS path, counted.dimension,
+       COALESCE(a.name, counted.key) AS key, sum(n)::bigint AS n
 FROM ({counted}) counted (jurisdiction_id, dimension, key, n)
 JOIN jurisdiction j ON j.id = counted.jurisdiction_id
 LEFT JOIN agency a ON counted.dimension = 'agency' AND a.id::text = counted.key
@@ -125,21 +133,27 @@ class Figures:
 
 async def figures(jurisdiction_ids: list[int], period: Period) -> Figures:
     """Counts of the cases submitted in `period` in the given jurisdictions: one statement,
-    over the tally alone unless the period has partial months."""
-    counted, params = _TALLY_SQL, [jurisdiction_ids, period.first_month, period.end_month]
-    if period.edges:
-        edges = [*period.edges, (None, None)][:2]
-        counted += " UNION ALL " + _EDGE_SQL
-        params += [*edges[0], *edges[1]]
-    rows = await connections.get("default").execute_query_dict(
+    over the all-time tally for the whole history, the monthly tally for whole months, and
+    the cases only for partial months."""
+    params: list[object] = [jurisdiction_ids]
+    if period.first_month is None and period.end_month is None and not period.edges:
+        counted = _TOTAL_SQL
+    else:
+        counted = _TALLY_SQL
+        params += [period.first_month, period.end_month]
+        if period.edges:
+            edges = [*period.edges, (None, None)][:2]
+            counted += " UNION ALL " + _EDGE_SQL
+            params += [*edges[0], *edges[1]]
+    _, rows = await connections.get("default").execute_query(
         _NAMED_SQL.format(counted=counted), params)
     by: dict[str, dict[str, int]] = {}
-    for row in rows:
-        counts = by.setdefault(row["dimension"], {})
-        counts[row["key"]] = counts.get(row["key"], 0) + int(row["n"])
-        if row["dimension"] == "state":
+    for path, dimension, key, n in rows:
+        counts = by.setdefault(dimension, {})
+        counts[key] = counts.get(key, 0) + n
+        if dimension == "state":
             counts = by.setdefault("jurisdiction", {})
-            counts[row["path"]] = counts.get(row["path"], 0) + int(row["n"])
+            counts[path] = counts.get(path, 0) + n
     return Figures(by=by)
 
 

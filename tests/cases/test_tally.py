@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tortoise import connections
 
 from core import clock
-from core.cases.models import Case, CaseEvent, CaseTally
+from core.cases.models import Case, CaseEvent, CaseTally, CaseTallyTotal
 from core.cases.tally import RECOUNT_SQL, Period
 from tests.cases.helpers import act, submit, to_transferred
 from tests.support import Api, QueryCounter
@@ -29,20 +29,48 @@ async def _recount() -> dict[tuple, int]:
     return {(r["jurisdiction_id"], r["month"], r["dimension"], r["key"]): r["n"] for r in rows}
 
 
-async def test_r7_2_counts_over_whole_months_read_the_tally_alone(api: Api,
-                                                                 full_demo: None) -> None:
+async def _totals() -> dict[tuple, int]:
+    rows = await CaseTallyTotal.all().values_list("jurisdiction_id", "dimension", "key", "n")
+    return {tuple(r[:3]): r[3] for r in rows if r[3] != 0}
+
+
+def _over_all_months(counts: dict[tuple, int]) -> dict[tuple, int]:
+    summed: dict[tuple, int] = {}
+    for (jurisdiction, _month, dimension, key), n in counts.items():
+        summed[jurisdiction, dimension, key] = summed.get((jurisdiction, dimension, key), 0) + n
+    return {k: n for k, n in summed.items() if n != 0}
+
+
+async def test_r7_2_counts_over_all_time_read_the_total_tally_alone(api: Api,
+                                                                   full_demo: None) -> None:
     await api.token("admin.th")
     with QueryCounter() as counter:
-        (await api.gql('{ oversightStats(jurisdiction: "jl.th") { total byState { key count } '
-                       "byJurisdiction { key count } } }", as_user="admin.th")).ok()
+        data = (await api.gql('{ oversightStats(jurisdiction: "jl.th") { total byState { key '
+                              "count } byJurisdiction { key count } } }", as_user="admin.th")
+                ).ok()["oversightStats"]
     counts = [s for s in counter.statements if "case_tally" in s]
-    assert len(counts) == 1 and "supervision_case" not in counts[0], counter.statements
+    assert len(counts) == 1 and "case_tally_total" in counts[0], counter.statements
+    assert "month" not in counts[0]
+    assert not [s for s in counter.statements if "supervision_case" in s]
+    assert data["total"] == await Case.filter(jurisdiction__path__startswith="jl.th").count()
+    assert sum(j["count"] for j in data["byJurisdiction"]) == data["total"] > 0
+
+
+async def test_r7_2_counts_over_whole_months_read_the_monthly_tally_alone(
+        api: Api, full_demo: None) -> None:
+    await api.token("admin.th")
+    with QueryCounter() as counter:
+        (await api.gql('{ oversightStats(jurisdiction: "jl.th", from: "2025-12-31T16:00:00Z") '
+                       "{ total byState { key count } } }", as_user="admin.th")).ok()
+    counts = [s for s in counter.statements if "case_tally" in s]
+    assert len(counts) == 1 and "case_tally_total" not in counts[0], counter.statements
     assert not [s for s in counter.statements if "supervision_case" in s]
 
 
 async def test_r7_2_tally_equals_a_recount_through_every_kind_of_change(api: Api,
                                                                       full_demo: None) -> None:
     assert await _tally() == await _recount() != {}
+    assert await _totals() == _over_all_months(await _recount())
     case = await submit(api)
     await to_transferred(api, case["id"])
     (await act(api, "admin.dc", "escalateCase", case["id"], 'reason: "久拖不决"')).ok()
@@ -55,6 +83,7 @@ async def test_r7_2_tally_equals_a_recount_through_every_kind_of_change(api: Api
     await CaseEvent.filter(case_id=int(other["id"])).delete()
     await Case.filter(id=int(other["id"])).delete()
     assert await _tally() == await _recount()
+    assert await _totals() == _over_all_months(await _recount())
 
 
 async def test_r7_2_figures_over_a_period_with_partial_months_equal_counting_cases(
