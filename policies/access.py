@@ -18,7 +18,7 @@ from tenants.models import Jurisdiction
 
 def can(principal: Principal, action: str, resource: str, path: str) -> bool:
     """Casbin's answer for one object at a jurisdiction path."""
-    return bool(store.enforcer.enforce(principal.subject, path, resource, action))
+    return store.enforce(principal.subject, path, resource, action)
 
 
 def authorize(principal: Principal, action: str, resource: str, path: str) -> None:

@@ -73,3 +73,22 @@ async def test_policy_version_changes_with_each_reload(demo: None) -> None:
     version = store.version
     await store.reload()
     assert store.version == version + 1
+
+
+async def test_remembered_decisions_end_with_the_policy(demo: None) -> None:
+    """Casbin's answers are kept per policy: a grant or revocation changes them at once."""
+    from policies.models import Grant
+
+    principal = await _principal("admin.dc")
+    assert not can(principal, "read", "supervisor", "jl.th.ja")
+    assert not can(principal, "read", "supervisor", "jl.th.ja")  # the remembered answer
+    grant = await Grant.create(account_id=principal.account_id, role="office_staff",
+                               domain="jl.th.ja")
+    await store.reload()
+    assert can(principal, "read", "supervisor", "jl.th.ja")
+    await grant.delete()
+    await store.reload()
+    assert not can(principal, "read", "supervisor", "jl.th.ja")
+    # and they are the enforcer's own
+    assert can(principal, "read", "case", "jl.th.dc") is bool(
+        store.enforcer.enforce(principal.subject, "jl.th.dc", "case", "read")) is True
