@@ -54,7 +54,8 @@ class PolicyStore:
     def __init__(self) -> None:
         self.enforcer: casbin.Enforcer = build([])
         self.version = 0
-        self.grants: dict[int, list[tuple[str, str]]] = {}
+        self.grants: dict[int, list[tuple[str, str]]] = {}  # account -> (role, domain)
+        self.holders: dict[str, list[tuple[int, str]]] = {}  # domain -> (account, role)
         # Casbin's answers for this policy: its matcher is evaluated by an expression
         # interpreter (about a tenth of a submitCase's CPU); the same question gets the same
         # answer until the next reload.
@@ -77,9 +78,11 @@ class PolicyStore:
             grants = [(int(a), str(r), str(d)) for a, r, d in rows]
             self.enforcer, self._decisions = build(grants), {}
             by_account: dict[int, list[tuple[str, str]]] = {}
+            by_domain: dict[str, list[tuple[int, str]]] = {}
             for account_id, role, domain in grants:
                 by_account.setdefault(account_id, []).append((role, domain))
-            self.grants = by_account
+                by_domain.setdefault(domain, []).append((account_id, role))
+            self.grants, self.holders = by_account, by_domain
             self.version += 1
             log.info("policy loaded", extra={"grants": len(grants), "version": self.version})
 

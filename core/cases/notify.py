@@ -6,17 +6,18 @@ from __future__ import annotations
 from core.agencies.models import AgencyStaff
 from core.cases.models import Case
 from core.notifications import service as notifications
-from policies.models import Grant
-from tenants.models import Jurisdiction
+from policies.enforcer import store
+from tenants.directory import jurisdictions
 
 OFFICE_ROLES = ("office_admin", "office_staff")
 
 
 async def office_accounts(jurisdiction_id: int) -> list[int]:
-    """The staff of the office of a jurisdiction (its own grants, not overseers above)."""
-    place = await Jurisdiction.get(id=jurisdiction_id).only("path")
-    rows = await Grant.filter(role__in=OFFICE_ROLES, domain=place.path).only("account_id")
-    return sorted({g.account_id for g in rows})  # type: ignore[attr-defined]
+    """The staff of the office of a jurisdiction (its own grants, not overseers above), from
+    the loaded policy."""
+    place = (await jurisdictions.by_ids([jurisdiction_id]))[jurisdiction_id]
+    return sorted({account for account, role in store.holders.get(place.path, ())
+                   if role in OFFICE_ROLES})
 
 
 async def agency_accounts(agency_id: int) -> list[int]:
