@@ -31,6 +31,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     located_error,
@@ -166,22 +167,26 @@ class Planner:
         raise Unplannable  # interfaces and unions
 
 
-# Plans by operation node (the parser cache hands out the same node for the same document);
-# the node is kept beside its plan so that its id cannot be reused while the entry lives.
-_plans: OrderedDict[int, tuple[OperationDefinitionNode, Selection | None]] = OrderedDict()
+# Plans by schema and operation node (the parser cache hands out the same node for the same
+# document, whichever schema runs it); both are kept beside the plan so that their ids cannot
+# be reused while the entry lives.
+_plans: OrderedDict[tuple[int, int],
+                    tuple[GraphQLSchema, OperationDefinitionNode, Selection | None]
+                    ] = OrderedDict()
 
 
 def _plan_of(executor: CompiledExecution) -> Selection | None:
-    operation = executor.operation
-    entry = _plans.get(id(operation))
-    if entry is not None and entry[0] is operation:
-        _plans.move_to_end(id(operation))
-        return entry[1]
+    schema, operation = executor.schema, executor.operation
+    key = (id(schema), id(operation))
+    entry = _plans.get(key)
+    if entry is not None and entry[0] is schema and entry[1] is operation:
+        _plans.move_to_end(key)
+        return entry[2]
     try:
         plan: Selection | None = Planner(executor).operation()
     except Unplannable:
         plan = None
-    _plans[id(operation)] = (operation, plan)
+    _plans[key] = (schema, operation, plan)
     if len(_plans) > PLANS_KEPT:
         _plans.popitem(last=False)
     return plan
@@ -197,7 +202,7 @@ async def _all(pending: list[tuple[Any, Awaitable[Any]]]) -> list[Any]:
 
 def planned_documents() -> list[str]:
     """The sources of the operations executed by plan (kept in the plan cache)."""
-    return [operation.loc.source.body for operation, plan in _plans.values()
+    return [operation.loc.source.body for _, operation, plan in _plans.values()
             if plan is not None and operation.loc is not None]
 
 

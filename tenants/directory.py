@@ -17,47 +17,51 @@ from tenants.models import Jurisdiction
 CHANNEL = "jurisdiction"
 
 
+class Tree:
+    """One reading of the table: rows by id, by path, and all of them in path order."""
+
+    def __init__(self, rows: list[Jurisdiction]) -> None:
+        self.rows = sorted(rows, key=lambda j: j.path)
+        self.by_id = {j.id: j for j in rows}
+        self.by_path = {j.path: j for j in rows}
+
+
 class Directory(Mirror):
     def __init__(self) -> None:
         super().__init__()
-        self._by_id: dict[int, Jurisdiction] | None = None
-        self._by_path: dict[str, Jurisdiction] = {}
+        self._tree: Tree | None = None
 
     def forget(self) -> None:
-        self._by_id, self._by_path = None, {}
+        self._tree = None
 
-    async def _tree(self) -> dict[int, Jurisdiction] | None:
+    async def _current(self) -> Tree | None:
+        """The kept tree (read once while listening), or None: ask the database."""
         if not self.listening:
             return None
-        if self._by_id is None:
+        if self._tree is None:
             generation = self.generation
-            rows = await Jurisdiction.all()
+            tree = Tree(await Jurisdiction.all())
             if generation != self.generation or not self.listening:
-                return {j.id: j for j in rows}  # good for this request, too old to keep
-            self._by_id = {j.id: j for j in rows}
-            self._by_path = {j.path: j for j in rows}
-        return self._by_id
+                return tree  # good for this request, too old to keep
+            self._tree = tree
+        return self._tree
 
     async def by_path(self, path: str) -> Jurisdiction | None:
-        tree = await self._tree()
-        if tree is None:
-            return await Jurisdiction.get_or_none(path=path)
-        if tree is self._by_id:
-            return self._by_path.get(path)
-        return next((j for j in tree.values() if j.path == path), None)
+        tree = await self._current()
+        return tree.by_path.get(path) if tree else await Jurisdiction.get_or_none(path=path)
 
     async def by_ids(self, ids: Iterable[int]) -> dict[int, Jurisdiction]:
         wanted = set(ids)
-        tree = await self._tree()
+        tree = await self._current()
         if tree is None:
             return {j.id: j for j in await Jurisdiction.filter(id__in=wanted)}
-        return {i: tree[i] for i in wanted if i in tree}
+        return {i: tree.by_id[i] for i in wanted if i in tree.by_id}
 
     async def ids_where(self, covers: Callable[[str], bool]) -> list[int]:
         """The ids of the jurisdictions whose path `covers` accepts, in path order."""
-        tree = await self._tree()
-        rows = tree.values() if tree is not None else await Jurisdiction.all().only("id", "path")
-        return [j.id for j in sorted(rows, key=lambda j: j.path) if covers(j.path)]
+        tree = await self._current()
+        rows = tree.rows if tree else await Jurisdiction.all().order_by("path").only("id", "path")
+        return [j.id for j in rows if covers(j.path)]
 
 
 jurisdictions = Directory()

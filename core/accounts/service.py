@@ -119,12 +119,12 @@ async def logout(principal: Principal) -> None:
                            target_id=principal.session_id, jurisdiction=principal.home_path)
 
 
-async def principal_from_token(token: str) -> Principal:
-    """The principal of a valid access token whose session is open and account active."""
+async def principal_from_token(token: str) -> tuple[Principal, float]:
+    """The principal of a valid access token whose session is open and account active, and
+    when the token expires."""
     claims = auth.read_access_token(token)
     if claims is None:
         raise Unauthenticated("访问令牌无效或已过期", "Invalid or expired access token")
-    generation = principals.cache.generation
     session = (
         await Session.filter(id=claims.session_id, account_id=claims.account_id,
                              revoked_at__isnull=True, account__is_active=True)
@@ -136,13 +136,11 @@ async def principal_from_token(token: str) -> Principal:
     account: Account = session.account
     principal = Principal(account.id, account.username, account.kind, account.home.path,
                           session.id)
-    principals.cache.put(f"bearer {token}", principal, generation, claims.expires_at)
-    return principal
+    return principal, claims.expires_at
 
 
 async def principal_from_api_key(key: str) -> Principal:
     prefix = auth.api_key_prefix(key)
-    generation = principals.cache.generation
     found = (
         await ApiKey.filter(prefix=prefix, revoked_at__isnull=True, account__is_active=True)
         .select_related("account__home")
@@ -153,26 +151,31 @@ async def principal_from_api_key(key: str) -> Principal:
     if found is None or not auth.same_hash(key, found.key_hash):
         raise Unauthenticated("API 密钥无效", "Invalid API key")
     account: Account = found.account
-    principal = Principal(account.id, account.username, account.kind, account.home.path)
-    principals.cache.put(f"apikey {key}", principal, generation)
-    return principal
+    return Principal(account.id, account.username, account.kind, account.home.path)
 
 
 async def principal_from_authorization(header: str | None) -> Principal | None:
     """The caller named by an `Authorization` header (`Bearer <token>` or `ApiKey <key>`);
-    None without one; UNAUTHENTICATED for a bad one."""
+    None without one; UNAUTHENTICATED for a bad one. Kept in memory per credential
+    (core/accounts/principals.py)."""
     if not header:
         return None
     scheme, _, credential = header.partition(" ")
-    credential = credential.strip()
-    known = principals.cache.get(f"{scheme.lower()} {credential}")
+    scheme, credential = scheme.lower(), credential.strip()
+    kept = f"{scheme} {credential}"
+    known = principals.cache.get(kept)
     if known is not None:
         return known
-    if scheme.lower() == "bearer" and credential:
-        return await principal_from_token(credential)
-    if scheme.lower() == "apikey" and credential:
-        return await principal_from_api_key(credential)
-    raise Unauthenticated("不支持的认证方式", "Unsupported Authorization scheme")
+    generation = principals.cache.generation  # before reading: a notice since voids the read
+    expires_at: float | None = None
+    if scheme == "bearer" and credential:
+        principal, expires_at = await principal_from_token(credential)
+    elif scheme == "apikey" and credential:
+        principal = await principal_from_api_key(credential)
+    else:
+        raise Unauthenticated("不支持的认证方式", "Unsupported Authorization scheme")
+    principals.cache.put(kept, principal, generation, expires_at)
+    return principal
 
 
 def _check_username(username: str) -> str:
