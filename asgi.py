@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -99,6 +100,11 @@ async def _database(app: Starlette) -> AsyncIterator[None]:
     stop = asyncio.Event()
     jobs = [asyncio.create_task(expire_terms_daily(stop), name="expire-terms"),
             asyncio.create_task(dispatch_loop(stop), name="assistance-dispatch")]
+    # What start-up made (modules, schema, models, policy: ~150,000 objects) lives as long as
+    # the process: out of the collector's sight, a full collection no longer stops every
+    # request for ~150 ms (measured under load at size M).
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

@@ -18,10 +18,10 @@ from core.db import credentials
 Q1 = """SELECT s.id, s.name, j.name AS jurisdiction FROM supervisor s
 JOIN jurisdiction j ON j.id = s.jurisdiction_id WHERE s.jurisdiction_id = $1
 ORDER BY s.id LIMIT 20"""
-# Q2 reads the maintained tally, as the API does (core/cases/tally.py).
-Q2 = """SELECT t.jurisdiction_id, t.key AS state, sum(t.n) AS n FROM case_tally t
+# Q2 reads the maintained all-time tally, as the API does (core/cases/tally.py).
+Q2 = """SELECT t.jurisdiction_id, t.key AS state, t.n FROM case_tally_total t
 JOIN jurisdiction j ON j.id = t.jurisdiction_id
-WHERE (j.path = $1 OR j.path LIKE $1 || '.%') AND t.dimension = 'state' GROUP BY 1, 2"""
+WHERE (j.path = $1 OR j.path LIKE $1 || '.%') AND t.dimension = 'state' AND t.n <> 0"""
 Q3 = """SELECT c.id, c.kind, c.state, s.name AS reporter, a.name AS agency
 FROM supervision_case c JOIN supervisor s ON s.id = c.reporter_id
 JOIN agency a ON a.id = c.agency_id WHERE c.id = $1"""

@@ -78,7 +78,7 @@ def tortoise_config(url: str, role: str | None = APP_ROLE) -> dict[str, Any]:
         creds["server_settings"] = {**creds["server_settings"], "role": role}
     return {
         "connections": {
-            "default": {"engine": "tortoise.backends.asyncpg", "credentials": creds}
+            "default": {"engine": "core.orm", "credentials": creds}
         },
         "apps": {"models": {"models": MODEL_MODULES, "migrations": "migrations"}},
         "use_tz": True,

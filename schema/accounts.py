@@ -15,7 +15,7 @@ from policies import grants
 from schema.context import Context
 from schema.ids import parse_id
 from schema.relay import Connection, connection, decode_cursor
-from schema.tenants import Jurisdiction, jurisdiction_of
+from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
 
 AccountKind = strawberry.enum(AccountKindEnum, name="AccountKind")
 
@@ -44,9 +44,9 @@ class Account:
                    created_at=model.created_at, pk=model.id,
                    home_id=model.home_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
-    async def home_jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
-        return await jurisdiction_of(info, self.home_id)
+    @strawberry.field(graphql_type=Jurisdiction)
+    def home_jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.home_id)
 
     @strawberry.field(description="The roles this account holds.")
     async def grants(self, info: Info[Context, None]) -> list[Grant]:

@@ -14,7 +14,7 @@ from schema.context import Context
 from schema.ids import parse_id
 from schema.relay import Connection, connection, decode_cursor
 from schema.roster.types import Supervisor
-from schema.tenants import Jurisdiction, jurisdiction_of
+from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
 
 ActivityKind = strawberry.enum(m.ActivityKind, name="ActivityKind")
 Audience = strawberry.enum(m.Audience, name="Audience")
@@ -55,9 +55,9 @@ class Activity:
                    audience=a.audience, topics=[m.Topic(t) for t in a.topics],
                    guests=a.guests, model=a)
 
-    @strawberry.field(description="The organising office.")
-    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
-        return await jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
+    @strawberry.field(graphql_type=Jurisdiction, description="The organising office.")
+    def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The one-time check-in code, for the organising office.")
     async def checkin_code(self, info: Info[Context, None]) -> str | None:

@@ -14,7 +14,7 @@ from core.notifications import service as notifications
 from schema.context import Context
 from schema.ids import parse_id
 from schema.relay import Connection, connection, decode_cursor
-from schema.tenants import Jurisdiction, jurisdiction_of
+from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
 
 RequestState = strawberry.enum(m.RequestState, name="AssistanceState")
 Source = strawberry.enum(m.Source, name="AssistanceSource")
@@ -71,9 +71,9 @@ class AssistanceRequest:
             if r.arrived_at else None,
             jurisdiction_id=r.jurisdiction_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="The handling office.")
-    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
-        return await jurisdiction_of(info, self.jurisdiction_id)
+    @strawberry.field(graphql_type=Jurisdiction, description="The handling office.")
+    def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.jurisdiction_id)
 
 
 @strawberry.type

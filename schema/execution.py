@@ -44,7 +44,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from graphql.type import is_leaf_type, is_list_type, is_non_null_type, is_object_type
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema import Schema, StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -77,13 +77,38 @@ class Selection:
         self.type, self.fields = parent, fields
 
 
+def _direct(field: StrawberryField, schema: Schema) -> Callable[[Any, Any], Any] | None:
+    """A call of the field's own resolver as strawberry's wrapper makes it, for a field without
+    arguments, field extensions (permissions among them) or exception handlers: the wrapper
+    converts no arguments then, but still costs a chain of calls and a coroutine per row."""
+    resolver = field.base_resolver
+    if (resolver is None or field.arguments or field.extensions
+            or schema.schema_converter._get_field_exception_handlers(field)):
+        return None
+    function = resolver.wrapped_func
+    if not callable(function):  # strawberry refuses these when called
+        return None
+    pass_self = resolver.self_parameter is not None
+    sources = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+    info_class = schema.config.info_class
+
+    def call(source: Any, info: Any) -> Any:
+        kwargs = dict.fromkeys(sources, source)
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=info, _field=field)
+        return function(source, **kwargs) if pass_self else function(**kwargs)
+
+    return call
+
+
 class FieldPlan:
-    __slots__ = ("args", "attribute", "basic", "completion", "definition", "details", "key",
-                 "leaf", "name", "nodes", "non_null", "parent", "resolve", "typename")
+    __slots__ = ("args", "attribute", "basic", "completion", "definition", "details", "direct",
+                 "key", "leaf", "name", "nodes", "non_null", "parent", "resolve", "typename")
 
     def __init__(self, key: str, parent: GraphQLObjectType, details: FieldDetailsList,
                  definition: GraphQLField | None, completion: Leaf | Items | Selection | None,
-                 non_null: bool) -> None:
+                 non_null: bool, schema: Schema | None) -> None:
         self.key, self.parent, self.details = key, parent, details[0]
         self.nodes: list[FieldNode] = [d.node for d in details]
         self.name = self.details.node.name.value
@@ -104,6 +129,9 @@ class FieldPlan:
         self.leaf: GraphQLLeafType | None = (
             completion.type if isinstance(completion, Leaf) and self.attribute else None)
         self.args = definition is not None and bool(definition.args or self.details.node.arguments)
+        self.direct = _direct(field, schema) if (
+            schema is not None and not self.basic and not self.args
+            and isinstance(field, StrawberryField)) else None
 
 
 class Planner:
@@ -137,7 +165,7 @@ class Planner:
         for key, details in grouped.items():
             name = details[0].node.name.value
             if name == "__typename":
-                plans.append(FieldPlan(key, parent, details, None, None, True))
+                plans.append(FieldPlan(key, parent, details, None, None, True, None))
                 continue
             if name.startswith("__"):
                 raise Unplannable
@@ -145,7 +173,8 @@ class Planner:
             if definition is None:
                 raise Unplannable
             completion, non_null = self.completion(definition.type, details)
-            plans.append(FieldPlan(key, parent, details, definition, completion, non_null))
+            plans.append(FieldPlan(key, parent, details, definition, completion, non_null,
+                                   self.x.schema._strawberry_schema))  # type: ignore[attr-defined]
         return Selection(parent, plans)
 
     def completion(self, output: GraphQLOutputType, details: FieldDetailsList
@@ -265,18 +294,23 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
 
     def _field(self, plan: FieldPlan, source: Any, path: Path) -> Any:
         try:
-            if plan.basic:
+            if plan.attribute is not None:  # an object or list kept in an attribute
+                value = getattr(source, plan.attribute)
+            elif plan.basic:
                 assert plan.resolve is not None
                 value = plan.resolve(source, None)
             else:
                 assert plan.definition is not None
                 info = self.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
-                args = get_argument_values(
-                    plan.definition, plan.details.node, self.variable_values,
-                    plan.details.fragment_variable_values, self.hide_suggestions,
-                ) if plan.args else {}
-                resolve = plan.resolve or self.field_resolver
-                value = resolve(source, info, **args)
+                if plan.direct is not None:
+                    value = plan.direct(source, info)
+                else:
+                    args = get_argument_values(
+                        plan.definition, plan.details.node, self.variable_values,
+                        plan.details.fragment_variable_values, self.hide_suggestions,
+                    ) if plan.args else {}
+                    resolve = plan.resolve or self.field_resolver
+                    value = resolve(source, info, **args)
             if self.is_awaitable(value):
                 return self._awaited_field(plan, value, path)
             completed = self._complete(plan, plan.completion, plan.non_null, value, path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
@@ -46,6 +47,14 @@ def local_graphiql_html() -> str:
 
 class GraphQLApp(GraphQL[Context, None]):
     _ide_html: str | None = None
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # its JSONDecodeError is json's: still a 400
+
+    def encode_json(self, data: object) -> bytes:
+        """UTF-8 as it is (Chinese text is 3 bytes a character, not a 6-byte escape), about
+        ten times faster than the standard library."""
+        return orjson.dumps(data)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:

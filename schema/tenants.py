@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
 import strawberry.federation
 from strawberry.types import Info
@@ -9,6 +11,7 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.ids import parse_id
 from tenants import service
+from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction as JurisdictionModel
 from tenants.models import Level as LevelEnum
 
@@ -52,7 +55,21 @@ class Jurisdiction:
                 await info.context.loaders.children_by_parent_id.load(self.pk)]
 
 
-async def jurisdiction_of(info: Info[Context, None], jurisdiction_id: int) -> Jurisdiction:
+# What a `jurisdiction` field's resolver returns (declared with graphql_type=Jurisdiction).
+JurisdictionField = Jurisdiction | Awaitable[Jurisdiction]
+
+
+def jurisdiction_of(info: Info[Context, None], jurisdiction_id: int) -> JurisdictionField:
+    """A row's jurisdiction: at once from the kept tree (nearly every row of every list has
+    one, and waiting for a loader costs a task and a future per row), else through the
+    request's loader. Resolvers return it as it is; the executor awaits it only if it must."""
+    kept = jurisdictions.kept(jurisdiction_id)
+    if kept is not None:
+        return Jurisdiction.of(kept)
+    return load_jurisdiction(info, jurisdiction_id)
+
+
+async def load_jurisdiction(info: Info[Context, None], jurisdiction_id: int) -> Jurisdiction:
     found = await info.context.loaders.jurisdiction_by_id.load(jurisdiction_id)
     assert found is not None  # foreign keys guarantee it
     return Jurisdiction.of(found)

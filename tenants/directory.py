@@ -46,6 +46,12 @@ class Directory(Mirror):
             self._tree = tree
         return self._tree
 
+    def kept(self, jurisdiction_id: int) -> Jurisdiction | None:
+        """The row from the kept tree without waiting, or None when there is no kept tree
+        (or no such row): then ask by_ids."""
+        tree = self._tree if self.listening else None
+        return tree.by_id.get(jurisdiction_id) if tree else None
+
     async def by_path(self, path: str) -> Jurisdiction | None:
         tree = await self._current()
         return tree.by_path.get(path) if tree else await Jurisdiction.get_or_none(path=path)

@@ -14,7 +14,7 @@ from core.cases import oversight
 from core.cases.access import is_overdue
 from schema.context import Context
 from schema.roster.types import Supervisor
-from schema.tenants import Jurisdiction, jurisdiction_of
+from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of, load_jurisdiction
 
 CaseKind = strawberry.enum(m.Kind, name="CaseKind")
 RecordType = strawberry.enum(m.RecordType, name="RecordType")
@@ -36,9 +36,9 @@ class Agency:
         return cls(id=strawberry.ID(str(a.id)), name=a.name, code=a.code,
                    jurisdiction_id=a.jurisdiction_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
-    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
-        return await jurisdiction_of(info, self.jurisdiction_id)
+    @strawberry.field(graphql_type=Jurisdiction)
+    def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.jurisdiction_id)
 
 
 @strawberry.type
@@ -109,9 +109,9 @@ class Case:
             adoption=c.adoption, rating=c.rating, reopened=c.reopened, escalated=c.escalated,
             overdue=is_overdue(c), model=c)
 
-    @strawberry.field(description="The handling office's jurisdiction.")
-    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
-        return await jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
+    @strawberry.field(graphql_type=Jurisdiction, description="The handling office's jurisdiction.")
+    def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
 
     @strawberry.field
     async def agency(self, info: Info[Context, None]) -> Agency:
@@ -146,7 +146,7 @@ class Case:
         return [SupervisionOrder(
             id=strawberry.ID(str(o.id)), note=o.note, issued_at=o.issued_at,
             acknowledged_at=o.acknowledged_at,
-            issued_by=await jurisdiction_of(info, o.issued_by_id))  # type: ignore[attr-defined]
+            issued_by=await load_jurisdiction(info, o.issued_by_id))  # type: ignore[attr-defined]
             for o in orders]
 
     @strawberry.field

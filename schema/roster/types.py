@@ -15,7 +15,7 @@ from core.roster import rules
 from core.roster.rules import CONDITIONS, Composition
 from schema.context import Context
 from schema.ids import parse_id
-from schema.tenants import Jurisdiction, jurisdiction_of
+from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
 
 Category = strawberry.enum(m.Category, name="Category")
 SupervisorStatus = strawberry.enum(m.Status, name="SupervisorStatus")
@@ -42,9 +42,9 @@ class Group:
         return cls(id=strawberry.ID(str(g.id)), name=g.name, industry=g.industry,
                    jurisdiction_id=g.jurisdiction_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
-    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
-        return await jurisdiction_of(info, self.jurisdiction_id)
+    @strawberry.field(graphql_type=Jurisdiction)
+    def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.jurisdiction_id)
 
 
 @strawberry.type
@@ -144,9 +144,9 @@ class Supervisor:
 
         return cls.of(await get_supervisor(await info.context.require(), parse_id(id)))
 
-    @strawberry.field
-    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
-        return await jurisdiction_of(info, self.jurisdiction_id)
+    @strawberry.field(graphql_type=Jurisdiction)
+    def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.jurisdiction_id)
 
     @strawberry.field
     async def group(self, info: Info[Context, None]) -> Group | None:
@@ -286,9 +286,9 @@ class Application:
             submitted_at=a.submitted_at, pk=a.id, model=a,
             jurisdiction_id=a.jurisdiction_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
-    async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction:
-        return await jurisdiction_of(info, self.jurisdiction_id)
+    @strawberry.field(graphql_type=Jurisdiction)
+    def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.jurisdiction_id)
 
     @strawberry.field(description="R1.5: how many supervisors have signed (nominations).")
     async def signatures(self, info: Info[Context, None]) -> int:
