@@ -67,17 +67,6 @@ def _hashed_fields(
     }
 
 
-# The predecessor's hash and this record's are taken in the statement that inserts it, after
-# the lock: two round trips per append, however long the chain.
-_APPEND = """
-INSERT INTO audit_record (at, actor_id, actor, action, target_type, target_id, jurisdiction,
-                          request_id, detail, prev_hash, hash)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, prev.hash,
-       encode(sha256(convert_to(prev.hash || $10, 'UTF8')), 'hex')
-FROM (SELECT coalesce((SELECT hash FROM audit_record ORDER BY id DESC LIMIT 1), $11) AS hash
-     ) prev"""
-
-
 async def record(
     actor: Actor,
     action: str,
@@ -87,22 +76,23 @@ async def record(
     jurisdiction: str = "",
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one record. Call inside the operation's transaction so both commit or neither.
+    """Append one record: inside the operation's transaction, so that both commit or neither;
+    a lone record (a read that discloses something) may be appended outside one.
 
-    The advisory lock serialises appends until commit, so the chain has no forks; the hash is
-    `_digest(prev_hash, fields)`, computed by PostgreSQL over the same text.
+    One statement (`audit_append`, migration 0009) takes the chain's lock, which serialises
+    appends until commit so that the chain has no forks, and inserts the record with
+    `hash = _digest(prev_hash, fields)`, computed by PostgreSQL over the same text.
     """
-    conn = connections.get("default")
-    await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_CHAIN_LOCK])
     at = clock.now()
     values = _hashed_fields(
         at, actor.id, actor.name, action, target_type, str(target_id), jurisdiction,
         current_request.get(), detail or {},
     )
-    await conn.execute_query(_APPEND, [
-        at, actor.id, actor.name, action, target_type, str(target_id), jurisdiction,
-        current_request.get(), json.dumps(detail or {}, ensure_ascii=False), _body(values),
-        GENESIS])
+    await connections.get("default").execute_query(
+        "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)", [
+            _CHAIN_LOCK, GENESIS, at, actor.id, actor.name, action, target_type,
+            str(target_id), jurisdiction, current_request.get(),
+            json.dumps(detail or {}, ensure_ascii=False), _body(values)])
 
 
 async def verify() -> int | None:

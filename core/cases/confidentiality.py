@@ -43,10 +43,9 @@ async def visible_reporters(principal: Principal, cases: list[Case]) -> dict[int
         return {}
     people = {s.id: s for s in await Supervisor.filter(id__in=set(allowed.values()))}
     if audited:
-        async with in_transaction():
-            await audit.record(principal.actor, "case.reporter_read", target_type="case",
-                               target_id=audited[0] if len(audited) == 1 else "",
-                               detail={"cases": audited})
+        await audit.record(principal.actor, "case.reporter_read", target_type="case",
+                           target_id=audited[0] if len(audited) == 1 else "",
+                           detail={"cases": audited})
     return {case_id: people[sid] for case_id, sid in allowed.items()}
 
 

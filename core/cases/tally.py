@@ -9,6 +9,7 @@ replied cases of the period, and only when asked for."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -44,6 +45,7 @@ SELECT CASE WHEN counted.dimension = 'state' THEN j.path END AS path, counted.di
 FROM ({counted}) counted (jurisdiction_id, dimension, key, n)
 JOIN jurisdiction j ON j.id = counted.jurisdiction_id
 LEFT JOIN agency a ON counted.dimension = 'agency' AND a.id::text = counted.key
+WHERE counted.dimension = ANY(${dimensions}::text[])
 GROUP BY 1, 2, 3
 HAVING sum(n) <> 0"""
 
@@ -72,6 +74,8 @@ FROM (SELECT EXTRACT(EPOCH FROM (replied_at - transferred_at)) AS s FROM supervi
 """
 
 SUBSTANTIATED = ("SUBSTANTIATED", "PARTLY_SUBSTANTIATED")
+# What the tally counts; states also give the per-jurisdiction totals.
+DIMENSIONS = ("kind", "category", "state", "agency", "finding")
 
 
 @dataclass(frozen=True)
@@ -131,10 +135,12 @@ class Figures:
         return sum(findings.get(f, 0) for f in SUBSTANTIATED) / verified if verified else None
 
 
-async def figures(jurisdiction_ids: list[int], period: Period) -> Figures:
-    """Counts of the cases submitted in `period` in the given jurisdictions: one statement,
-    over the all-time tally for the whole history, the monthly tally for whole months, and
-    the cases only for partial months."""
+async def figures(jurisdiction_ids: list[int], period: Period,
+                  dimensions: Collection[str] = DIMENSIONS) -> Figures:
+    """Counts of the cases submitted in `period` in the given jurisdictions, for the
+    `dimensions` asked for (no other dimension is read): one statement, over the all-time
+    tally for the whole history, the monthly tally for whole months, and the cases only for
+    partial months."""
     params: list[object] = [jurisdiction_ids]
     if period.first_month is None and period.end_month is None and not period.edges:
         counted = _TOTAL_SQL
@@ -145,8 +151,9 @@ async def figures(jurisdiction_ids: list[int], period: Period) -> Figures:
             edges = [*period.edges, (None, None)][:2]
             counted += " UNION ALL " + _EDGE_SQL
             params += [*edges[0], *edges[1]]
+    params.append(sorted(set(dimensions)))
     _, rows = await connections.get("default").execute_query(
-        _NAMED_SQL.format(counted=counted), params)
+        _NAMED_SQL.format(counted=counted, dimensions=len(params)), params)
     by: dict[str, dict[str, int]] = {}
     for path, dimension, key, n in rows:
         counts = by.setdefault(dimension, {})

@@ -15,7 +15,6 @@ from typing import Any
 
 import jwt
 from openpyxl import Workbook
-from tortoise.transactions import in_transaction
 
 from core import audit, clock
 from core.accounts.models import Account
@@ -54,10 +53,9 @@ async def request_export(principal: Principal, kind: ExportKind, fmt: ExportForm
               "kind": kind.value, "fmt": fmt.value, "j": jurisdiction, "p": period or "",
               "exp": clock.now() + timedelta(seconds=LINK_SECONDS)}
     token = jwt.encode(claims, settings().signing_key(), algorithm=ALGORITHM)
-    async with in_transaction():
-        await audit.record(principal.actor, "export.request", target_type="export",
-                           jurisdiction=jurisdiction, detail={"kind": kind.value,
-                                                              "format": fmt.value})
+    await audit.record(principal.actor, "export.request", target_type="export",
+                       jurisdiction=jurisdiction, detail={"kind": kind.value,
+                                                          "format": fmt.value})
     return f"/exports/{token}", LINK_SECONDS
 
 

@@ -84,7 +84,11 @@ class Query:
     @strawberry.field(name="case")
     async def case_(self, info: Info[Context, None], id: strawberry.ID) -> Case:
         principal = await info.context.require()
-        return Case.of(await access.get_case(principal, parse_id(id)))
+        found = await access.get_case(principal, parse_id(id))
+        # get_case joined the agency: `agency { … }` needs no statement of its own.
+        info.context.loaders.agency_by_id.prime(found.agency_id,  # type: ignore[attr-defined]
+                                                found.agency)
+        return Case.of(found)
 
     @strawberry.field(description="R7.2: every case of the city, for every office in it; "
                                   "reporters null except for the handling office.")
@@ -103,8 +107,8 @@ class Query:
                                                strawberry.argument(name="from")] = None,
                               to: datetime | None = None) -> OversightStats:
         principal = await info.context.require()
-        return OversightStats(stats=await oversight.oversight_stats(principal, jurisdiction,
-                                                                    from_, to))
+        return OversightStats.of(await oversight.oversight_stats(principal, jurisdiction,
+                                                                 from_, to))
 
     @strawberry.field(description="R7.1: overdue cases of my office and every office below.")
     async def overdue_cases(self, info: Info[Context, None], first: int = 20,

@@ -88,6 +88,26 @@ async def test_a_page_of_100_cases_costs_a_fixed_number_of_queries(api: Api, ful
     assert again.count == fixed
 
 
+async def test_a_case_detail_reads_the_case_its_reporter_and_appends_the_audit(
+        api: Api, full_demo: None) -> None:
+    """The handling office's detail view: the case with its agency in one statement, the
+    reporter in a second, the R4.4 audit record of the identity read in a third."""
+    case = await submit(api, user="sv.dc.007")
+    await api.token("admin.dc")
+    with QueryCounter() as counter:
+        detail = (await api.gql('query($id: ID!) { case(id: $id) { id agency { name } '
+                                "reporter { name } jurisdiction { path } } }",
+                                {"id": case["id"]}, as_user="admin.dc")).ok()["case"]
+    assert detail["agency"]["name"] and detail["reporter"]["name"]
+    assert detail["jurisdiction"]["path"] == "jl.th.dc"
+    # (the caller's session and the jurisdiction tree come from memory while the process
+    # listens: tests/accounts/test_principal_cache.py, tests/tenants/test_directory.py)
+    read = [s.split(" FROM ")[1].split()[0] if " FROM " in s else s.split("(")[0]
+            for s in counter.statements]
+    assert [r for r in read if r not in ('"session"', '"jurisdiction"')] == [
+        '"supervision_case"', '"supervisor"', "SELECT audit_append"], counter.statements
+
+
 async def test_each_actor_against_each_write(api: Api, full_demo: None) -> None:
     """Who may move a transferred case: only the assigned agency replies; nobody else moves
     it, and what they cannot see is NOT_FOUND."""

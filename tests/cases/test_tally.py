@@ -126,3 +126,30 @@ def test_periods_split_into_whole_local_months_and_edges() -> None:
     assert december.first_month == datetime(2027, 1, 1).date()
     assert december.edges == ((december.start, datetime(2027, 1, 1, tzinfo=zone)),)
     assert Period.of(None, None).edges == ()
+
+
+async def test_r7_2_only_the_dimensions_asked_for_are_read_in_one_statement(
+        api: Api, full_demo: None) -> None:
+    await api.token("admin.th")
+    every = ('{ oversightStats(jurisdiction: "jl.th") { total substantiationRate '
+             "byKind { key count } byCategory { key count } byState { key count } "
+             "byAgency { key count } byJurisdiction { key count } } }")
+    with QueryCounter() as counter:
+        whole = (await api.gql(every, as_user="admin.th")).ok()["oversightStats"]
+    counts = [s for s in counter.statements if "case_tally" in s]
+    assert len(counts) == 1
+    assert "['agency', 'category', 'finding', 'kind', 'state']" in counts[0]
+    # Asked for one by one, through a fragment and an alias: the same figures, and only the
+    # dimension each needs is read.
+    for field, dimension in (("total", "state"), ("byJurisdiction { key count }", "state"),
+                             ("substantiationRate", "finding"), ("byAgency { key count }",
+                                                                 "agency")):
+        name = field.split()[0]
+        with QueryCounter() as counter:
+            one = (await api.gql(
+                '{ oversightStats(jurisdiction: "jl.th") { ...F } } '
+                f"fragment F on OversightStats {{ it: {field} }}", as_user="admin.th")
+                   ).ok()["oversightStats"]
+        assert one["it"] == whole[name]
+        counts = [s for s in counter.statements if "case_tally" in s]
+        assert len(counts) == 1 and f"['{dimension}']" in counts[0], counts

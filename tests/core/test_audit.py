@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from asyncpg.exceptions import RaiseError
 from tortoise import connections
 from tortoise.exceptions import OperationalError
+from tortoise.transactions import in_transaction
 
 from core import audit, db
 from core.audit import AuditRecord
@@ -43,6 +45,37 @@ async def test_records_are_chained_by_hash(demo: None) -> None:
     assert records[0].prev_hash == audit.GENESIS
     for before, after in itertools.pairwise(records):
         assert after.prev_hash == before.hash
+
+
+async def test_racing_appends_keep_one_chain(demo: None) -> None:
+    """Lone appends (no transaction of their own) and appends inside transactions that commit
+    or roll back, all at once: one linear chain of the committed ones, no fork."""
+    before = await AuditRecord.all().count()
+    actor = audit.Actor(None, "race")
+
+    async def lone(n: int) -> None:
+        await audit.record(actor, "race.lone", target_id=n)
+
+    async def inside(n: int, keep: bool) -> None:
+        try:
+            async with in_transaction():
+                await audit.record(actor, "race.inside", target_id=n)
+                await asyncio.sleep(0.005)  # the lock is held until the commit
+                if not keep:
+                    raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+
+    await asyncio.gather(*(lone(n) for n in range(20)),
+                         *(inside(n, keep=n % 3 != 0) for n in range(15)))
+    assert await AuditRecord.filter(action="race.lone").count() == 20
+    assert await AuditRecord.filter(action="race.inside").count() == 10
+    assert await AuditRecord.all().count() == before + 30
+    records = await AuditRecord.all().order_by("id")
+    assert len({r.prev_hash for r in records}) == len(records)
+    for earlier, later in itertools.pairwise(records):
+        assert later.prev_hash == earlier.hash
+    assert await audit.verify() is None
 
 
 async def test_the_application_role_cannot_change_or_remove_records(demo: None) -> None:
