@@ -7,8 +7,10 @@ name), that machinery cost more than the database. Here a query is compiled once
 time its (cached) document is executed, into a plan per selection: the response key, the
 field's resolver, whether it is a plain attribute, and how its type completes. Executing walks
 that plan. The resolvers are strawberry's own (authorization, loaders and masking stay where
-they are); the results, including errors, their paths and null propagation, are the ones
-graphql-core gives (tests/schema/test_execution.py runs both on the same documents).
+they are); one without arguments or field extensions is called directly, as strawberry's
+per-call wrapper would call it. The results, including errors, their paths and null
+propagation, are the ones graphql-core gives (tests/schema/test_execution.py runs both on the
+same documents).
 
 Documents the plan does not cover run through graphql-core unchanged: mutations and
 subscriptions, any directive (@skip, @include, @defer), interfaces and unions, introspection.
