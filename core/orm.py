@@ -14,6 +14,7 @@ column (`.only()`), joined rows (`select_related`) and anything else go Tortoise
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -55,14 +56,9 @@ class Hydrator:
         return instance
 
 
-_hydrators: dict[type[Model], Hydrator] = {}
-
-
+@functools.cache
 def hydrator(model: type[Model]) -> Hydrator:
-    found = _hydrators.get(model)
-    if found is None:
-        found = _hydrators[model] = Hydrator(model)
-    return found
+    return Hydrator(model)
 
 
 class Executor(AsyncpgExecutor):

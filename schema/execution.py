@@ -141,6 +141,7 @@ class Planner:
 
     def __init__(self, executor: CompiledExecution) -> None:
         self.x = executor
+        self.schema: Schema = executor.schema._strawberry_schema  # type: ignore[attr-defined]
 
     def operation(self) -> Selection:
         x = self.x
@@ -176,7 +177,7 @@ class Planner:
                 raise Unplannable
             completion, non_null = self.completion(definition.type, details)
             plans.append(FieldPlan(key, parent, details, definition, completion, non_null,
-                                   self.x.schema._strawberry_schema))  # type: ignore[attr-defined]
+                                   self.schema))
         return Selection(parent, plans)
 
     def completion(self, output: GraphQLOutputType, details: FieldDetailsList

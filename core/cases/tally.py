@@ -76,6 +76,15 @@ FROM (SELECT EXTRACT(EPOCH FROM (replied_at - transferred_at)) AS s FROM supervi
 SUBSTANTIATED = ("SUBSTANTIATED", "PARTLY_SUBSTANTIATED")
 # What the tally counts; states also give the per-jurisdiction totals.
 DIMENSIONS = ("kind", "category", "state", "agency", "finding")
+# The figures read from another dimension's rows (Figures.total, .substantiation_rate, the
+# jurisdiction counts); every other figure is its own dimension.
+_READ_FROM = {"total": "state", "jurisdiction": "state", "substantiation_rate": "finding"}
+
+
+def dimension_of(figure: str) -> str:
+    """The dimension whose rows give `figure` (a dimension, or total, jurisdiction,
+    substantiation_rate)."""
+    return _READ_FROM.get(figure, figure)
 
 
 @dataclass(frozen=True)

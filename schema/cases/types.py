@@ -186,13 +186,13 @@ class OversightStats:
         return cls(stats=stats, counted=DataLoader(load_fn=load))
 
     async def _counts(self, dimension: str) -> list[Count]:
-        figures = await self.counted.load("state" if dimension == "jurisdiction" else dimension)
+        figures = await self.counted.load(tally.dimension_of(dimension))
         values = figures.by.get(dimension, {})
         return [Count(key=k, count=v) for k, v in sorted(values.items())]
 
     @strawberry.field
     async def total(self) -> int:
-        return (await self.counted.load("state")).total
+        return (await self.counted.load(tally.dimension_of("total"))).total
 
     @strawberry.field
     async def by_kind(self) -> list[Count]:
@@ -220,7 +220,8 @@ class OversightStats:
 
     @strawberry.field
     async def substantiation_rate(self) -> float | None:
-        return (await self.counted.load("finding")).substantiation_rate
+        return (await self.counted.load(tally.dimension_of("substantiation_rate"))
+                ).substantiation_rate
 
     @strawberry.field(description="Read from the replied cases of the period when asked for: "
                                   "narrow it with from/to.")
