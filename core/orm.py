@@ -1,5 +1,5 @@
 """Tortoise's asyncpg engine (the `engine` of core/db.py's configuration) with a cheaper way
-from a row to a model.
+from a row to a model, and no reset round trip after a statement that ended cleanly.
 
 Tortoise builds each model from a dict of the row's columns and sets every attribute through
 `object.__setattr__`, and its four bookkeeping attributes through the model's own
@@ -9,6 +9,17 @@ same three kinds Tortoise uses (passed through, converted by the field's type, c
 the field) and a row is read straight into the instance's dictionary: the same attributes and
 values (tests/core/test_orm.py compares them), in less than half the time. Rows missing a
 column (`.only()`), joined rows (`select_related`) and anything else go Tortoise's own way.
+
+asyncpg's pool resets every connection it takes back (`pg_advisory_unlock_all(); CLOSE ALL;
+UNLISTEN *; RESET ALL`): one more round trip, and a wake-up of the server, after every
+statement outside a transaction, a sixth of a whole county-list request. The reset undoes
+session state: locks, cursors, listeners and settings a use of the connection left behind.
+A single statement in autocommit, or a transaction that committed, leaves none of that here
+(the platform takes only transaction-scoped locks, sets only transaction-local settings, and
+listens on its own connection, core/events.py), so a use that ends without an exception is
+released without the reset. Anything else is reset as asyncpg would: a statement that failed
+or was cancelled (the pool first waits for the cancellation to finish), a script, which may
+set anything. tests/core/test_orm.py shows each case.
 """
 
 from __future__ import annotations
@@ -18,9 +29,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
+import asyncpg
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.asyncpg.executor import AsyncpgExecutor
+from tortoise.backends.base.client import PoolConnectionWrapper, TransactionContextPooled
 from tortoise.backends.base.executor import CHUNK_SIZE
+from tortoise.backends.base_postgres.client import translate_exceptions
 from tortoise.models import Model
 
 
@@ -84,8 +98,60 @@ class Executor(AsyncpgExecutor):
         return instances
 
 
+class Connection(asyncpg.Connection):
+    """A pooled connection that knows whether its last use left the session as it was."""
+
+    _clean = False
+
+    def mark_clean(self) -> None:
+        self._clean = True
+
+    def take_clean(self) -> bool:
+        clean, self._clean = self._clean, False
+        return clean
+
+
+async def reset(connection: Connection) -> None:
+    """The pool's reset of a returned connection (asyncpg has already rolled back any open
+    transaction): the full reset query, unless the use ended cleanly."""
+    if not connection.take_clean():
+        await connection.execute(connection.get_reset_query())
+
+
+class _Acquired(PoolConnectionWrapper[Connection]):
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        if exc_type is None and self.connection is not None:
+            self.connection.mark_clean()
+        await super().__aexit__(exc_type, exc_val, exc_tb)
+
+
+class _Transaction(TransactionWrapper):
+    async def commit(self) -> None:
+        await super().commit()
+        self._connection.mark_clean()
+
+
 class Client(AsyncpgDBClient):
     executor_class = Executor
+    connection_class = Connection
+
+    async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
+        return await asyncpg.create_pool(None, reset=reset, **kwargs)
+
+    def acquire_connection(self) -> _Acquired:
+        return _Acquired(self, self._pool_init_lock)
+
+    def _in_transaction(self) -> TransactionContextPooled:
+        return TransactionContextPooled(_Transaction(self), self._pool_init_lock)
+
+    @translate_exceptions
+    async def execute_script(self, query: str) -> None:
+        """A script may change the session (SET, LISTEN, …): its connection is reset."""
+        script: PoolConnectionWrapper[Connection] = PoolConnectionWrapper(
+            self, self._pool_init_lock)
+        async with script as connection:
+            self.log.debug(query)
+            await connection.execute(query)
 
 
 client_class = Client

@@ -1,12 +1,17 @@
 """core/orm.py builds models from rows with the attributes and values Tortoise's own way
-gives, for every model of the platform, and leaves partial rows to Tortoise."""
+gives, for every model of the platform, and leaves partial rows to Tortoise; it returns a
+connection to the pool without the reset query only when its use ended cleanly."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.exceptions import OperationalError
+from tortoise.transactions import in_transaction
 
-from core.orm import Executor, hydrator
+from core.orm import Connection, Executor, hydrator
 from core.roster.models import Supervisor
 
 
@@ -55,3 +60,68 @@ async def test_lists_and_joins_read_the_same(roster_demo: None) -> None:
     assert [s.__dict__ | {"_jurisdiction": None} for s in plain] == [
         s.__dict__ | {"_jurisdiction": None} for s in joined]
     assert {s.jurisdiction.path for s in joined} == {"jl.th.dc"}
+
+
+class ResetSpy:
+    """Counts the reset queries asyncpg's pool sends when connections come back."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = Connection.execute
+
+        async def execute(connection: Connection, query: str, *args: object,
+                          **kwargs: object) -> str:
+            if query == connection.get_reset_query():
+                self.count += 1
+            return await original(connection, query, *args, **kwargs)
+
+        monkeypatch.setattr(Connection, "execute", execute)
+
+
+async def test_a_clean_use_is_released_without_the_reset(
+        roster_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = ResetSpy(monkeypatch)
+    assert len(await Supervisor.all().limit(3)) == 3
+    await connections.get("default").execute_query("SELECT 1")
+    async with in_transaction():
+        first = await Supervisor.all().order_by("id").first()
+        assert first is not None
+        await Supervisor.filter(id=first.id).update(unit=first.unit)
+    assert spy.count == 0
+
+
+async def test_a_failed_statement_a_rolled_back_transaction_and_a_script_are_reset(
+        roster_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = ResetSpy(monkeypatch)
+    conn = connections.get("default")
+    with pytest.raises(OperationalError):
+        await conn.execute_query("SELECT * FROM no_such_table")
+    assert spy.count == 1
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await Supervisor.all().first()
+            raise RuntimeError("rolled back")
+    assert spy.count == 2
+    await conn.execute_script("SET application_name = 'left behind'")
+    assert spy.count == 3
+    for _ in range(5):  # whichever pooled connection answers, the setting is gone
+        _, rows = await conn.execute_query("SHOW application_name")
+        assert rows[0]["application_name"] != "left behind"
+
+
+async def test_a_cancelled_statement_leaves_no_busy_connection(
+        roster_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = ResetSpy(monkeypatch)
+    conn = connections.get("default")
+    task = asyncio.create_task(conn.execute_query("SELECT pg_sleep(30)"))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert spy.count == 1
+    for _ in range(5):
+        _, rows = await conn.execute_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' "
+            "AND state <> 'idle'")
+        assert rows[0]["n"] == 0
+    assert await Supervisor.all().count() > 0
