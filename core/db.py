@@ -13,6 +13,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor
 
+from core import statements
 from core.config import settings
 
 MODEL_MODULES = [
@@ -110,6 +111,7 @@ async def ensure_database(url: str) -> None:
 async def init(url: str) -> None:
     """Open the ORM for this process (global fallback, so every task and request sees it)."""
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    statements.install()
 
 
 async def close() -> None:
