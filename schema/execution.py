@@ -7,10 +7,10 @@ name), that machinery cost more than the database. Here a query is compiled once
 time its (cached) document is executed, into a plan per selection: the response key, the
 field's resolver, whether it is a plain attribute, and how its type completes. Executing walks
 that plan. The resolvers are strawberry's own (authorization, loaders and masking stay where
-they are); one without arguments or field extensions is called directly, as strawberry's
-per-call wrapper would call it. The results, including errors, their paths and null
-propagation, are the ones graphql-core gives (tests/schema/test_execution.py runs both on the
-same documents).
+they are); one without field extensions is called directly, as strawberry's per-call wrapper
+would call it, its arguments converted by schema/arguments.py. The results, including errors,
+their paths and null propagation, are the ones graphql-core gives
+(tests/schema/test_execution.py runs both on the same documents).
 
 Documents the plan does not cover run through graphql-core unchanged: mutations and
 subscriptions, any directive (@skip, @include, @defer), interfaces and unions, introspection.
@@ -50,6 +50,8 @@ from strawberry.schema.schema import Schema, StrawberryGraphQLCoreExecutionConte
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.arguments import Unconverted, arguments
+
 PLANS_KEPT = 256
 DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -79,24 +81,32 @@ class Selection:
         self.type, self.fields = parent, fields
 
 
-def _direct(field: StrawberryField, schema: Schema) -> Callable[[Any, Any], Any] | None:
+def _direct(field: StrawberryField, schema: Schema
+            ) -> Callable[[Any, Any, dict[str, Any]], Any] | None:
     """A call of the field's own resolver as strawberry's wrapper makes it, for a field without
-    arguments, field extensions (permissions among them) or exception handlers: the wrapper
-    converts no arguments then, but still costs a chain of calls and a coroutine per row."""
+    field extensions (permissions among them) or exception handlers: the wrapper costs a chain
+    of calls and a coroutine per row, and converts arguments by walking their types each time
+    (schema/arguments.py converts them by a function made once)."""
     resolver = field.base_resolver
-    if (resolver is None or field.arguments or field.extensions
+    if (resolver is None or field.extensions
             or schema.schema_converter._get_field_exception_handlers(field)):
         return None
     function = resolver.wrapped_func
     if not callable(function):  # strawberry refuses these when called
+        return None
+    try:
+        convert = arguments(field, schema) if field.arguments else None
+    except Unconverted:
         return None
     pass_self = resolver.self_parameter is not None
     sources = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
     info_name = resolver.info_parameter.name if resolver.info_parameter else None
     info_class = schema.config.info_class
 
-    def call(source: Any, info: Any) -> Any:
-        kwargs = dict.fromkeys(sources, source)
+    def call(source: Any, info: Any, raw: dict[str, Any]) -> Any:
+        kwargs = convert(raw) if convert is not None else {}
+        for name in sources:
+            kwargs[name] = source
         if info_name is not None:
             kwargs[info_name] = info_class(_raw_info=info, _field=field)
         return function(source, **kwargs) if pass_self else function(**kwargs)
@@ -132,7 +142,7 @@ class FieldPlan:
             completion.type if isinstance(completion, Leaf) and self.attribute else None)
         self.args = definition is not None and bool(definition.args or self.details.node.arguments)
         self.direct = _direct(field, schema) if (
-            schema is not None and not self.basic and not self.args
+            schema is not None and not self.basic
             and isinstance(field, StrawberryField)) else None
 
 
@@ -305,13 +315,13 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
             else:
                 assert plan.definition is not None
                 info = self.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
+                args = get_argument_values(
+                    plan.definition, plan.details.node, self.variable_values,
+                    plan.details.fragment_variable_values, self.hide_suggestions,
+                ) if plan.args else {}
                 if plan.direct is not None:
-                    value = plan.direct(source, info)
+                    value = plan.direct(source, info, args)
                 else:
-                    args = get_argument_values(
-                        plan.definition, plan.details.node, self.variable_values,
-                        plan.details.fragment_variable_values, self.hide_suggestions,
-                    ) if plan.args else {}
                     resolve = plan.resolve or self.field_resolver
                     value = resolve(source, info, **args)
             if self.is_awaitable(value):

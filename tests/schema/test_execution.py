@@ -94,6 +94,32 @@ async def test_documents_answer_as_graphql_core_does(api: Api, reference: Api,
         assert body["data"] is None and body["errors"][0]["path"] == ["supervisor"]
 
 
+SUPERVISORS = ("query($f: SupervisorFilter, $n: Int!) { supervisors(filter: $f, first: $n) "
+               "{ edges { node { id status category isSpecial } } } }")
+CASES = "query($f: CaseFilter) { cases(filter: $f, first: 3) { edges { node { id state } } } }"
+ARGUMENTS: list[tuple[str, dict[str, Any]]] = [
+    (SUPERVISORS, {"f": {"status": "ACTIVE", "category": "ENTERPRISE", "isSpecial": False,
+                         "search": None}, "n": 5}),
+    (SUPERVISORS, {"f": None, "n": 3}),
+    (SUPERVISORS, {"f": {"status": "NOPE"}, "n": 3}),  # refused by coercion, both ways
+    (SUPERVISORS, {"f": {"jurisdiction": "jl.th.nowhere"}, "n": 3}),
+    ('{ supervisors(filter: {jurisdiction: "jl.th.dc", status: EXPIRED}, first: 2) '
+     "{ edges { node { id } } } }", {}),
+    (CASES, {"f": {"state": "TRANSFERRED", "from": "2020-01-01T00:00:00Z", "mine": False}}),
+    (CASES, {"f": {"mine": True}}),
+    (CASES, {"f": {"from": "not a date"}}),
+    ('{ oversightStats(jurisdiction: "jl.th", from: "2020-01-01T00:00:00Z") { total } }', {}),
+]
+
+
+@pytest.mark.parametrize("index", range(len(ARGUMENTS)))
+@pytest.mark.parametrize("user", ["admin.dc", "sv.dc.001"])
+async def test_arguments_arrive_as_strawberry_converts_them(
+        api: Api, reference: Api, full_demo: None, index: int, user: str) -> None:
+    document, variables = ARGUMENTS[index]
+    await _same(api, reference, document, variables, await api.token(user))
+
+
 async def test_case_detail_and_its_refusal_agree(api: Api, reference: Api,
                                                  full_demo: None) -> None:
     from core.cases.models import Case
