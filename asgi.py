@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise import connections
 
-from core import db, events, files, logs
+from core import audit, db, events, files, logs
 from core.accounts import principals
 from core.assistance.service import dispatch_loop
 from core.cases import attachments
@@ -91,7 +91,7 @@ def listener_for(url: str) -> events.Listener:
 @asynccontextmanager
 async def _database(app: Starlette) -> AsyncIterator[None]:
     """Open the ORM, load the policy, follow changes made by other processes, and run the jobs
-    (R2.2 daily term expiry, R6.3 dispatch rounds)."""
+    (R2.2 daily term expiry, R6.3 dispatch rounds, the audit head hourly in the log)."""
     url = await asyncio.to_thread(db.database_url)
     await db.init(url)
     await store.reload()
@@ -99,7 +99,8 @@ async def _database(app: Starlette) -> AsyncIterator[None]:
     listener.start()
     stop = asyncio.Event()
     jobs = [asyncio.create_task(expire_terms_daily(stop), name="expire-terms"),
-            asyncio.create_task(dispatch_loop(stop), name="assistance-dispatch")]
+            asyncio.create_task(dispatch_loop(stop), name="assistance-dispatch"),
+            asyncio.create_task(audit.witness_hourly(stop), name="audit-head")]
     # What start-up made (modules, schema, models, policy: ~150,000 objects) lives as long as
     # the process: out of the collector's sight, a full collection no longer stops every
     # request for ~150 ms (measured under load at size M).

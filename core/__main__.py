@@ -1,6 +1,6 @@
 """`python -m core …`: migrate, seed-demo, create-account, grant, create-api-key, expire-terms,
-audit-verify, serve. The command line is the machine operator's tool: it acts as `system` in the
-audit trail, and every change it makes is recorded there like any other."""
+audit-verify, audit-head, serve. The command line is the machine operator's tool: it acts as
+`system` in the audit trail, and every change it makes is recorded there like any other."""
 
 from __future__ import annotations
 
@@ -83,13 +83,29 @@ async def _expire_terms(_args: argparse.Namespace) -> None:
     print(f"{count} supervisor(s) moved to EXPIRED")
 
 
-async def _audit_verify(_args: argparse.Namespace) -> None:
-    broken = await _with_db(audit.verify)
+async def _audit_verify(args: argparse.Namespace) -> None:
+    witnessed = args.head
+    broken = await _with_db(lambda: audit.verify(witnessed))
     if broken is None:
-        print("audit chain intact")
+        print("audit chain intact" + (f", holding head {witnessed.id}" if witnessed else ""))
         return
-    print(f"audit chain broken at record {broken}")
+    if witnessed is not None and broken == witnessed.id:
+        print(f"audit chain broken at record {broken}: the witnessed head is gone or altered")
+    else:
+        print(f"audit chain broken at record {broken}")
     sys.exit(1)
+
+
+async def _audit_head(_args: argparse.Namespace) -> None:
+    found = await _with_db(audit.head)
+    print(found if found is not None else "audit trail empty")
+
+
+def _head(text: str) -> audit.Head:
+    try:
+        return audit.Head.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -123,8 +139,14 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=_create_api_key)
     sub.add_parser("expire-terms", help="R2.2: move supervisors past term end to EXPIRED"
                    ).set_defaults(run=_expire_terms)
-    sub.add_parser("audit-verify", help="check the audit chain; names the first broken record"
-                   ).set_defaults(run=_audit_verify)
+    p = sub.add_parser("audit-verify", help="check the audit chain; names the first broken "
+                                            "record")
+    p.add_argument("--head", type=_head, help="a head written down earlier (id:hash, from "
+                                              "audit-head or the `audit head` log line): the "
+                                              "chain must still hold it")
+    p.set_defaults(run=_audit_verify)
+    sub.add_parser("audit-head", help="print the chain's newest record as id:hash, to keep "
+                                      "outside the database").set_defaults(run=_audit_head)
     p = sub.add_parser("serve", help="serve the API (HOST, PORT, WORKERS)")
     p.add_argument("--workers", type=int, help="worker processes (default WORKERS, 1)")
     p.add_argument("--port", type=int, help="default PORT")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +17,7 @@ from tortoise.models import Model
 from core import clock
 from core.logs import request_id as current_request
 
+log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 # One lock id for the whole trail: appends are serialised so that each sees its predecessor.
 _CHAIN_LOCK = 0x5A_0D_17
@@ -95,14 +99,49 @@ async def record(
             json.dumps(detail or {}, ensure_ascii=False), _body(values)])
 
 
-async def verify() -> int | None:
-    """Walk the chain in order; return the id of the first broken record, or None if intact."""
+@dataclass(frozen=True)
+class Head:
+    """A record's place in the chain as a witness outside the database keeps it (`id:hash`).
+
+    The chain shows any change to a record and any removal before its newest record. It cannot
+    show its newest records removed, nor the whole chain after some record recomputed by
+    someone with the table owner's rights: for that, its head is written where the database's
+    owner cannot reach (the hourly `audit head` log line, an operator's notes, the province),
+    and a later verify is given it: the chain must still hold that record with that hash.
+    """
+
+    id: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.id}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        """`id:hash` as `audit-head` prints it; ValueError otherwise."""
+        number, _, digest = text.partition(":")
+        if not number.isdigit() or len(digest) != 64 or digest.strip("0123456789abcdef"):
+            raise ValueError(f"not a head (id:sha256-hex): {text!r}")
+        return cls(int(number), digest)
+
+
+async def head() -> Head | None:
+    """The newest record's place in the chain, or None while the trail is empty."""
+    last = await AuditRecord.all().order_by("-id").only("id", "hash").first()
+    return Head(last.id, last.hash) if last else None
+
+
+async def verify(witnessed: Head | None = None) -> int | None:
+    """Walk the chain in order; return the id of the first broken record, or None if intact.
+    With a witnessed head, that record must still be there with its hash: if it is gone, or
+    differs, its id is returned (unless the chain broke before it)."""
     prev = GENESIS
     last_id = 0
+    seen = witnessed is None
     while True:
         batch = await AuditRecord.filter(id__gt=last_id).order_by("id").limit(1000)
         if not batch:
-            return None
+            return None if seen or witnessed is None else witnessed.id  # the tail is gone
         for rec in batch:
             values = _hashed_fields(
                 rec.at, rec.actor_id, rec.actor, rec.action, rec.target_type, rec.target_id,
@@ -110,5 +149,26 @@ async def verify() -> int | None:
             )
             if rec.prev_hash != prev or rec.hash != _digest(prev, values):
                 return rec.id
+            if witnessed is not None and not seen and rec.id >= witnessed.id:
+                if rec.id > witnessed.id or rec.hash != witnessed.hash:
+                    return witnessed.id  # gone, or the chain was recomputed up to here
+                seen = True
             prev = rec.hash
             last_id = rec.id
+
+
+WITNESS_EVERY_S = 3600
+
+
+async def witness_hourly(stop: asyncio.Event) -> None:
+    """Log the chain's head every hour (the `audit head` line), so that the logs, shipped out
+    of the machine, hold heads for `audit-verify --head`."""
+    while not stop.is_set():
+        try:
+            found = await head()
+            if found is not None:
+                log.info("audit head", extra={"head": str(found)})
+        except Exception:  # the job must outlive a database outage
+            log.exception("audit head failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), WITNESS_EVERY_S)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,83 @@ async def test_cli_audit_verify_exit_code_and_message(demo: None, database_url: 
                             capture_output=True, text=True, check=False)
     assert broken.returncode == 1
     assert f"broken at record {ids[2]}" in broken.stdout
+
+
+async def _forge_from(owner: asyncpg.Connection, record_id: int) -> None:
+    """What the table owner could do without a witness: change a record and recompute every
+    hash after it, leaving a chain that checks out on its own."""
+    await _tamper(owner, TAMPERING["actor"], record_id)
+    rows = await AuditRecord.filter(id__gte=record_id).order_by("id")
+    before = await AuditRecord.filter(id__lt=record_id).order_by("-id").first()
+    prev = before.hash if before else audit.GENESIS
+    for rec in rows:
+        digest = audit._digest(prev, audit._hashed_fields(
+            rec.at, rec.actor_id, rec.actor, rec.action, rec.target_type, rec.target_id,
+            rec.jurisdiction, rec.request_id, rec.detail))
+        await _tamper(owner, f"UPDATE audit_record SET prev_hash = '{prev}', "
+                             f"hash = '{digest}' WHERE id = $1", rec.id)
+        prev = digest
+
+
+async def test_a_witnessed_head_shows_the_newest_records_removed(
+        owner: asyncpg.Connection, demo: None) -> None:
+    witnessed = await audit.head()
+    assert witnessed is not None and await audit.verify(witnessed) is None
+    newest = [r.id for r in await AuditRecord.all().order_by("-id").limit(3)]
+    await _tamper(owner, "DELETE FROM audit_record WHERE id >= $1", newest[-1])
+    assert await audit.verify() is None  # the chain alone cannot tell
+    assert await audit.verify(witnessed) == witnessed.id
+    earlier = await audit.head()
+    assert earlier is not None and earlier.id < witnessed.id
+    assert await audit.verify(earlier) is None  # an older witness still holds
+
+
+async def test_a_witnessed_head_shows_a_recomputed_chain(owner: asyncpg.Connection,
+                                                         demo: None) -> None:
+    witnessed = await audit.head()
+    assert witnessed is not None
+    ids = [r.id for r in await AuditRecord.all().order_by("id").only("id")]
+    await _forge_from(owner, ids[2])
+    assert await audit.verify() is None
+    assert await audit.verify(witnessed) == witnessed.id
+
+
+async def test_heads_are_read_and_written_as_id_and_hash(demo: None) -> None:
+    found = await audit.head()
+    assert found is not None and audit.Head.parse(str(found)) == found
+    for bad in ("12", "x:" + "0" * 64, "3:" + "g" * 64, "3:abc"):
+        with pytest.raises(ValueError):
+            audit.Head.parse(bad)
+
+
+async def test_cli_audit_head_and_verify_with_it(demo: None, database_url: str,
+                                                 owner: asyncpg.Connection) -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "core", *args], cwd=root, env=env,
+                              capture_output=True, text=True, check=False)
+
+    printed = cli("audit-head").stdout.strip().splitlines()[-1]
+    witnessed = audit.Head.parse(printed)
+    held = cli("audit-verify", "--head", printed)
+    assert held.returncode == 0 and f"holding head {witnessed.id}" in held.stdout
+    await _tamper(owner, "DELETE FROM audit_record WHERE id = $1", witnessed.id)
+    gone = cli("audit-verify", "--head", printed)
+    assert gone.returncode == 1
+    assert f"broken at record {witnessed.id}: the witnessed head" in gone.stdout
+    assert cli("audit-verify", "--head", "nonsense").returncode == 2  # refused by argparse
+
+
+async def test_the_head_is_logged_for_witnesses(demo: None,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    stop = asyncio.Event()
+    with caplog.at_level(logging.INFO, logger="core.audit"):
+        job = asyncio.create_task(audit.witness_hourly(stop))
+        await asyncio.sleep(0.3)
+        stop.set()
+        await job
+    found = await audit.head()
+    assert [getattr(r, "head", None) for r in caplog.records
+            if r.message == "audit head"] == [str(found)]
