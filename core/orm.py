@@ -35,6 +35,7 @@ from tortoise.backends.asyncpg.executor import AsyncpgExecutor
 from tortoise.backends.base.client import PoolConnectionWrapper, TransactionContextPooled
 from tortoise.backends.base.executor import CHUNK_SIZE
 from tortoise.backends.base_postgres.client import translate_exceptions
+from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 
@@ -48,7 +49,7 @@ class Hydrator:
         self.typed = [(column, attribute, field.field_type)
                       for column, attribute, field in meta.db_default_fields]
         self.converted: list[tuple[str, str, Callable[[Any], Any]]] = [
-            (column, attribute, field.to_python_value)
+            (column, attribute, _enum_member(field) or field.to_python_value)
             for column, attribute, field in meta.db_complex_fields]
         self.custom_pk = meta.db_pk_column not in meta.generated_db_fields
 
@@ -68,6 +69,24 @@ class Hydrator:
         for column, attribute, convert in self.converted:
             values[attribute] = convert(row[column])
         return instance
+
+
+def _enum_member(field: Any) -> Callable[[Any], Any] | None:
+    """An enum column's member by a dictionary lookup: what Tortoise's `enum_type(value)`
+    returns, without a call of the enum's metaclass per row and column."""
+    if type(field).to_python_value not in (CharEnumFieldInstance.to_python_value,
+                                           IntEnumFieldInstance.to_python_value):
+        return None
+    enum_type = field.enum_type
+    members = dict(enum_type._value2member_map_)
+
+    def member(value: Any) -> Any:
+        if value is None:
+            return None
+        found = members.get(value)
+        return found if found is not None else enum_type(value)
+
+    return member
 
 
 @functools.cache
