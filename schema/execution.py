@@ -12,8 +12,10 @@ would call it, its arguments converted by schema/arguments.py. The results, incl
 their paths and null propagation, are the ones graphql-core gives
 (tests/schema/test_execution.py runs both on the same documents).
 
-Documents the plan does not cover run through graphql-core unchanged: mutations and
-subscriptions, any directive (@skip, @include, @defer), interfaces and unions, introspection.
+A mutation's root fields run one after another, each awaited before the next begins, as the
+specification and graphql-core run them. Documents the plan does not cover run through
+graphql-core unchanged: subscriptions, any directive (@skip, @include, @defer), interfaces and
+unions, introspection.
 """
 
 from __future__ import annotations
@@ -156,7 +158,10 @@ class Planner:
     def operation(self) -> Selection:
         x = self.x
         operation = x.operation
-        if operation.operation is not OperationType.QUERY:
+        roots = {OperationType.QUERY: x.schema.query_type,
+                 OperationType.MUTATION: x.schema.mutation_type}
+        root = roots.get(operation.operation)
+        if root is None:
             raise Unplannable
         source = operation.loc.source.body if operation.loc else "@"
         if "@" in source:  # any directive: its effect may depend on the variables
@@ -166,8 +171,6 @@ class Planner:
             raise Unplannable
         if not x.error_propagation:
             raise Unplannable
-        root = x.schema.query_type
-        assert root is not None
         fields = collect_fields(x.schema, x.fragments, x.variable_values, root, operation,
                                 x.hide_suggestions).grouped_field_set
         return self.selection(root, fields)
@@ -257,19 +260,35 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         plan = _plan_of(self)
-        if plan is None:
+        serial = self.operation.operation is OperationType.MUTATION
+        if plan is None or (serially is not None and serially is not serial):
             return super().execute_operation(serially)
-        return self._run(plan)
+        return self._run(plan, serial)
 
-    async def _run(self, plan: Selection) -> ExecutionResult:
+    async def _run(self, plan: Selection, serial: bool) -> ExecutionResult:
         try:
-            data = self._selection(plan, self.root_value, None)
-            if self.is_awaitable(data):
-                data = await data
+            if serial:
+                data: Any = await self._serially(plan, self.root_value)
+            else:
+                data = self._selection(plan, self.root_value, None)
+                if self.is_awaitable(data):
+                    data = await data
         except GraphQLError as error:
             self.collected_errors.add(error, None)
             return self.build_response(None)  # type: ignore[return-value]
         return self.build_response(data)  # type: ignore[return-value]
+
+    async def _serially(self, selection: Selection, source: Any) -> dict[str, Any]:
+        """A mutation's root fields, each finished before the next starts."""
+        result: dict[str, Any] = {}
+        typename = selection.type.name
+        for plan in selection.fields:
+            if plan.typename:
+                result[plan.key] = typename
+                continue
+            value = self._field(plan, source, Path(None, plan.key, typename))
+            result[plan.key] = await value if self.is_awaitable(value) else value
+        return result
 
     def _selection(self, selection: Selection, source: Any, path: Path | None) -> Any:
         """The object's fields in order; an awaitable when any of them is."""
