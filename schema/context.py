@@ -3,6 +3,7 @@ the language of messages, and the request's data loaders."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,8 +52,12 @@ class Context:
         """R4.4: a case's reporter where the caller may see it (None elsewhere); one batch
         and one audit record per request."""
         if self._reporters is None:
+            context = weakref.ref(self)  # not `self`: a cycle would outlive the request
+
             async def load(cases: list[Case]) -> list[Supervisor | None]:
-                principal = await self.require()
+                alive = context()
+                assert alive is not None  # a loader runs within its request
+                principal = await alive.require()
                 visible = await visible_reporters(principal, cases)
                 return [visible.get(c.id) for c in cases]
 
