@@ -137,11 +137,13 @@ async def verify(witnessed: Head | None = None) -> int | None:
     differs, its id is returned (unless the chain broke before it)."""
     prev = GENESIS
     last_id = 0
-    seen = witnessed is None
+    seen = False  # the witnessed record, when one is given
     while True:
         batch = await AuditRecord.filter(id__gt=last_id).order_by("id").limit(1000)
         if not batch:
-            return None if seen or witnessed is None else witnessed.id  # the tail is gone
+            if witnessed is not None and not seen:
+                return witnessed.id  # the tail is gone
+            return None
         for rec in batch:
             values = _hashed_fields(
                 rec.at, rec.actor_id, rec.actor, rec.action, rec.target_type, rec.target_id,

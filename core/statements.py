@@ -21,7 +21,7 @@ or expressions as values. tests/core/test_statements.py compares both ways.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator, Hashable, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -56,16 +56,23 @@ UNFIT = Statement("", [])  # a shape whose SQL did not carry its values as expec
 _kept: dict[Hashable, Statement] = {}
 
 
+def _by_column(model: type[Model], key: str, value: Any) -> tuple[str, Any]:
+    """A filter on a relation as Tortoise reads it: by its own column, a model by its key."""
+    meta = model._meta
+    if key not in meta.fk_fields and key not in meta.o2o_fields:
+        return key, value
+    relation = meta.fields_map[key]
+    if isinstance(value, relation.related_model):  # type: ignore[attr-defined]
+        value = getattr(value, relation.to_field_instance.model_field_name)  # type: ignore[attr-defined]
+    if relation.source_field is None:
+        raise Unfit
+    return relation.source_field, value
+
+
 def _leaf(model: type[Model], key: str, value: Any, values: list[Any]) -> Hashable:
     """One `key=value` filter's part of the shape; its encoded values go to `values`."""
     meta = model._meta
-    if key in meta.fk_fields or key in meta.o2o_fields:
-        relation = meta.fields_map[key]
-        if isinstance(value, relation.related_model):  # type: ignore[attr-defined]
-            value = getattr(value, relation.to_field_instance.model_field_name)  # type: ignore[attr-defined]
-        if relation.source_field is None:
-            raise Unfit
-        key = relation.source_field
+    key, value = _by_column(model, key, value)
     info = meta.filters.get(key)
     if info is None or "table" in info:
         raise Unfit  # across a relation, backwards, or a custom filter
@@ -124,28 +131,31 @@ def _distinct(values: list[Any]) -> bool:
         return False
 
 
+# The i-th made-up value of each column type (distinct for distinct i, except booleans).
+_MADE_UP: dict[type, Callable[[int], Any]] = {
+    bool: lambda i: bool(i % 2), int: lambda i: -2_000_000_000 + i, str: lambda i: f"\x1f{i}",
+    float: lambda i: i + 0.25, Decimal: lambda i: Decimal(i) + Decimal("0.5"),
+    UUID: lambda i: UUID(int=i + 1),
+    datetime: lambda i: datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=i),
+    date: lambda i: date(1901, 1, 1) + timedelta(days=i),
+}
+
+
 def _made_up(field: Any, n: Iterator[int]) -> Any:
     """A value for `field` unlike any other made up for the same probe."""
     i = next(n)
     members = list(getattr(field, "enum_type", None) or ())
     if members:
         return members[i % len(members)]
-    kind = field.field_type
-    made: dict[type, Any] = {
-        bool: bool(i % 2), int: -2_000_000_000 + i, str: f"\x1f{i}", float: i + 0.25,
-        Decimal: Decimal(i) + Decimal("0.5"), UUID: UUID(int=i + 1),
-        datetime: datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=i),
-        date: date(1901, 1, 1) + timedelta(days=i),
-    }
-    if kind not in made:
+    make = _MADE_UP.get(field.field_type)
+    if make is None:
         raise Unfit
-    return made[kind]
+    return make(i)
 
 
 def _probe_leaf(model: type[Model], key: str, value: Any, n: Iterator[int]) -> tuple[str, Any]:
     meta = model._meta
-    if key in meta.fk_fields or key in meta.o2o_fields:
-        key = meta.fields_map[key].source_field or key
+    key, value = _by_column(model, key, value)
     info = meta.filters[key]
     if value is None or info["operator"] in (is_null, not_null):
         return key, value  # part of the shape, not a bound value

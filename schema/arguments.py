@@ -42,7 +42,7 @@ def _leaf(type_: Any, schema: Schema) -> bool:
     registry = schema.schema_converter.scalar_registry
     if isinstance(type_, StrawberryOptional):
         type_ = type_.of_type
-    return type_ is not GlobalID and _is_leaf_type(type_, registry, skip_classes=(GlobalID,))
+    return _is_leaf_type(type_, registry, skip_classes=(GlobalID,))
 
 
 def _guarded(convert: Convert) -> Convert:
