@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -36,44 +37,54 @@ class ErrorsAndMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         ctx = self.execution_context
-        name = ctx.operation_name or "anonymous"
-        language = getattr(ctx.context, "language", "zh")
-        result = ctx.result
-        errors = getattr(result, "errors", None) or []
-        if errors and result is not None:
-            result.errors = [self._present(e, language) for e in errors]
-        REQUESTS.labels(operation=name).inc()
-        LATENCY.labels(operation=name).observe(time.perf_counter() - started)
-        for error in result.errors if result is not None and result.errors else []:
-            ERRORS.labels(code=(error.extensions or {}).get("code", "UNKNOWN")).inc()
+        finish(ctx.result, ctx.operation_name, getattr(ctx.context, "language", "zh"), started)
 
-    def _present(self, error: GraphQLError, language: str) -> GraphQLError:
-        original = error.original_error
-        while isinstance(original, GraphQLError) and original.original_error is not None:
-            original = original.original_error
-        if not isinstance(original, DomainError | GraphQLError | None) and is_database_outage(
-                original):
-            log.warning("database unavailable: %s", original)
-            original = ServiceUnavailable()
-        elif isinstance(original, ValidationError) or is_unstorable_value(original):
-            # A value no column can hold is still the caller's input; logged, as a service
-            # check is missing.
-            log.warning("input refused by the database layer: %s", original, exc_info=original)
-            original = InvalidInput("输入值无效", "Invalid value")
-        if isinstance(original, DomainError):
-            extensions: dict[str, object] = {"code": original.code}
-            if original.field:
-                extensions["field"] = original.field
-            log.info("refused %s: %s", original.code, original.en)
-            return GraphQLError(original.message(language), error.nodes, error.source,
-                                error.positions, error.path, None, extensions)
-        if original is None:
-            code = (error.extensions or {}).get("code") or _code_of_document_error(error)
-            return GraphQLError(error.message, error.nodes, error.source, error.positions,
-                                error.path, None, {**(error.extensions or {}), "code": code})
-        request = request_id.get()
-        log.error("unexpected error (request %s)", request, exc_info=original)
-        message = ("服务器内部错误" if language == "zh" else "Internal server error")
-        return GraphQLError(f"{message} (request {request})", error.nodes, error.source,
-                            error.positions, error.path, None,
-                            {"code": "INTERNAL_SERVER_ERROR", "requestId": request})
+
+def finish(result: Any, operation_name: str | None, language: str, started: float) -> None:
+    """An operation's end: its errors presented in the caller's language, and it counted
+    (the documents schema/known.py answers end here too)."""
+    name = operation_name or "anonymous"
+    errors = getattr(result, "errors", None) or []
+    if errors and result is not None:
+        result.errors = [_present(e, language) for e in errors]
+    REQUESTS.labels(operation=name).inc()
+    LATENCY.labels(operation=name).observe(time.perf_counter() - started)
+    for error in result.errors if result is not None and result.errors else []:
+        ERRORS.labels(code=(error.extensions or {}).get("code", "UNKNOWN")).inc()
+
+
+def _present(error: GraphQLError, language: str) -> GraphQLError:
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    if isinstance(original, GraphQLError) and not error.path:
+        # graphql-core's own refusal of a variable's value (missing, or not of its type): the
+        # caller's input, nothing of ours behind it
+        return GraphQLError(error.message, error.nodes, error.source, error.positions, None,
+                            None, {"code": "INVALID_INPUT"})
+    if not isinstance(original, DomainError | GraphQLError | None) and is_database_outage(
+            original):
+        log.warning("database unavailable: %s", original)
+        original = ServiceUnavailable()
+    elif isinstance(original, ValidationError) or is_unstorable_value(original):
+        # A value no column can hold is still the caller's input; logged, as a service
+        # check is missing.
+        log.warning("input refused by the database layer: %s", original, exc_info=original)
+        original = InvalidInput("输入值无效", "Invalid value")
+    if isinstance(original, DomainError):
+        extensions: dict[str, object] = {"code": original.code}
+        if original.field:
+            extensions["field"] = original.field
+        log.info("refused %s: %s", original.code, original.en)
+        return GraphQLError(original.message(language), error.nodes, error.source,
+                            error.positions, error.path, None, extensions)
+    if original is None:
+        code = (error.extensions or {}).get("code") or _code_of_document_error(error)
+        return GraphQLError(error.message, error.nodes, error.source, error.positions,
+                            error.path, None, {**(error.extensions or {}), "code": code})
+    request = request_id.get()
+    log.error("unexpected error (request %s)", request, exc_info=original)
+    message = ("服务器内部错误" if language == "zh" else "Internal server error")
+    return GraphQLError(f"{message} (request {request})", error.nodes, error.source,
+                        error.positions, error.path, None,
+                        {"code": "INTERNAL_SERVER_ERROR", "requestId": request})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import suppress
 from typing import Any
 
 import strawberry
@@ -24,6 +26,7 @@ from schema import accounts, activities, assistance, notifications, scoring, ten
 from schema.cases import api as cases
 from schema.errors import ErrorsAndMetrics
 from schema.execution import CompiledExecution
+from schema.known import KnownDocuments, RememberValid
 from schema.roster import mutations as roster_mutations
 from schema.roster import queries as roster_queries
 
@@ -46,7 +49,24 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (cases.Subscription, assistance.Subscription))
 
 
+class CachedParse(ParserCache):
+    """strawberry's ParserCache, except for a document that does not parse (a syntax error, or
+    more than MAX_TOKENS tokens): raised from this hook, its error skipped the end of every
+    extension's operation, so it came back without a code and uncounted. Left to strawberry's
+    own parse, it is refused as any other document is (GRAPHQL_PARSE_FAILED)."""
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        with suppress(GraphQLError):
+            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+        yield
+
+
 class Schema(strawberry.federation.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known = KnownDocuments(self._schema)
+
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         """Errors are logged once, by ErrorsAndMetrics, with expected refusals kept quiet."""
@@ -58,8 +78,9 @@ def build_schema(*, production: bool | None = None) -> Schema:
         ErrorsAndMetrics,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(_LIMIT_RULES),
-        lambda: ParserCache(maxsize=256),
+        lambda: CachedParse(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        RememberValid,
     ]
     if production:
         extensions.append(DisableIntrospection)

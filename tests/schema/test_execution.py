@@ -1,7 +1,9 @@
 """Compiled execution (schema/execution.py) answers exactly what graphql-core's executor
 answers: the same data, the same errors with the same paths and codes, the same nulls where
 errors propagate. Each document goes to two apps on the same database, one executing by plan
-and one with strawberry's default execution context."""
+and one with strawberry's default execution context and without the known-document path
+(schema/known.py); the first app is asked twice, so that its second answer comes by that
+path."""
 
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ async def reference(database_url: str) -> AsyncIterator[Api]:
                     if isinstance(r, Route) and isinstance(r.endpoint, GraphQLApp))
     assert isinstance(endpoint.schema, Schema)
     endpoint.schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+    endpoint.answers_known = False
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Api(client)
@@ -55,9 +58,11 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
 async def _same(api: Api, reference: Api, document: str, variables: dict[str, Any] | None,
                 token: str | None) -> dict[str, Any]:
     planned = await api.gql(document, variables, token=token)
+    known = await api.gql(document, variables, token=token)
     expected = await reference.gql(document, variables, token=token)
-    assert planned.status == expected.status
+    assert planned.status == known.status == expected.status
     assert _comparable(planned.body) == _comparable(expected.body), document
+    assert _comparable(known.body) == _comparable(expected.body), document
     return planned.body
 
 

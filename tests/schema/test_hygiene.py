@@ -60,8 +60,44 @@ async def test_aliases_inside_fragments_count_each_time_they_are_spread(api: Api
 
 async def test_too_many_tokens_are_refused(api: Api, demo: None) -> None:
     fields = " ".join("__typename" for _ in range(2100))
-    refused = await api.gql(f"{{ {fields} }}")
-    assert refused.errors and refused.data is None
+    for _ in range(2):  # the second time from the parse cache: refused all the same
+        refused = await api.gql(f"{{ {fields} }}")
+        assert refused.codes == ["GRAPHQL_PARSE_FAILED"] and refused.data is None
+        assert "more than 2000 tokens" in refused.errors[0]["message"]
+
+
+@pytest.mark.parametrize(("document", "variables", "named"), [
+    ("query($id: ID!) { supervisor(id: $id) { name } }", {}, "$id"),
+    ("query($f: SupervisorFilter) { supervisors(filter: $f, first: 2) { edges { node { id } } }"
+     " }", {"f": {"status": "NOPE"}}, "NOPE"),
+    ("query($n: Int!) { supervisors(first: $n) { edges { node { id } } } }", {"n": "x"}, "$n"),
+])
+async def test_a_variable_that_does_not_fit_is_invalid_input_not_an_internal_error(
+        api: Api, demo: None, caplog: pytest.LogCaptureFixture, document: str,
+        variables: dict[str, object], named: str) -> None:
+    token = await api.token("admin.dc")
+    with QueryCounter() as counter:
+        refused = await api.gql(document, variables, token=token)
+    assert refused.codes == ["INVALID_INPUT"] and refused.data is None
+    assert named in refused.errors[0]["message"]
+    assert "requestId" not in refused.errors[0]["extensions"]
+    assert counter.count == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_syntax_error_is_refused_with_its_code_and_counted(api: Api) -> None:
+    from prometheus_client import REGISTRY
+
+    def counted() -> float:
+        return REGISTRY.get_sample_value("graphql_errors_total",
+                                         {"code": "GRAPHQL_PARSE_FAILED"}) or 0.0
+
+    before = counted()
+    for _ in range(2):
+        refused = await api.gql("{ me { username }")
+        assert refused.codes == ["GRAPHQL_PARSE_FAILED"] and refused.data is None
+        assert refused.errors[0]["locations"] == [{"line": 1, "column": 18}]
+    assert counted() == before + 2
 
 
 async def test_request_body_over_the_limit_gets_413(api: Api) -> None:
@@ -144,8 +180,11 @@ async def test_production_turns_off_introspection_and_graphiql(
     app = asgi.create_app(manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        intro = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
-        assert intro.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        for _ in range(2):  # refused again: a refused document is never known (schema/known)
+            intro = await client.post("/graphql",
+                                      json={"query": "{ __schema { types { name } } }"})
+            assert intro.json()["errors"][0]["extensions"]["code"] == (
+                "GRAPHQL_VALIDATION_FAILED")
         page = await client.get("/graphql", headers={"accept": "text/html"})
         assert "graphiql" not in page.text.lower()
         assert (await client.get("/static/graphiql/graphiql.min.js")).status_code == 404

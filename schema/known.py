@@ -1,0 +1,119 @@
+"""Documents known to be valid, answered without strawberry's per-request scaffolding.
+
+Around the execution itself, strawberry's HTTP view and `Schema.execute` build for every
+request a request adapter, an execution context, six extension instances with their hooks
+(parse and validation caches among them), a runner and a middleware manager: profiled on the
+county list, about a third of the request's time outside the execution. Whether a document
+parses, keeps the limits and validates depends on its text alone, so a text that passed once
+(strawberry reached its execution) is kept here with its parsed document. A later JSON POST
+of the same text is executed directly: graphql-core's `execute` with the schema's execution
+context (the compiled one, schema/execution.py), its end presented and counted by
+`schema.errors.finish`, the response made by the view's own `create_response`. Everything
+else goes through strawberry unchanged: GET, other content types, batches, streamed
+responses, operation extensions, subscriptions, a text not yet seen or a body that is not a
+JSON object.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    execute,
+)
+from graphql.utilities import get_operation_ast
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.extensions import SchemaExtension
+from strawberry.http import process_result
+
+from schema.errors import finish
+
+if TYPE_CHECKING:
+    from schema.http import GraphQLApp
+
+KEPT = 256
+_DIRECT = (OperationType.QUERY, OperationType.MUTATION)
+
+
+class KnownDocuments:
+    """The valid documents by their text, the most recently used kept."""
+
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.schema = schema
+        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    def remember(self, text: str, document: DocumentNode) -> None:
+        self._documents[text] = document
+        self._documents.move_to_end(text)
+        if len(self._documents) > KEPT:
+            self._documents.popitem(last=False)
+
+    def get(self, text: str) -> DocumentNode | None:
+        document = self._documents.get(text)
+        if document is not None:
+            self._documents.move_to_end(text)
+        return document
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+
+class RememberValid(SchemaExtension):
+    """Keeps each document that reached its execution: it parsed, kept the limits and
+    validated, and its operation was allowed."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        known: KnownDocuments | None = getattr(ctx.schema, "known", None)
+        if known is not None and ctx.query is not None and ctx.graphql_document is not None:
+            known.remember(ctx.query, ctx.graphql_document)
+        yield
+
+
+async def answer(view: GraphQLApp, request: Request) -> Response | None:
+    """The response to a JSON POST of a known document; None where strawberry answers."""
+    known: KnownDocuments | None = getattr(view.schema, "known", None)
+    if known is None or request.headers.get("content-type", "").split(";")[0].strip() != (
+            "application/json") or view._get_stream_transport_from_headers(request.headers):
+        return None
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict or data.get("extensions") is not None:
+        return None
+    text, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+    document = known.get(text) if isinstance(text, str) else None
+    if document is None or not isinstance(variables, dict | None) or not isinstance(
+            name, str | None):
+        return None
+    operation = get_operation_ast(document, name)
+    if operation is None or operation.operation not in _DIRECT:
+        return None
+    started = time.perf_counter()
+    sub_response = await view.get_sub_response(request)
+    context = await view.get_context(request, sub_response)
+    result: Any
+    try:
+        result = execute(known.schema, document, None, context, variables, name,
+                         executor_class=getattr(view.schema, "execution_context_class", None),
+                         is_awaitable=optimized_is_awaitable)  # type: ignore[arg-type]
+        if optimized_is_awaitable(result):
+            result = await result
+    except Exception as exc:  # as strawberry: the error is the answer
+        result = ExecutionResult(None, [exc if isinstance(exc, GraphQLError) else
+                                        GraphQLError(str(exc), original_error=exc)])
+    finish(result, name or (operation.name.value if operation.name else None),
+           context.language, started)
+    return view.create_response(process_result(result), sub_response)
