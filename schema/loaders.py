@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -62,37 +62,63 @@ async def _balances(ids: Sequence[int]) -> list[int]:
     return [found.get(i, 0) for i in ids]
 
 
-@dataclass
 class Loaders:
-    jurisdiction_by_id: DataLoader[int, Jurisdiction | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_jurisdictions)
-    )
-    children_by_parent_id: DataLoader[int, list[Jurisdiction]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grouped("parent_id", Jurisdiction, "path"))
-    )
-    grants_by_account_id: DataLoader[int, list[Grant]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grouped("account_id", Grant))
-    )
-    group_by_id: DataLoader[int, Group | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_by_id(Group)))
-    account_by_id: DataLoader[int, Account | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_by_id(Account)))
-    contact_firms_by_supervisor_id: DataLoader[int, list[ContactFirm]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grouped(
-            "supervisor_id", ContactFirm, unlinked_at__isnull=True)))
-    filings_by_supervisor_id: DataLoader[int, list[Filing]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grouped("supervisor_id", Filing)))
-    events_by_supervisor_id: DataLoader[int, list[SupervisorEvent]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grouped("supervisor_id", SupervisorEvent)))
-    endorsements_by_application_id: DataLoader[int, list[Endorsement]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grouped("application_id", Endorsement)))
-    agency_by_id: DataLoader[int, Agency | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_by_id(Agency)))
-    events_by_case_id: DataLoader[int, list[CaseEvent]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grouped("case_id", CaseEvent)))
-    orders_by_case_id: DataLoader[int, list[SupervisionOrder]] = field(
-        default_factory=lambda: DataLoader(load_fn=_grouped("case_id", SupervisionOrder)))
-    attachments_by_case_id: DataLoader[int, list[Attachment]] = field(
-        default_factory=lambda: DataLoader(load_fn=_attachments_by_case_id))
-    points_by_supervisor_id: DataLoader[int, int] = field(
-        default_factory=lambda: DataLoader(load_fn=_balances))
+    """A request's loaders, each made the first time the request asks for it (a list of
+    supervisors needs one or two of them, not all fourteen)."""
+
+    @cached_property
+    def jurisdiction_by_id(self) -> DataLoader[int, Jurisdiction | None]:
+        return DataLoader(load_fn=_jurisdictions)
+
+    @cached_property
+    def children_by_parent_id(self) -> DataLoader[int, list[Jurisdiction]]:
+        return DataLoader(load_fn=_grouped("parent_id", Jurisdiction, "path"))
+
+    @cached_property
+    def grants_by_account_id(self) -> DataLoader[int, list[Grant]]:
+        return DataLoader(load_fn=_grouped("account_id", Grant))
+
+    @cached_property
+    def group_by_id(self) -> DataLoader[int, Group | None]:
+        return DataLoader(load_fn=_by_id(Group))
+
+    @cached_property
+    def account_by_id(self) -> DataLoader[int, Account | None]:
+        return DataLoader(load_fn=_by_id(Account))
+
+    @cached_property
+    def contact_firms_by_supervisor_id(self) -> DataLoader[int, list[ContactFirm]]:
+        return DataLoader(load_fn=_grouped("supervisor_id", ContactFirm,
+                                           unlinked_at__isnull=True))
+
+    @cached_property
+    def filings_by_supervisor_id(self) -> DataLoader[int, list[Filing]]:
+        return DataLoader(load_fn=_grouped("supervisor_id", Filing))
+
+    @cached_property
+    def events_by_supervisor_id(self) -> DataLoader[int, list[SupervisorEvent]]:
+        return DataLoader(load_fn=_grouped("supervisor_id", SupervisorEvent))
+
+    @cached_property
+    def endorsements_by_application_id(self) -> DataLoader[int, list[Endorsement]]:
+        return DataLoader(load_fn=_grouped("application_id", Endorsement))
+
+    @cached_property
+    def agency_by_id(self) -> DataLoader[int, Agency | None]:
+        return DataLoader(load_fn=_by_id(Agency))
+
+    @cached_property
+    def events_by_case_id(self) -> DataLoader[int, list[CaseEvent]]:
+        return DataLoader(load_fn=_grouped("case_id", CaseEvent))
+
+    @cached_property
+    def orders_by_case_id(self) -> DataLoader[int, list[SupervisionOrder]]:
+        return DataLoader(load_fn=_grouped("case_id", SupervisionOrder))
+
+    @cached_property
+    def attachments_by_case_id(self) -> DataLoader[int, list[Attachment]]:
+        return DataLoader(load_fn=_attachments_by_case_id)
+
+    @cached_property
+    def points_by_supervisor_id(self) -> DataLoader[int, int]:
+        return DataLoader(load_fn=_balances)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.agencies.models import AgencyStaff
 from core.cases.models import Case
 from core.notifications import service as notifications
+from core.notifications.service import Notice
 from policies.enforcer import store
 from tenants.directory import jurisdictions
 
@@ -28,3 +29,8 @@ async def agency_accounts(agency_id: int) -> list[int]:
 async def notify(account_ids: list[int], case: Case, kind: str, text: str) -> None:
     """A notice about a case; the text names the case, never the reporter (R4.4)."""
     await notifications.notify(account_ids, "case", case.id, kind, text)
+
+
+async def notify_each(case: Case, notices: list[Notice]) -> None:
+    """Several notices about a case, in one statement; the same rule for their texts."""
+    await notifications.notify_each("case", case.id, notices)

@@ -25,6 +25,7 @@ from core.cases.models import (
     State,
 )
 from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, RuleViolation
+from core.notifications.service import Notice
 from core.principal import Principal
 from core.roster.models import ContactFirm, Status, Supervisor
 from core.roster.rules import check_text
@@ -118,10 +119,9 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
         if submission.kind in SUBMISSION_POINTS:
             await points.award(reporter.id, SUBMISSION_POINTS[submission.kind],
                                f"case:{case.id}:submitted")
-        await notify.notify([principal.account_id], case, "RECEIPT",
-                            f"已收到您提交的第{case.id}号案件")
-        await notify.notify(office, case, "NEW_CASE",
-                            f"新案件 第{case.id}号（{submission.kind.value}）")
+        await notify.notify_each(case, [
+            Notice([principal.account_id], "RECEIPT", f"已收到您提交的第{case.id}号案件"),
+            Notice(office, "NEW_CASE", f"新案件 第{case.id}号（{submission.kind.value}）")])
         # Last: the audit chain's lock is held from its append to the commit, and every
         # audited write of the platform waits for it.
         await record_step(case, principal, "REPORTER", "SUBMITTED",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 from tortoise import connections
 
@@ -17,21 +18,42 @@ from core.principal import Principal
 CHANNEL = "notification"
 
 
-# The notices and their NOTIFYs in one statement (one round trip, whoever is told).
+# The notices and their NOTIFYs in one statement (one round trip, whoever is told, whatever
+# each is told), in the order given.
 _ADD = """
 WITH added AS (
     INSERT INTO notification (account_id, subject, subject_id, kind, text, created_at)
-    SELECT a, $2, $3, $4, $5, $6 FROM unnest($1::int[]) AS a
+    SELECT n.account, $4, $5, n.kind, n.text, $6
+    FROM unnest($1::int[], $2::varchar[], $3::varchar[])
+         WITH ORDINALITY AS n(account, kind, text, i)
+    ORDER BY n.i
     RETURNING account_id)
 SELECT pg_notify($7, account_id::text) FROM added"""
 
 
-async def notify(account_ids: list[int], subject: str, subject_id: int, kind: str,
+@dataclass(frozen=True)
+class Notice:
+    """What some accounts are told: a kind and its text."""
+
+    account_ids: Sequence[int]
+    kind: str
+    text: str
+
+
+async def notify(account_ids: Sequence[int], subject: str, subject_id: int, kind: str,
                  text: str) -> None:
-    targets = sorted(set(account_ids))
-    if targets:
+    await notify_each(subject, subject_id, [Notice(account_ids, kind, text)])
+
+
+async def notify_each(subject: str, subject_id: int, notices: Sequence[Notice]) -> None:
+    """Notices about one subject, each to its own accounts (each account told once per
+    notice), written in one statement inside the caller's transaction."""
+    rows = [(account, notice.kind, notice.text[:300]) for notice in notices
+            for account in sorted(set(notice.account_ids))]
+    if rows:
+        accounts, kinds, texts = (list(column) for column in zip(*rows, strict=True))
         await connections.get("default").execute_query(
-            _ADD, [targets, subject, subject_id, kind, text[:300], clock.now(), CHANNEL])
+            _ADD, [accounts, kinds, texts, subject, subject_id, clock.now(), CHANNEL])
 
 
 async def list_notifications(principal: Principal, first: int, after: int | None,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from core import clock
+from core.accounts.models import Account
 from core.cases.models import Case, CaseEvent, State
 from core.cases.rules import add_working_days
+from core.notifications.models import Notification
 from tests.cases.helpers import CASE, act, agency_id, submit, to_transferred
-from tests.support import Api
+from tests.support import Api, QueryCounter
 
 
 async def _state(case_id: str) -> State:
@@ -159,6 +161,29 @@ async def test_submission_input_is_checked(api: Api, full_demo: None) -> None:
                            as_user="admin.dc")
     assert office.codes == ["NOT_FOUND"]
     assert await Case.all().count() == before
+
+
+async def test_a_submission_writes_its_notices_in_one_statement(api: Api,
+                                                               full_demo: None) -> None:
+    """The receipt and the office's notices go in one statement, the receipt first: a
+    submission writes five statements (W1's cost to the database)."""
+    agency = await agency_id("dc")
+    await submit(api, agency=agency)  # the caller and the statements' shapes known
+    with QueryCounter() as counter:
+        case = await submit(api, agency=agency)
+    statements = [s.strip() for s in counter.statements]
+    writes = [s.split("(")[0].split()[:3] for s in statements
+              if s.startswith(("INSERT", "UPDATE", "DELETE", "WITH")) or "audit_append" in s]
+    assert writes == [["INSERT", "INTO", '"supervision_case"'], ["INSERT", "INTO", "point_entry"],
+                      ["WITH", "added", "AS"], ["INSERT", "INTO", '"case_event"'],
+                      ["SELECT", "audit_append"]]
+    rows = await Notification.filter(subject="case", subject_id=int(case["id"])).order_by("id")
+    reporter = await Account.get(username="sv.dc.001")
+    assert (rows[0].kind, rows[0].account_id) == ("RECEIPT", reporter.id)
+    office = rows[1:]
+    assert office and {n.kind for n in office} == {"NEW_CASE"}
+    assert len({n.account_id for n in office}) == len(office)  # each told once
+    assert all(f"第{case['id']}号" in n.text for n in rows)
 
 
 async def test_receipt_is_acknowledged_at_once_and_parties_are_notified(api: Api,
