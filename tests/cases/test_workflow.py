@@ -177,13 +177,14 @@ async def test_a_submission_writes_its_notices_in_one_statement(api: Api,
     assert writes == [["INSERT", "INTO", '"supervision_case"'], ["INSERT", "INTO", "point_entry"],
                       ["WITH", "added", "AS"], ["INSERT", "INTO", '"case_event"'],
                       ["SELECT", "audit_append"]]
-    rows = await Notification.filter(subject="case", subject_id=int(case["id"])).order_by("id")
+    rows = await Notification.filter(subject="case", subject_id=int(case["id"])).order_by(
+        "id").values("kind", "account_id", "text")
     reporter = await Account.get(username="sv.dc.001")
-    assert (rows[0].kind, rows[0].account_id) == ("RECEIPT", reporter.id)
+    assert (rows[0]["kind"], rows[0]["account_id"]) == ("RECEIPT", reporter.id)
     office = rows[1:]
-    assert office and {n.kind for n in office} == {"NEW_CASE"}
-    assert len({n.account_id for n in office}) == len(office)  # each told once
-    assert all(f"第{case['id']}号" in n.text for n in rows)
+    assert office and {n["kind"] for n in office} == {"NEW_CASE"}
+    assert len({n["account_id"] for n in office}) == len(office)  # each told once
+    assert all(f"第{case['id']}号" in n["text"] for n in rows)
 
 
 async def test_receipt_is_acknowledged_at_once_and_parties_are_notified(api: Api,
