@@ -86,6 +86,37 @@ async def test_r7_2_tally_equals_a_recount_through_every_kind_of_change(api: Api
     assert await _totals() == _over_all_months(await _recount())
 
 
+async def test_r7_2_a_change_holds_no_tally_row_before_its_commit(database_url: str,
+                                                                 full_demo: None) -> None:
+    """Two changes of cases counted in the same tally rows (one county, one month, one state):
+    the second commits while the first is still open, since the tally is written at commit
+    (migration 0011), and both are counted."""
+    from core import db
+
+    pair = await connections.get("default").execute_query_dict(
+        "SELECT array_agg(id ORDER BY id) AS ids FROM supervision_case "
+        "GROUP BY jurisdiction_id, date_trunc('month', submitted_at AT TIME ZONE "
+        "'Asia/Shanghai'), state HAVING count(*) >= 2 LIMIT 1")
+    first, second = pair[0]["ids"][:2]
+    state = (await Case.get(id=first)).state.value
+    target = "DECLINED" if state != "DECLINED" else "CLOSED"
+    before = await _tally()
+    a, b = await db.connect(database_url), await db.connect(database_url)
+    try:
+        open_one = a.transaction()
+        await open_one.start()
+        await a.execute("UPDATE supervision_case SET state = $1 WHERE id = $2", target, first)
+        await b.execute("SET lock_timeout = '3s'")
+        await b.execute("UPDATE supervision_case SET state = $1 WHERE id = $2", target, second)
+        assert await _tally() != before  # the second is counted, the first not yet
+        await open_one.commit()
+    finally:
+        await a.close()
+        await b.close()
+    assert await _tally() == await _recount()
+    assert await _totals() == _over_all_months(await _recount())
+
+
 async def test_r7_2_figures_over_a_period_with_partial_months_equal_counting_cases(
         api: Api, full_demo: None) -> None:
     cases = await Case.all().order_by("id")
