@@ -7,11 +7,13 @@ import contextlib
 import hashlib
 import json
 import logging
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tortoise import connections, fields
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.models import Model
 
 from core import clock
@@ -71,6 +73,16 @@ def _hashed_fields(
     }
 
 
+# Appends records in order after the last one (migration 0012): the chain's lock, each record
+# hashed after its predecessor by PostgreSQL over the same text as _digest.
+_APPEND = "SELECT audit_append_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+
+
+def _arguments(rows: list[list[Any]]) -> list[Any]:
+    """The append's arguments: the lock and the genesis, then each column of the rows."""
+    return [_CHAIN_LOCK, GENESIS, *(list(column) for column in zip(*rows, strict=True))]
+
+
 async def record(
     actor: Actor,
     action: str,
@@ -81,22 +93,74 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one record: inside the operation's transaction, so that both commit or neither;
-    a lone record (a read that discloses something) may be appended outside one.
+    a lone record (a read that discloses something) may be appended outside one, and returns
+    once it is committed.
 
-    One statement (`audit_append`, migration 0009) takes the chain's lock, which serialises
-    appends until commit so that the chain has no forks, and inserts the record with
-    `hash = _digest(prev_hash, fields)`, computed by PostgreSQL over the same text.
+    The append takes the chain's lock, which serialises appends until commit so that the
+    chain has no forks, and inserts the record with `hash = _digest(prev_hash, fields)`,
+    computed by PostgreSQL over the same text.
     """
-    at = clock.now()
-    values = _hashed_fields(
-        at, actor.id, actor.name, action, target_type, str(target_id), jurisdiction,
-        current_request.get(), detail or {},
-    )
-    await connections.get("default").execute_query(
-        "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)", [
-            _CHAIN_LOCK, GENESIS, at, actor.id, actor.name, action, target_type,
-            str(target_id), jurisdiction, current_request.get(),
-            json.dumps(detail or {}, ensure_ascii=False), _body(values)])
+    at, request = clock.now(), current_request.get()
+    fields_ = _hashed_fields(at, actor.id, actor.name, action, target_type, str(target_id),
+                             jurisdiction, request, detail or {})
+    row = [at, actor.id, actor.name, action, target_type, str(target_id), jurisdiction, request,
+           json.dumps(detail or {}, ensure_ascii=False), _body(fields_)]
+    connection = connections.get("default")
+    if isinstance(connection, TransactionalDBClient):
+        await connection.execute_query(_APPEND, _arguments([row]))
+    else:
+        await _lone_records().append(row)
+
+
+class LoneRecords:
+    """Records appended outside any transaction, several at a time: while one statement
+    appends, the records of other requests wait, and the next statement appends all of them.
+    Each request goes on once its own record is committed, as when each was appended alone;
+    under load the chain's lock and the commit's flush are taken once per batch instead of
+    once per read (at size M, the case detail with its reporter: ~375 -> ~495 requests a
+    second)."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[list[Any], asyncio.Future[None]]] = []
+        self._appending: asyncio.Task[None] | None = None
+
+    async def append(self, row: list[Any]) -> None:
+        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, committed))
+        if self._appending is None:
+            self._appending = asyncio.create_task(self._append_waiting())
+        await committed
+
+    async def _append_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await connections.get("default").execute_query(
+                        _APPEND, _arguments([row for row, _ in batch]))
+                except Exception as exc:  # each waiting request answers it (an outage)
+                    for _, committed in batch:
+                        if not committed.done():
+                            committed.set_exception(exc)
+                else:
+                    for _, committed in batch:
+                        if not committed.done():
+                            committed.set_result(None)
+        finally:
+            self._appending = None
+
+
+_lone: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoneRecords] = (
+    weakref.WeakKeyDictionary())
+
+
+def _lone_records() -> LoneRecords:
+    """This event loop's lone records (their futures and task belong to it)."""
+    loop = asyncio.get_running_loop()
+    records = _lone.get(loop)
+    if records is None:
+        records = _lone[loop] = LoneRecords()
+    return records
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ async def test_a_case_detail_reads_the_case_its_reporter_and_appends_the_audit(
     read = [s.split(" FROM ")[1].split()[0] if " FROM " in s else s.split("(")[0]
             for s in counter.statements]
     assert [r for r in read if r not in ('"session"', '"jurisdiction"')] == [
-        '"supervision_case"', '"supervisor"', "SELECT audit_append"], counter.statements
+        '"supervision_case"', '"supervisor"', "SELECT audit_append_many"], counter.statements
 
 
 async def test_each_actor_against_each_write(api: Api, full_demo: None) -> None:

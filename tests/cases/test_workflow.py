@@ -176,7 +176,7 @@ async def test_a_submission_writes_its_notices_in_one_statement(api: Api,
               if s.startswith(("INSERT", "UPDATE", "DELETE", "WITH")) or "audit_append" in s]
     assert writes == [["INSERT", "INTO", '"supervision_case"'], ["INSERT", "INTO", "point_entry"],
                       ["WITH", "added", "AS"], ["INSERT", "INTO", '"case_event"'],
-                      ["SELECT", "audit_append"]]
+                      ["SELECT", "audit_append_many"]]
     rows = await Notification.filter(subject="case", subject_id=int(case["id"])).order_by(
         "id").values("kind", "account_id", "text")
     reporter = await Account.get(username="sv.dc.001")

@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from core import audit, db
 from core.audit import AuditRecord
-from tests.support import Api
+from tests.support import Api, QueryCounter
 
 
 async def test_sign_ins_and_mutations_are_recorded_with_request_id(api: Api, demo: None) -> None:
@@ -76,6 +76,50 @@ async def test_racing_appends_keep_one_chain(demo: None) -> None:
     assert len({r.prev_hash for r in records}) == len(records)
     for earlier, later in itertools.pairwise(records):
         assert later.prev_hash == earlier.hash
+    assert await audit.verify() is None
+
+
+async def test_lone_records_of_concurrent_requests_are_appended_together(
+        owner: asyncpg.Connection, demo: None) -> None:
+    """Twenty reads that disclose something at once: their records go in one statement, in the
+    order they came; each caller goes on only once its record is committed (another
+    connection sees it), and the chain holds."""
+    actor = audit.Actor(None, "reader")
+    seen: list[int] = []
+    one_at_a_time = asyncio.Lock()  # the owner's one connection
+
+    async def read(n: int) -> None:
+        await audit.record(actor, "batch.read", target_type="case", target_id=n,
+                           detail={"cases": [n]})
+        async with one_at_a_time:
+            seen.append(await owner.fetchval(
+                "SELECT count(*) FROM audit_record WHERE action = 'batch.read' "
+                "AND target_id = $1", str(n)))
+
+    with QueryCounter() as counter:
+        await asyncio.gather(*(read(n) for n in range(20)))
+    appends = [s for s in counter.statements if "audit_append_many" in s]
+    assert len(appends) == 1
+    assert seen == [1] * 20
+    records = await AuditRecord.filter(action="batch.read").order_by("id")
+    assert [r.target_id for r in records] == [str(n) for n in range(20)]
+    assert [r.detail for r in records] == [{"cases": [n]} for n in range(20)]
+    assert await audit.verify() is None
+
+
+async def test_a_failed_batch_fails_each_of_its_requests_and_the_next_is_appended(
+        demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    actor = audit.Actor(None, "reader")
+    before = await AuditRecord.all().count()
+    monkeypatch.setattr(audit, "_APPEND", "SELECT no_such_function($1, $2, $3, $4, $5, $6, "
+                                          "$7, $8, $9, $10, $11, $12)")
+    failed = await asyncio.gather(*(audit.record(actor, "batch.lost", target_id=n)
+                                    for n in range(5)), return_exceptions=True)
+    assert all(isinstance(f, OperationalError) for f in failed), failed
+    monkeypatch.undo()
+    await asyncio.gather(*(audit.record(actor, "batch.kept", target_id=n) for n in range(5)))
+    assert await AuditRecord.filter(action="batch.lost").count() == 0
+    assert await AuditRecord.all().count() == before + 5
     assert await audit.verify() is None
 
 
