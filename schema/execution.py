@@ -54,7 +54,9 @@ from strawberry.types.field import StrawberryField
 
 from schema.arguments import Unconverted, arguments
 
-PLANS_KEPT = 256
+# How many documents a process keeps, in each of its caches: parsed, validated, planned and
+# known valid (schema/schema.py, schema/known.py).
+DOCUMENTS_KEPT = 256
 DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
@@ -232,7 +234,7 @@ def _plan_of(executor: CompiledExecution) -> Selection | None:
     except Unplannable:
         plan = None
     _plans[key] = (schema, operation, plan)
-    if len(_plans) > PLANS_KEPT:
+    if len(_plans) > DOCUMENTS_KEPT:
         _plans.popitem(last=False)
     return plan
 

@@ -38,11 +38,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.http import process_result
 
 from schema.errors import finish
+from schema.execution import DOCUMENTS_KEPT
 
 if TYPE_CHECKING:
     from schema.http import GraphQLApp
 
-KEPT = 256
 _DIRECT = (OperationType.QUERY, OperationType.MUTATION)
 
 
@@ -56,7 +56,7 @@ class KnownDocuments:
     def remember(self, text: str, document: DocumentNode) -> None:
         self._documents[text] = document
         self._documents.move_to_end(text)
-        if len(self._documents) > KEPT:
+        if len(self._documents) > DOCUMENTS_KEPT:
             self._documents.popitem(last=False)
 
     def get(self, text: str) -> DocumentNode | None:

@@ -25,7 +25,7 @@ from core.config import settings
 from schema import accounts, activities, assistance, notifications, scoring, tenants
 from schema.cases import api as cases
 from schema.errors import ErrorsAndMetrics
-from schema.execution import CompiledExecution
+from schema.execution import DOCUMENTS_KEPT, CompiledExecution
 from schema.known import KnownDocuments, RememberValid
 from schema.roster import mutations as roster_mutations
 from schema.roster import queries as roster_queries
@@ -78,8 +78,8 @@ def build_schema(*, production: bool | None = None) -> Schema:
         ErrorsAndMetrics,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(_LIMIT_RULES),
-        lambda: CachedParse(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: CachedParse(maxsize=DOCUMENTS_KEPT),
+        lambda: ValidationCache(maxsize=DOCUMENTS_KEPT),
         RememberValid,
     ]
     if production:

@@ -13,8 +13,9 @@ from prometheus_client import REGISTRY
 from starlette.routing import Route
 
 from asgi import create_app
+from schema.execution import DOCUMENTS_KEPT
 from schema.http import GraphQLApp
-from schema.known import KEPT, KnownDocuments
+from schema.known import KnownDocuments
 from tests.support import Api
 
 LIST = ('{ supervisors(first: 3, filter: {jurisdiction: "jl.th.dc"}) { edges { node '
@@ -176,9 +177,9 @@ async def test_refusals_on_the_known_path_keep_their_code_language_and_count(
 async def test_only_the_most_recent_documents_are_kept(demo: None) -> None:
     counted = Counted()
     async with counted.client() as client:
-        for i in range(KEPT + 5):
+        for i in range(DOCUMENTS_KEPT + 5):
             await client.post("/graphql", json={"query": f"{{ a{i}: jurisdictions {{ path }} }}"})
         await client.post("/graphql", json={"query": "{ a0: jurisdictions { path } }"})
-    assert len(counted.known) == KEPT
-    assert counted.by_strawberry == KEPT + 6  # the oldest was forgotten, then seen again
+    assert len(counted.known) == DOCUMENTS_KEPT
+    assert counted.by_strawberry == DOCUMENTS_KEPT + 6  # the oldest forgotten, then seen again
 
