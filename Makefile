@@ -25,8 +25,9 @@ serve: install
 
 run: seed serve
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each on a database of its own.
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $${TEST_WORKERS:-2}
 
 # Fault runs (kill -9, PostgreSQL restart, LISTEN cut) on a PostgreSQL cluster of their own.
 faults: install

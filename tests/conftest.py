@@ -8,6 +8,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 # Settings are read once: point the data folder (secret key, province key) at a scratch
 # folder before anything reads them. The database is the embedded server of the checkout.
@@ -27,24 +28,47 @@ from policies.enforcer import store  # noqa: E402
 from tests.support import Api  # noqa: E402
 
 TEST_DATABASE = "supervisor_test"
+# pytest-xdist runs the suite in several processes (`make test`: TEST_WORKERS, two by default);
+# each has a database of its own on the same server: supervisor_test_gw0, supervisor_test_gw1.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+# Held on the server's `postgres` database while a process builds its test database: the
+# migrations create a role (0004), which is one for the whole server.
+MIGRATING_LOCK = 7_301_520
 
 
 def _test_url() -> str:
     given = os.environ.get("TEST_DATABASE_URL")
-    if given:
-        return given
-    return db.embedded_url(Path(ROOT) / ".data" / "pg", TEST_DATABASE)
+    url = given or db.embedded_url(Path(ROOT) / ".data" / "pg", TEST_DATABASE)
+    if WORKER is None:
+        return url
+    parsed = urlparse(url)
+    return parsed._replace(path=f"{parsed.path}_{WORKER}").geturl()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The embedded server is started once, before any worker joins it."""
+    if not hasattr(config, "workerinput"):
+        _test_url()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` first: given out first to the workers, none of them ends the run
+    alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
     url = _test_url()
     admin = await db.connect(url, "postgres")
-    await admin.execute(
-        f'DROP DATABASE IF EXISTS "{db.credentials(url)["database"]}" WITH (FORCE)')
-    await admin.close()
-    await db.migrate(url)
-    await db.close()
+    try:
+        await admin.execute("SELECT pg_advisory_lock($1)", MIGRATING_LOCK)
+        await admin.execute(
+            f'DROP DATABASE IF EXISTS "{db.credentials(url)["database"]}" WITH (FORCE)')
+        await db.migrate(url)
+        await db.close()
+    finally:
+        await admin.close()  # and with it the lock
     await db.init(url)
     yield url
     await db.close()
@@ -98,9 +122,9 @@ async def full_demo(clean: None) -> None:
 
 
 @pytest.fixture
-async def listening(database_url: str, demo: None) -> AsyncIterator[None]:
+async def listening(database_url: str, clean: None) -> AsyncIterator[None]:
     """This process follows the database's notices, as a served one does (its mirrors keep
-    principals and jurisdictions in memory)."""
+    principals and jurisdictions in memory). Whatever data the test asks for comes with it."""
     from asgi import listener_for
 
     listener = listener_for(database_url)

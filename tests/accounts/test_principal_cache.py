@@ -31,7 +31,7 @@ async def _refused_soon(api: Api, token: str | None = None, api_key: str | None 
     return False
 
 
-async def test_known_token_is_not_looked_up_again(api: Api, listening: None) -> None:
+async def test_known_token_is_not_looked_up_again(api: Api, demo: None, listening: None) -> None:
     token = await api.token("admin.dc")
     with QueryCounter() as first:
         assert (await api.gql(ME, token=token)).ok()["me"]["username"] == "admin.dc"
@@ -47,7 +47,7 @@ async def test_known_token_is_not_looked_up_again(api: Api, listening: None) -> 
     "UPDATE account SET home_id = (SELECT id FROM jurisdiction WHERE path = 'jl.th.ja') "
     "WHERE username = 'admin.dc'",
 ])
-async def test_change_made_elsewhere_reaches_the_cache(api: Api, listening: None,
+async def test_change_made_elsewhere_reaches_the_cache(api: Api, demo: None, listening: None,
                                                        owner: asyncpg.Connection,
                                                        change: str) -> None:
     token = await api.token("admin.dc")
@@ -64,7 +64,7 @@ async def test_change_made_elsewhere_reaches_the_cache(api: Api, listening: None
         answer.ok()["me"]["homeJurisdiction"]["path"] == "jl.th.ja")
 
 
-async def test_logout_and_key_revocation_refuse_at_once(api: Api, listening: None,
+async def test_logout_and_key_revocation_refuse_at_once(api: Api, demo: None, listening: None,
                                                         owner: asyncpg.Connection) -> None:
     token = await api.token("admin.dc")
     assert (await api.gql(ME, token=token)).ok()
@@ -77,7 +77,7 @@ async def test_logout_and_key_revocation_refuse_at_once(api: Api, listening: Non
     assert await _refused_soon(api, api_key=key)
 
 
-async def test_cached_token_still_expires(api: Api, listening: None) -> None:
+async def test_cached_token_still_expires(api: Api, demo: None, listening: None) -> None:
     token = await api.token("admin.dc")
     assert (await api.gql(ME, token=token)).ok()
     later = clock.now() + timedelta(seconds=settings().access_token_ttl + 1)

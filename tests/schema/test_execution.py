@@ -186,6 +186,7 @@ async def test_only_plain_operations_are_planned(api: Api, demo: None, document:
     assert execution.planned_documents() == ([document] if planned else [])
 
 
+@pytest.mark.long
 @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
           phases=[Phase.generate], suppress_health_check=list(HealthCheck))
 @given(data=st.data())

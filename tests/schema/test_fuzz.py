@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -60,6 +61,7 @@ def _problem(response: Any) -> str | None:
     return None
 
 
+@pytest.mark.long
 async def test_fuzzed_documents_get_no_5xx_and_no_masked_error(
         api: Api, full_demo: None, database_url: str, tmp_path: Path) -> None:
     tokens = [await api.token(u) for u in ("admin.dc", "sv.dc.001", "ag.dc.sw")]
