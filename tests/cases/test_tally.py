@@ -184,3 +184,6 @@ async def test_r7_2_only_the_dimensions_asked_for_are_read_in_one_statement(
         assert one["it"] == whole[name]
         counts = [s for s in counter.statements if "case_tally" in s]
         assert len(counts) == 1 and f"['{dimension}']" in counts[0], counts
+        # agencies are counted by id: their names are joined only when agencies are asked for
+        assert ("JOIN agency" in counts[0]) is (dimension == "agency"), counts
+    assert whole["byAgency"] and not any(e["key"].isdigit() for e in whole["byAgency"])
