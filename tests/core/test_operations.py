@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from pathlib import Path
+
+import httpx
 from tortoise import connections
 
 from core.accounts.models import Account
@@ -9,7 +14,7 @@ from core.audit import AuditRecord
 from core.demo import seed_demo
 from policies.models import Grant
 from tenants.models import Jurisdiction
-from tests.support import Api
+from tests.support import Api, server_process
 
 
 async def test_healthz_answers(api: Api) -> None:
@@ -57,3 +62,35 @@ async def test_seed_demo_is_idempotent(demo: None) -> None:
     assert counts == [await Jurisdiction.all().count(), await Account.all().count(),
                       await Grant.all().count(), await AuditRecord.all().count()]
     assert counts[:3] == [11, 11, 21]
+
+
+def _collections(metrics: str) -> int:
+    """Passes of the collector over its youngest generation, from /metrics."""
+    found = re.search(r'^python_gc_collections_total\{generation="0"\} ([\d.e+]+)$', metrics,
+                      re.MULTILINE)
+    assert found, metrics
+    return int(float(found.group(1)))
+
+
+async def test_a_served_process_leaves_request_objects_to_reference_counting(
+        api: Api, roster_demo: None, database_url: str, tmp_path: Path) -> None:
+    """Start-up's objects are frozen and the collector's threshold (asgi.COLLECTOR_THRESHOLD)
+    is above what the requests in flight hold: their objects die by reference counting, and
+    the collector does not walk them (at the default threshold a page of 100 set it off)."""
+    token = await api.token("admin.th")
+    query = {"query": "{ supervisors(first: 100) { edges { cursor node { id name phone unit "
+                      "status termEnd jurisdiction { name } } } } }"}
+    async with server_process(database_url, tmp_path / "server.log") as base, \
+            httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"},
+                              limits=httpx.Limits(max_connections=32)) as client:
+        async def rounds(n: int) -> None:
+            for _ in range(n):
+                answers = await asyncio.gather(*(client.post("/graphql", json=query)
+                                                 for _ in range(32)))
+                assert all(a.status_code == 200 and "errors" not in a.json() for a in answers)
+
+        await rounds(2)  # connections open, documents kept
+        before = _collections((await client.get("/metrics")).text)
+        await rounds(5)
+        after = _collections((await client.get("/metrics")).text)
+    assert after - before <= 5, (before, after)
