@@ -59,14 +59,23 @@ class Jurisdiction:
 JurisdictionField = Jurisdiction | Awaitable[Jurisdiction]
 
 
+# The GraphQL object of each row of the kept tree, made once for the row: the rows are shared
+# and never changed (tenants/directory.py), nor are these. A row read anew (the tree changed)
+# gets a new one.
+_kept_types: dict[int, tuple[JurisdictionModel, Jurisdiction]] = {}
+
+
 def jurisdiction_of(info: Info[Context, None], jurisdiction_id: int) -> JurisdictionField:
     """A row's jurisdiction: at once from the kept tree (nearly every row of every list has
     one, and waiting for a loader costs a task and a future per row), else through the
     request's loader. Resolvers return it as it is; the executor awaits it only if it must."""
     kept = jurisdictions.kept(jurisdiction_id)
-    if kept is not None:
-        return Jurisdiction.of(kept)
-    return load_jurisdiction(info, jurisdiction_id)
+    if kept is None:
+        return load_jurisdiction(info, jurisdiction_id)
+    made = _kept_types.get(jurisdiction_id)
+    if made is None or made[0] is not kept:
+        made = _kept_types[jurisdiction_id] = (kept, Jurisdiction.of(kept))
+    return made[1]
 
 
 async def load_jurisdiction(info: Info[Context, None], jurisdiction_id: int) -> Jurisdiction:
