@@ -192,12 +192,50 @@ class _Transaction(TransactionWrapper):
         self._connection.mark_clean()
 
 
+class FairPool(asyncpg.Pool):
+    """asyncpg's pool, handing out connections in the order they were asked for.
+
+    asyncpg's waiters for a connection queue on an `asyncio.Queue`, where a returned
+    connection goes to the first waiter only if nobody asks in between: a request that asks
+    while the woken waiter has not run yet takes it, and the waiter goes to the back of the
+    queue. With more requests in flight than connections (32 and 10 in the benchmark) some
+    waited turn after turn: Q1 at M had a p50 of 53 ms and a p99 of 211 ms. Here a
+    connection is taken only with a turn from a fair semaphore (one per connection), given
+    back when the connection is released: p99 ~100–140 ms with the same throughput."""
+
+    def __init__(self, dsn: str | None = None, *, max_size: int, **kwargs: Any) -> None:
+        kwargs = {"max_queries": 50_000, "max_inactive_connection_lifetime": 300.0,
+                  "loop": None, "connection_class": Connection,
+                  "record_class": asyncpg.Record} | kwargs
+        super().__init__(dsn, max_size=max_size, reset=reset, **kwargs)
+        self._turns = asyncio.Semaphore(max_size)
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's)
+        async with asyncio.timeout(timeout):
+            await self._turns.acquire()
+        try:
+            return await super()._acquire(timeout)
+        except BaseException:
+            self._turns.release()
+            raise
+
+    async def release(self, connection: Any, *,
+                      timeout: float | None = None) -> None:  # noqa: ASYNC109 (asyncpg's)
+        holder = getattr(connection, "_holder", None)
+        taken = getattr(holder, "_pool", None) is self and connection._con is not None
+        try:
+            await super().release(connection, timeout=timeout)
+        finally:
+            if taken:
+                self._turns.release()
+
+
 class Client(AsyncpgDBClient):
     executor_class = Executor
     connection_class = Connection
 
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
-        return await asyncpg.create_pool(None, reset=reset, **kwargs)
+        return await FairPool(None, **kwargs)
 
     def acquire_connection(self) -> _Acquired:
         return _Acquired(self, self._pool_init_lock)

@@ -5,13 +5,16 @@ connection to the pool without the reset query only when its use ended cleanly."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
+import asyncpg
 import pytest
 from tortoise import Tortoise, connections
 from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
-from core.orm import Connection, Executor, hydrator
+from core import db
+from core.orm import Connection, Executor, FairPool, hydrator
 from core.roster.models import Supervisor
 
 
@@ -150,3 +153,53 @@ async def test_a_cancelled_statement_leaves_no_busy_connection(
             "AND state <> 'idle'")
         assert rows[0]["n"] == 0
     assert await Supervisor.all().count() > 0
+
+
+async def _one_connection_pool(database_url: str, make: Callable[..., asyncpg.Pool]
+                               ) -> asyncpg.Pool:
+    creds = db.credentials(database_url)
+    return await make(None, host=creds["host"], port=creds["port"], user=creds["user"],
+                            password=creds["password"], database=creds["database"],
+                            min_size=1, max_size=1)
+
+
+async def _order_served(pool: asyncpg.Pool) -> list[str]:
+    """One request waits for the pool's only connection; as it comes back, another request
+    arrives (it runs before the woken waiter does): which of them is served first?"""
+    served: list[str] = []
+    held = await pool.acquire()
+
+    async def request(name: str) -> None:
+        connection = await pool.acquire()
+        served.append(name)
+        await pool.release(connection)
+
+    waiting = asyncio.create_task(request("waiting"))
+    await asyncio.sleep(0.01)  # it waits
+    arriving: list[asyncio.Task[None]] = []
+    give_back = pool._queue.put_nowait
+
+    def arrive_then_give_back(holder: object) -> None:
+        arriving.append(asyncio.create_task(request("later")))
+        give_back(holder)
+
+    pool._queue.put_nowait = arrive_then_give_back
+    await pool.release(held)
+    del pool._queue.put_nowait
+    await asyncio.gather(waiting, *arriving)
+    return served
+
+
+async def test_connections_are_handed_out_in_the_order_asked_for(database_url: str) -> None:
+    ours = await _one_connection_pool(database_url, FairPool)
+    theirs = await _one_connection_pool(database_url, asyncpg.create_pool)
+    try:
+        assert await _order_served(ours) == ["waiting", "later"]
+        # asyncpg's own pool lets the later request take it first (what FairPool is for)
+        assert await _order_served(theirs) == ["later", "waiting"]
+        async with ours.acquire() as connection:  # and it works as a pool
+            assert await connection.fetchval("SELECT 1") == 1
+        assert ours._turns._value == 1  # every turn given back
+    finally:
+        await ours.close()
+        await theirs.close()
