@@ -1,5 +1,6 @@
 """Tortoise's asyncpg engine (the `engine` of core/db.py's configuration) with a cheaper way
-from a row to a model, and no reset round trip after a statement that ended cleanly.
+from a row to a model, no reset round trip after a statement that ended cleanly, and
+connections handed out in the order they were asked for (FairPool).
 
 Tortoise builds each model from a dict of the row's columns and sets every attribute through
 `object.__setattr__`, and its four bookkeeping attributes through the model's own
