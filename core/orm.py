@@ -79,11 +79,14 @@ class Hydrator:
         return read(row)
 
     def _write(self, columns: tuple[str, ...]) -> Callable[[Any], Model] | None:
-        at = {column: index for index, column in enumerate(columns)}
-        wanted = [c for c, _ in self.native] + [c for c, _, _ in self.typed] + [
-            c for c, _, _ in self.converted]
-        if any(column not in at for column in wanted):
+        try:
+            return self._compile({column: index for index, column in enumerate(columns)})
+        except KeyError:  # a column of the model is missing
             return None
+
+    def _compile(self, at: dict[str, int]) -> Callable[[Any], Model]:
+        # Tortoise's time zone settings, read when the reader is written (as the zone is)
+        aware = timezone.get_use_tz()
         scope: dict[str, Any] = {"model": self.model, "UTC": UTC,
                                  "zone": timezone.get_default_timezone()}
         lines = ["instance = model.__new__(model)", "d = instance.__dict__",
@@ -98,11 +101,10 @@ class Hydrator:
         for n, (column, attribute, convert) in enumerate(self.converted):
             scope[f"convert{n}"] = convert
             lines.append(f"v = row[{at[column]}]")
-            if _is_datetime(convert):
+            if aware and _is_datetime(convert):
                 # asyncpg gives timestamptz in UTC: Tortoise's conversion, without its checks
                 lines.append(f"d[{attribute!r}] = v.astimezone(zone) if v is not None and "
-                             f"v.tzinfo is UTC and use_tz() else convert{n}(v)")
-                scope["use_tz"] = timezone.get_use_tz
+                             f"v.tzinfo is UTC else convert{n}(v)")
             else:
                 lines.append(f"d[{attribute!r}] = convert{n}(v)")
         lines.append("return instance")
@@ -204,12 +206,12 @@ class FairPool(asyncpg.Pool):
     connection is taken only with a turn from a fair semaphore (one per connection), given
     back when the connection is released: p99 ~100–140 ms with the same throughput."""
 
-    def __init__(self, dsn: str | None = None, *, max_size: int, **kwargs: Any) -> None:
-        kwargs = {"max_queries": 50_000, "max_inactive_connection_lifetime": 300.0,
-                  "loop": None, "connection_class": Connection,
-                  "record_class": asyncpg.Record} | kwargs
-        super().__init__(dsn, max_size=max_size, reset=reset, **kwargs)
-        self._turns = asyncio.Semaphore(max_size)
+    def __init__(self, dsn: str | None = None, **kwargs: Any) -> None:
+        # asyncpg.create_pool's defaults for what the caller leaves out; this module's reset
+        settings = {**(asyncpg.create_pool.__kwdefaults__ or {}),
+                    "connection_class": Connection, **kwargs, "reset": reset}
+        super().__init__(dsn, **settings)
+        self._turns = asyncio.Semaphore(settings["max_size"])
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's)
         async with asyncio.timeout(timeout):
