@@ -5,12 +5,14 @@ field of each object gets its definition looked up, a resolve-info object, an aw
 and a type dispatch. Profiled on the county list (20 supervisors with their jurisdiction's
 name), that machinery cost more than the database. Here a query is compiled once, the first
 time its (cached) document is executed, into a plan per selection: the response key, the
-field's resolver, whether it is a plain attribute, and how its type completes. Executing walks
-that plan. The resolvers are strawberry's own (authorization, loaders and masking stay where
-they are); one without field extensions is called directly, as strawberry's per-call wrapper
-would call it, its arguments converted by schema/arguments.py. The results, including errors,
-their paths and null propagation, are the ones graphql-core gives
-(tests/schema/test_execution.py runs both on the same documents).
+field's resolver, whether it is a plain attribute, and how its type completes, and each
+selection is written as one Python function of its fields (`_written`): a row's scalar
+attributes are read and completed in place, with no loop over the fields and no dispatch per
+field. Executing calls those functions. The resolvers are strawberry's own (authorization,
+loaders and masking stay where they are); one without field extensions is called directly, as
+strawberry's per-call wrapper would call it, its arguments converted by schema/arguments.py.
+The results, including errors, their paths and null propagation, are the ones graphql-core
+gives (tests/schema/test_execution.py runs both on the same documents).
 
 A mutation's root fields run one after another, each awaited before the next begins, as the
 specification and graphql-core run them. Documents the plan does not cover run through
@@ -21,6 +23,8 @@ unions, introspection.
 from __future__ import annotations
 
 import asyncio
+import keyword
+import textwrap
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,14 +32,18 @@ from typing import Any
 from graphql import (
     ExecutionResult,
     FieldNode,
+    GraphQLBoolean,
     GraphQLError,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     OperationDefinitionNode,
     OperationType,
     located_error,
@@ -79,10 +87,11 @@ class Items:
 
 
 class Selection:
-    __slots__ = ("fields", "type")
+    __slots__ = ("fields", "run", "type")
 
     def __init__(self, parent: GraphQLObjectType, fields: list[FieldPlan]) -> None:
         self.type, self.fields = parent, fields
+        self.run: Callable[[CompiledExecution, Any, Path | None], Any] = _written(self)
 
 
 def _direct(field: StrawberryField, schema: Schema
@@ -148,6 +157,94 @@ class FieldPlan:
         self.direct = _direct(field, schema) if (
             schema is not None and not self.basic
             and isinstance(field, StrawberryField)) else None
+
+
+# Leaf types whose value of one Python type is its own output: a str for String and ID, a
+# bool for Boolean (graphql-core's coercion returns such a value unchanged).
+_SAME_OUTPUT: dict[GraphQLNamedType, type] = {
+    GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+
+# The code of each kind of field in a selection's function; {p} is the field's plan, {key}
+# its response key, {read} the expression reading its attribute.
+_TYPENAME = "result[{key}] = typename\n"
+_SCALAR = """\
+try:
+    value = {read}
+    result[{key}] = {complete}
+except Exception as raw:
+    x._error(raw, {p}, {p}.non_null, Path(path, {key}, typename))
+    result[{key}] = None
+"""
+_COMPLETE = "x._complete({p}, {p}.completion, {p}.non_null, value, {at})"
+_OBJECT = """\
+at = Path(path, {key}, typename)
+try:
+    value = {read}
+    if aware(value):
+        value = x._awaited_field({p}, value, at)
+    else:
+        if value is None or value is Undefined or isinstance(value, Exception):
+            value = {complete}
+        else:
+            value = {p}_run(x, value, at)
+        if aware(value):
+            value = x._awaited_completion({p}, value, at)
+except Exception as raw:
+    value = x._error(raw, {p}, {p}.non_null, at)
+"""
+_RESOLVED = "value = x._field({p}, source, Path(path, {key}, typename))\n"
+_KEPT = """\
+if aware(value):
+    if pending is None:
+        pending = []
+    pending.append(({key}, value))
+    result[{key}] = None
+else:
+    result[{key}] = value
+"""
+
+
+def _read(attribute: str) -> str:
+    """The expression reading `attribute` of `source`."""
+    if attribute.isidentifier() and not keyword.iskeyword(attribute):
+        return f"source.{attribute}"
+    return f"getattr(source, {attribute!r})"
+
+
+def _written(selection: Selection) -> Callable[[CompiledExecution, Any, Path | None], Any]:
+    """The selection as one function, written for its fields, doing for each what
+    `CompiledExecution` does, with its errors: a scalar attribute is read and completed in
+    place (a str for String or ID, a bool for Boolean, taken as it is), an object attribute
+    goes straight to its own selection's function, any other field through `_field`. The
+    loop over the fields and its dispatch per row are gone."""
+    typename = selection.type.name
+    scope: dict[str, Any] = {"Path": Path, "Undefined": Undefined, "typename": typename}
+    code = ["result = {}\npending = None\naware = x.is_awaitable\n"]
+    for n, plan in enumerate(selection.fields):
+        p = f"plan{n}"
+        scope[p] = plan
+        names = {"p": p, "key": repr(plan.key),
+                 "read": _read(plan.attribute) if plan.attribute else ""}
+        if plan.typename:
+            code.append(_TYPENAME.format(**names))
+        elif plan.leaf is not None:  # a scalar attribute
+            complete = _COMPLETE.format(p=p, at="None")
+            same = _SAME_OUTPUT.get(plan.leaf)
+            if same is not None:
+                scope[f"{p}_same"] = same
+                complete = f"value if value.__class__ is {p}_same else {complete}"
+            code.append(_SCALAR.format(complete=complete, **names))
+        elif plan.attribute is not None and isinstance(plan.completion, Selection):
+            scope[f"{p}_run"] = plan.completion.run
+            code += [_OBJECT.format(complete=_COMPLETE.format(p=p, at="at"), **names),
+                     _KEPT.format(**names)]
+        else:
+            code += [_RESOLVED.format(**names), _KEPT.format(**names)]
+    code.append("return result if pending is None else x._gathered(result, pending)\n")
+    source = "def run(x, source, path):\n" + textwrap.indent("".join(code), "    ")
+    exec(compile(source, f"<selection of {typename}>", "exec"), scope)  # noqa: S102
+    run: Callable[[CompiledExecution, Any, Path | None], Any] = scope["run"]
+    return run
 
 
 class Planner:
@@ -299,37 +396,15 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
 
     def _selection(self, selection: Selection, source: Any, path: Path | None) -> Any:
         """The object's fields in order; an awaitable when any of them is."""
-        result: dict[str, Any] = {}
-        pending: list[tuple[str, Awaitable[Any]]] = []
-        typename = selection.type.name
-        for plan in selection.fields:
-            if plan.typename:
-                result[plan.key] = typename
-                continue
-            if plan.leaf is not None:  # a scalar attribute: no path unless it fails
-                try:
-                    value = getattr(source, plan.attribute)  # type: ignore[arg-type]
-                    result[plan.key] = self._complete(plan, plan.completion, plan.non_null,
-                                                      value, None)
-                except Exception as raw:
-                    self._error(raw, plan, plan.non_null, Path(path, plan.key, typename))
-                    result[plan.key] = None
-                continue
-            value = self._field(plan, source, Path(path, plan.key, typename))
-            if self.is_awaitable(value):
-                pending.append((plan.key, value))
-                result[plan.key] = None  # keeps the response's field order
-            else:
-                result[plan.key] = value
-        if not pending:
-            return result
+        return selection.run(self, source, path)
 
-        async def gathered() -> dict[str, Any]:
-            for key, value in zip((k for k, _ in pending), await _all(pending), strict=True):
-                result[key] = value
-            return result
-
-        return gathered()
+    @staticmethod
+    async def _gathered(result: dict[str, Any], pending: list[tuple[str, Awaitable[Any]]]
+                        ) -> dict[str, Any]:
+        """The object once its awaitable fields are done, each in its place."""
+        for key, value in zip((k for k, _ in pending), await _all(pending), strict=True):
+            result[key] = value
+        return result
 
     def _field(self, plan: FieldPlan, source: Any, path: Path) -> Any:
         try:
@@ -396,7 +471,7 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
         if isinstance(completion, Leaf):
             return self.complete_leaf_value(completion.type, value)
         if isinstance(completion, Selection):
-            return self._selection(completion, value, path)
+            return completion.run(self, value, path)
         assert isinstance(completion, Items)
         return self._items(plan, completion, value, path)
 
@@ -406,12 +481,20 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
                                f"'{plan.parent.name}.{plan.name}'.")
         result: list[Any] = []
         pending: list[tuple[int, Awaitable[Any]]] = []
+        # objects are completed by their selection's function at once, without `_complete`'s
+        # checks, where those checks would pass: not awaitable, not null, not an error
+        run = items.item.run if isinstance(items.item, Selection) else None
+        aware = self.is_awaitable
         for index, item in enumerate(values):
             item_path = Path(path, index, None)
             try:
-                completed = (self._awaited_value(plan, items, item, item_path)
-                             if self.is_awaitable(item) else
-                             self._complete(plan, items.item, items.non_null, item, item_path))
+                if aware(item):
+                    completed = self._awaited_value(plan, items, item, item_path)
+                elif run is not None and item is not None and item is not Undefined and (
+                        not isinstance(item, Exception)):
+                    completed = run(self, item, item_path)
+                else:
+                    completed = self._complete(plan, items.item, items.non_null, item, item_path)
             except Exception as raw:
                 self._error(raw, plan, items.non_null, item_path)
                 completed = None

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Route
@@ -230,3 +231,92 @@ async def test_a_request_leaves_no_reference_cycle(api: Api, full_demo: None) ->
         gc.garbage.clear()
         gc.enable()
     assert left == set()
+
+
+class _Label(str):
+    """A str subclass: completed by String's coercion, not taken as it is."""
+
+
+class _Later:
+    """An awaitable of `value` that is not a coroutine (none left unawaited when its field
+    is not asked for)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        yield from ()
+        return self.value
+
+
+def _failing() -> Any:
+    raise ValueError("unreadable")
+
+
+@strawberry.type
+class _Leaf:
+    name: str
+
+
+@strawberry.type
+class _Row:
+    """Attributes of every kind the written selections treat apart, with values that pass
+    and values that fail their completion."""
+
+    text: str | None
+    required: str
+    flag: bool | None
+    ident: strawberry.ID | None
+    number: int | None
+    leaf: _Leaf | None
+    required_leaf: _Leaf
+    leaves: list[_Leaf | None]
+
+    @strawberry.field
+    def broken(self) -> str | None:
+        return _failing()
+
+
+def _rows() -> list[_Row]:
+    leaf = _Leaf(name="n")
+    plain = _Row(text="t", required="r", flag=True, ident=strawberry.ID("7"), number=3,
+                 leaf=leaf, required_leaf=leaf, leaves=[leaf, None])
+    odd: Any = _Row(text=_Label("sub"), required="r", flag=1, ident=7,  # type: ignore[arg-type]
+                    number=2**40, leaf=_Later(leaf), required_leaf=leaf,  # type: ignore[arg-type]
+                    leaves=[_Later(leaf), None])  # type: ignore[list-item]
+    missing: Any = _Row(text=None, required=None, flag=None, ident=None,  # type: ignore[arg-type]
+                        number=None, leaf=None, required_leaf=leaf, leaves=[])
+    no_leaf: Any = _Row(text=12, required="r", flag="yes", ident=True,  # type: ignore[arg-type]
+                        number=None, leaf=None, required_leaf=None,  # type: ignore[arg-type]
+                        leaves=[])
+    return [plain, odd, missing, no_leaf]
+
+
+@strawberry.type
+class _Query:
+    @strawberry.field
+    def rows(self) -> list[_Row | None]:
+        return list(_rows())
+
+
+_ROWS = ("{ rows { __typename text required flag ident number broken leaf { name } "
+         "requiredLeaf { name } leaves { name } } }")
+
+
+@pytest.mark.parametrize("document", [
+    _ROWS,
+    "{ rows { t: text t2: text leaf { __typename n: name } } }",
+])
+async def test_written_selections_complete_as_graphql_core_does(document: str) -> None:
+    """Every branch of a written selection (schema/execution.py `_written`): str, str
+    subclass, int and None for String; bool, int and str for Boolean; int and bool for ID; an
+    Int out of range; an awaitable, a null and a failing object attribute; null in non-null
+    positions, propagating to the row; lists with awaitable and null items."""
+    compiled = strawberry.Schema(query=_Query, execution_context_class=execution.CompiledExecution)
+    reference = strawberry.Schema(query=_Query)
+    for _ in range(2):  # planned on the first, reused on the second
+        got, expected = await compiled.execute(document), await reference.execute(document)
+        assert got.data == expected.data
+        assert [(e.message, e.path) for e in got.errors or []] == [
+            (e.message, e.path) for e in expected.errors or []]
+    assert document in execution.planned_documents()
