@@ -8,8 +8,9 @@ Tortoise builds each model from a dict of the row's columns and sets every attri
 half a millisecond of every 20-row page. Here each model's columns are sorted once into the
 same three kinds Tortoise uses (passed through, converted by the field's type, converted by
 the field) and a row is read straight into the instance's dictionary: the same attributes and
-values (tests/core/test_orm.py compares them), in less than half the time. Rows missing a
-column (`.only()`), joined rows (`select_related`) and anything else go Tortoise's own way.
+values (tests/core/test_orm.py compares them), in less than half the time. A joined row
+(`select_related`) is split as Tortoise splits it, each model's part read the same way. A
+part missing a column (`.only()`) is built Tortoise's own way.
 
 asyncpg's pool resets every connection it takes back (`pg_advisory_unlock_all(); CLOSE ALL;
 UNLISTEN *; RESET ALL`): one more round trip, and a wake-up of the server, after every
@@ -59,16 +60,21 @@ class Hydrator:
             (column, attribute, _enum_member(field) or field.to_python_value)
             for column, attribute, field in meta.db_complex_fields]
         self.custom_pk = meta.db_pk_column not in meta.generated_db_fields
-        self._readers: dict[tuple[str, ...], Callable[[Any], Model] | None] = {}
+        self._readers: dict[tuple[tuple[str, ...], int], Callable[[Any], Model] | None] = {}
 
     def reader(self, row: Any) -> Callable[[Any], Model] | None:
         """The builder of rows with this row's columns in this order; None when the row lacks
         one of the model's columns (`.only()`)."""
-        columns = tuple(row.keys())
+        return self.reader_of(tuple(row.keys()))
+
+    def reader_of(self, columns: tuple[str, ...], start: int = 0
+                  ) -> Callable[[Any], Model] | None:
+        """The builder of an instance from the `columns` of rows, the first at `start` (a
+        joined model's part of a row); None when one of the model's columns is missing."""
         try:
-            return self._readers[columns]
+            return self._readers[columns, start]
         except KeyError:
-            made = self._readers[columns] = self._write(columns)
+            made = self._readers[columns, start] = self._write(columns, start)
             return made
 
     def __call__(self, row: Any) -> Model:
@@ -78,9 +84,9 @@ class Hydrator:
             raise KeyError(row.keys())
         return read(row)
 
-    def _write(self, columns: tuple[str, ...]) -> Callable[[Any], Model] | None:
+    def _write(self, columns: tuple[str, ...], start: int) -> Callable[[Any], Model] | None:
         try:
-            return self._compile({column: index for index, column in enumerate(columns)})
+            return self._compile({column: start + index for index, column in enumerate(columns)})
         except KeyError:  # a column of the model is missing
             return None
 
@@ -141,14 +147,78 @@ def hydrator(model: type[Model]) -> Hydrator:
     return Hydrator(model)
 
 
+# A joined model's part of a row: the model, its builder, where its columns start and end, and
+# where it goes: the path of the instance it belongs to and the attribute it is kept in there.
+_Part = tuple[type[Model], Callable[[Any], Model], int, int, tuple[Any, ...], str]
+
+
+def _builder(model: type[Model], names: tuple[str, ...], start: int
+             ) -> Callable[[Any], Model]:
+    """An instance of `model` from `names`, its columns at `start` of a row: written for
+    them, or built Tortoise's way when one of the model's columns is missing."""
+    read = hydrator(model).reader_of(names, start)
+    if read is not None:
+        return read
+    at = range(start, start + len(names))
+    return lambda row: model._init_from_db(**{n: row[i] for n, i in zip(names, at, strict=True)})
+
+
+@functools.cache
+def _parts(model: type[Model], related: tuple[Any, ...], columns: tuple[str, ...]
+           ) -> tuple[Callable[[Any], Model], tuple[_Part, ...]]:
+    """How a row of `select_related` is split, as Tortoise splits it (its
+    `select_related_idx`: the model, then each joined one with its number of columns, in the
+    row's order, the joined ones' columns named `table.column`)."""
+    end = related[0][1]
+    main = _builder(model, columns[:end], 0)
+    parts: list[_Part] = []
+    for joined, count, *_, full_path in related[1:]:
+        names = tuple(column.split(".", 1)[1] for column in columns[end:end + count])
+        (*path, attribute) = full_path
+        parts.append((joined, _builder(joined, names, end), end, end + count, tuple(path),
+                      attribute))
+        end += count
+    return main, tuple(parts)
+
+
+def _joined(row: Any, main: Callable[[Any], Model], parts: tuple[_Part, ...],
+            root: tuple[Any, ...]) -> Model:
+    """A row of `select_related` as Tortoise builds it: the model, and each joined one kept
+    in its attribute (`_agency`, ...): None where the join found nothing (no column with a
+    true value), an empty one where none of its columns was selected."""
+    instance = main(row)
+    instances: dict[tuple[Any, ...], Model] = {root: instance}
+    for model, read, start, end, path, attribute in parts:
+        if any(row[index] for index in range(start, end)):
+            found: Model | None = read(row)
+        else:
+            found = model._init_from_db() if start == end else None
+        target = instances.get(path)
+        if target is not None:
+            object.__setattr__(target, f"_{attribute}", found)
+        if found is not None:
+            instances[(*path, attribute)] = found
+    return instance
+
+
 class Executor(AsyncpgExecutor):
     async def execute_select(self, sql: str, values: list[Any] | None = None,
                              custom_fields: list[Any] | None = None) -> list[Any]:
-        related = self.select_related_idx
-        if related and (len(related) > 1 or related[0][0] is not self.model):
-            return await super().execute_select(sql, values, custom_fields)  # joined rows
+        related = self.select_related_idx or []
+        if related and related[0][0] is not self.model:
+            return await super().execute_select(sql, values, custom_fields)
         _, rows = await self.db.execute_query(sql, values)
-        read = hydrator(self.model).reader(rows[0]) if rows else None
+        if not rows:
+            return []
+        read: Callable[[Any], Model] | None
+        if len(related) > 1:
+            main, parts = _parts(self.model, tuple(map(tuple, related)), tuple(rows[0].keys()))
+            root = tuple(related[0][4])
+
+            def read(row: Any) -> Model:
+                return _joined(row, main, parts, root)
+        else:
+            read = hydrator(self.model).reader(rows[0])
         instances = []
         for index, row in enumerate(rows):
             if index and index % CHUNK_SIZE == 0:

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.backends.asyncpg.executor import AsyncpgExecutor
 from tortoise.exceptions import OperationalError
+from tortoise.expressions import Subquery
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from core import db
+from core.agencies.models import Agency
 from core.orm import Connection, Executor, FairPool, hydrator
-from core.roster.models import Supervisor
+from core.roster.models import ContactFirm, Supervisor
+from tenants.models import Jurisdiction
 
 
 async def test_every_model_is_built_as_tortoise_builds_it(full_demo: None) -> None:
@@ -88,6 +94,49 @@ async def test_lists_and_joins_read_the_same(roster_demo: None) -> None:
     assert [s.__dict__ | {"_jurisdiction": None} for s in plain] == [
         s.__dict__ | {"_jurisdiction": None} for s in joined]
     assert {s.jurisdiction.path for s in joined} == {"jl.th.dc"}
+
+
+def _tree(instance: object) -> dict[str, Any]:
+    """`_typed`, with each joined instance (kept in `_agency`, ...) as its own tree."""
+    return {k: _tree(v) if isinstance(v, Model) else None if v is None else typed
+            for (k, v), typed in zip(vars(instance).items(), _typed(instance).values(),
+                                     strict=True)}
+
+
+async def test_joined_rows_are_built_as_tortoise_builds_them(
+        full_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """select_related: the model and every joined one (nested, nullable and found absent,
+    partial) as Tortoise's own executor builds them; complete ones without its way."""
+    from core.cases.models import Case
+
+    firm = await ContactFirm.first()
+    assert firm is not None
+    await Case.filter(id__in=Subquery(Case.all().order_by("-id").limit(3).values("id"))).update(
+        contact_firm_id=firm.id)
+    queries: list[Callable[[], Any]] = [
+        lambda: Case.all().select_related("jurisdiction", "agency").order_by("id").limit(30),
+        lambda: Case.all().select_related("agency__jurisdiction", "contact_firm", "reporter")
+        .order_by("-id").limit(30),
+        lambda: Case.all().only("id", "agency__name").order_by("id").limit(5),
+        lambda: Supervisor.filter(jurisdiction__path="jl.th.dc").select_related(
+            "jurisdiction").order_by("id").limit(10),
+    ]
+    ours = [[_tree(i) for i in await query()] for query in queries]
+    assert any(case["_contact_firm"] is None for case in ours[1])
+    assert any(case["_contact_firm"] is not None for case in ours[1])
+    assert ours[1][0]["_agency"]["_jurisdiction"]["path"][0].startswith("jl.")
+    monkeypatch.setattr(Executor, "execute_select", AsyncpgExecutor.execute_select)
+    theirs = [[_tree(i) for i in await query()] for query in queries]
+    assert ours == theirs
+    monkeypatch.undo()
+
+    def refuse(**_row: object) -> None:
+        raise AssertionError("built Tortoise's way")
+
+    for model in (Case, Agency, Jurisdiction, ContactFirm, Supervisor):
+        monkeypatch.setattr(model, "_init_from_db", refuse)
+    for query in (queries[0], queries[1], queries[3]):
+        assert len(await query()) > 0
 
 
 class ResetSpy:
