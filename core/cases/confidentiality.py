@@ -41,7 +41,12 @@ async def visible_reporters(principal: Principal, cases: list[Case]) -> dict[int
             audited.append(case.id)
     if not allowed:
         return {}
-    people = {s.id: s for s in await Supervisor.filter(id__in=set(allowed.values()))}
+    # a case read with its reporter (access.get_case) brings it; the others' are read together
+    people = {c.reporter_at_hand.id: c.reporter_at_hand for c in cases
+              if c.reporter_at_hand is not None}
+    unread = set(allowed.values()) - people.keys()
+    if unread:
+        people |= {s.id: s for s in await Supervisor.filter(id__in=unread)}
     if audited:
         await audit.record(principal.actor, "case.reporter_read", target_type="case",
                            target_id=audited[0] if len(audited) == 1 else "",

@@ -96,6 +96,13 @@ class Case(Model):
     reopened = fields.BooleanField(default=False)
     escalated = fields.BooleanField(default=False)
 
+    @property
+    def reporter_at_hand(self) -> Any | None:
+        """The reporter if it came with the case (`select_related`, or given when created),
+        where Tortoise keeps it; None if it must be read (`case.reporter` would make that
+        query, lazily, for every case asked)."""
+        return self.__dict__.get("_reporter")
+
     class Meta:
         table = "supervision_case"
         indexes = (("jurisdiction_id", "id"), ("agency_id", "id"), ("reporter_id", "id"),
