@@ -2,10 +2,18 @@
 so the kernel spreads new connections over the workers (with `uvicorn --workers`, one shared
 socket, a single worker was seen accepting all 32 keep-alive connections of a load test).
 The parent only starts the workers, restarts one that dies, and stops them all on SIGTERM or
-SIGINT."""
+SIGINT.
+
+uvicorn writes a response's status line and headers to the socket when the application
+starts the response, and its body when it sends it: two system calls and two TCP segments
+for every answer, the first a few hundred bytes. Each connection's writes are gathered here
+for one turn of the event loop and written at its end, together (`Gathered`): one write per
+response, the client's single read.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import signal
@@ -13,8 +21,10 @@ import socket
 import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +41,55 @@ def _reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class Gathered:
+    """A connection's transport whose writes within one turn of the event loop go to the
+    socket as one write at its end; everything else is the transport's own. Closing or ending
+    the stream writes what is gathered first; aborting drops it, as the transport's abort
+    drops its buffer."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport, self._loop = transport, loop
+        self._gathered: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._gathered:
+            self._loop.call_soon(self._flush)
+        self._gathered.append(bytes(data))
+
+    def writelines(self, lines: Any) -> None:
+        self.write(b"".join(lines))
+
+    def _flush(self) -> None:
+        gathered, self._gathered = self._gathered, []
+        if gathered and not self._transport.is_closing():
+            self._transport.write(b"".join(gathered))
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def abort(self) -> None:
+        self._gathered = []
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class Protocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol (httptools) over a `Gathered` transport."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(Gathered(transport, self.loop))  # type: ignore[arg-type]
+
+
 def _worker(app: str, host: str, port: int) -> None:
     config = uvicorn.Config(app, host=host, port=port, proxy_headers=False, log_config=None,
-                            access_log=False)
+                            access_log=False, http=Protocol)
     uvicorn.Server(config).run(sockets=[_reuseport_socket(host, port)])
 
 

@@ -10,9 +10,14 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
+from core.serve import Protocol
 from tests.support import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,3 +74,64 @@ def test_worker_sockets_say_tcp_so_asyncio_turns_nagle_off() -> None:
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
     finally:
         sock.close()
+
+
+class _Recording(asyncio.Transport):
+    """A connection's transport that keeps what is written to it, and when it was closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed_after: int | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        assert self.closed_after is None, "written after close"
+        self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed_after = len(self.writes)
+
+    def is_closing(self) -> bool:
+        return self.closed_after is not None
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(
+            name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _hello(scope: dict[str, object], receive: object, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")]})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+async def _writes(protocol_class: type[HttpToolsProtocol], request: bytes) -> _Recording:
+    config = uvicorn.Config(_hello, log_config=None, lifespan="off")
+    protocol = protocol_class(config=config, server_state=ServerState(), app_state={})
+    transport = _Recording()
+    protocol.connection_made(transport)
+    protocol.data_received(request)
+    for _ in range(100):  # the response, then one more turn of the loop
+        await asyncio.sleep(0)
+    return transport
+
+
+async def test_a_response_goes_to_the_socket_in_one_write() -> None:
+    """uvicorn writes the head when the response starts and the body when it is sent; a
+    served worker (core/serve.Protocol) writes both at once, each request of a kept-alive
+    connection on its own, and what is written before a close before it."""
+    two = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n" * 2
+    plain = await _writes(HttpToolsProtocol, two)
+    assert len(plain.writes) == 4 and plain.writes[1] == b"hello"
+    gathered = await _writes(Protocol, two)
+    assert [w.startswith(b"HTTP/1.1 200") and w.endswith(b"\r\n\r\nhello")
+            for w in gathered.writes] == [True, True]
+    assert b"".join(gathered.writes) == b"".join(plain.writes)
+    closing = await _writes(Protocol, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    assert len(closing.writes) == 1 and closing.closed_after == 1
