@@ -57,6 +57,49 @@ class Figure:
     p99_ms: float
     errors: int
     ceiling_rps: float | None = None
+    # the served processes' CPU (user and system) per answered request, ms
+    cpu_ms: float | None = None
+    ceiling_cpu_ms: float | None = None
+
+
+@dataclass
+class Load:
+    """What wrk measured, and the CPU the server spent meanwhile."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_ms: float | None
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system CPU so far of process `pid` and its children (the workers of
+    `python -m core serve --workers`); None where /proc is not there to tell."""
+    total, ticks = 0, os.sysconf("SC_CLK_TCK")
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _load(server: subprocess.Popen[bytes], url: str, seconds: int, method: str = "GET",
+          body: str | None = None, tokens: list[str] | None = None,
+          bodies: list[str] | None = None) -> Load:
+    before = _cpu_seconds(server.pid)
+    rps, p50, p99, errors, requests = _wrk(url, seconds, method, body, tokens, bodies)
+    after = _cpu_seconds(server.pid)
+    cpu = (after - before) / requests * 1000 if (
+        before is not None and after is not None and requests) else None
+    return Load(rps, p50, p99, errors, cpu)
 
 
 def _port() -> int:
@@ -92,9 +135,9 @@ def _wait(base: str, path: str) -> None:
 
 
 def _wrk(url: str, seconds: int, method: str = "GET", body: str | None = None,
-         tokens: list[str] | None = None, bodies: list[str] | None = None) -> tuple[float,
-                                                                                   float, float,
-                                                                                   int]:
+         tokens: list[str] | None = None, bodies: list[str] | None = None
+         ) -> tuple[float, float, float, int, int]:
+    """Requests/s, p50 and p99 in ms, errors, and requests answered."""
     body_lua = json.dumps(body) if body is not None else "nil"
     body_fn = "wrk.body"
     if bodies:
@@ -110,6 +153,7 @@ def _wrk(url: str, seconds: int, method: str = "GET", body: str | None = None,
                          capture_output=True, text=True, check=True).stdout
     os.unlink(handle.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
 
     def percentile(p: str) -> float:
         m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
@@ -120,7 +164,7 @@ def _wrk(url: str, seconds: int, method: str = "GET", body: str | None = None,
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     gql = re.search(r"graphql_errors (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (int(gql.group(1)) if gql else 0)
-    return rps, percentile("50"), percentile("99"), errors
+    return rps, percentile("50"), percentile("99"), errors, requests
 
 
 async def _login(base: str, username: str) -> str:
@@ -221,13 +265,15 @@ async def run(size: str, seconds: int) -> None:
                 'mutation { submitCase(input: {kind: REPORT, category: EFFICIENCY, agency: "'
                 f'{agency_id}", title: "bench", description: "bench", occurredAt: '
                 '"2026-01-01T00:00:00Z"}) { id } }')})]
-            rps, p50, p99, errors = _wrk(base + "/graphql", seconds, "POST", None,
-                                         list(reporters.values()), submit)
-            figures.append(Figure("W1 submitCase", workers, rps, p50, p99, errors))
+            w1 = _load(api, base + "/graphql", seconds, "POST", None,
+                       list(reporters.values()), submit)
+            figures.append(Figure("W1 submitCase", workers, w1.rps, w1.p50_ms, w1.p99_ms,
+                                  w1.errors, cpu_ms=w1.cpu_ms))
             for name, (body, tokens, ceiling_url) in ops.items():
-                rps, p50, p99, errors = _wrk(base + "/graphql", seconds, "POST", body, tokens)
-                crps, *_ = _wrk(ceiling_url, seconds)
-                figures.append(Figure(name, workers, rps, p50, p99, errors, crps))
+                got = _load(api, base + "/graphql", seconds, "POST", body, tokens)
+                bare = _load(ceiling, ceiling_url, seconds)
+                figures.append(Figure(name, workers, got.rps, got.p50_ms, got.p99_ms,
+                                      got.errors, bare.rps, got.cpu_ms, bare.cpu_ms))
             if workers == 1:
                 winners = await _w2(base, url, reporters, trials=10)
         finally:
@@ -255,19 +301,29 @@ def write_results(size: str, seconds: int, supervisors: int, cases: int,
         "figures": [f.__dict__ for f in figures], "winners": winners}, indent=1))
     runs = [json.loads((RESULTS / f"{s}.json").read_text()) for s in "SML"
             if (RESULTS / f"{s}.json").exists()]
-    lines = ["# Benchmark results", ""]
+    lines = ["# Benchmark results", "",
+             "Share of ceiling: requests/s against the bare Starlette + asyncpg endpoint's, "
+             "measured right after it. Server CPU ms/request: the user and system CPU of the "
+             "served processes (every worker) per request answered, from /proc; share by "
+             "CPU: the ceiling's CPU per request against ours, which this shared machine's "
+             "swings in speed move less than requests/s.", ""]
     for run in runs:
         lines += [
             f"## Size {run['size']}: {run['supervisors']:,} supervisors, {run['cases']:,} cases",
             "", f"{run['when']}. wrk, 2 threads, 32 connections, {run['seconds']} s per "
             f"operation. {run['machine']}. " + ", ".join(run["versions"]) + ".", "",
             "| operation | workers | requests/s | p50 ms | p99 ms | errors | ceiling req/s | "
-            "share of ceiling |", "|---|---|---|---|---|---|---|---|"]
+            "share of ceiling | server CPU ms/request | ceiling's | share by CPU |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
         for f in map(lambda d: Figure(**d), run["figures"]):
             share = f"{f.rps / f.ceiling_rps:.0%}" if f.ceiling_rps else "-"
             ceiling = f"{f.ceiling_rps:,.0f}" if f.ceiling_rps else "-"
+            cpu = f"{f.cpu_ms:.2f}" if f.cpu_ms else "-"
+            bare = f"{f.ceiling_cpu_ms:.2f}" if f.ceiling_cpu_ms else "-"
+            by_cpu = f"{f.ceiling_cpu_ms / f.cpu_ms:.0%}" if f.cpu_ms and f.ceiling_cpu_ms else "-"
             lines.append(f"| {f.operation} | {f.workers} | {f.rps:,.0f} | {f.p50_ms:.1f} | "
-                         f"{f.p99_ms:.1f} | {f.errors} | {ceiling} | {share} |")
+                         f"{f.p99_ms:.1f} | {f.errors} | {ceiling} | {share} | {cpu} | "
+                         f"{bare} | {by_cpu} |")
         won = run["winners"]
         lines += ["", f"W2: 50 supervisors accepting one request at once, {len(won)} trials: "
                   f"winners per trial {won} (exactly one: "
