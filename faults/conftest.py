@@ -74,15 +74,16 @@ async def cluster() -> AsyncIterator[Cluster]:
 
 
 class Server:
-    """One uvicorn process of the app on the faults' database."""
+    """One server process of the app on the faults' database, started as production starts
+    it (`python -m core serve`, one worker)."""
 
     def __init__(self, url: str, log: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         with log.open("ab") as sink:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "asgi:app", "--port", str(self.port),
-                 "--log-level", "warning"], cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+                [sys.executable, "-m", "core", "serve", "--port", str(self.port),
+                 "--workers", "1"], cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
                 stdout=subprocess.DEVNULL, stderr=sink)
         self.log = log
 

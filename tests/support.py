@@ -125,14 +125,15 @@ async def wait_ready(base: str, log: Path, seconds: float = 30) -> None:
 
 @asynccontextmanager
 async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
-    """A real uvicorn process of the app on the test database; yields its base URL."""
+    """A real server process of the app on the test database, started as production starts
+    it (`python -m core serve`, one worker); yields its base URL."""
     port = free_port()
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "DATABASE_URL": database_url}
     with log.open("wb") as sink:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "asgi:app", "--port", str(port), "--log-level",
-             "warning"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sink)
+            [sys.executable, "-m", "core", "serve", "--port", str(port), "--workers", "1"],
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base, log)
