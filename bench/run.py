@@ -73,22 +73,28 @@ class Load:
     cpu_ms: float | None
 
 
+def process_cpu(pid: int) -> tuple[float, int]:
+    """User and system CPU seconds of process `pid` so far, and its parent's pid (/proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[1])
+
+
 def _cpu_seconds(pid: int) -> float | None:
     """User and system CPU so far of process `pid` and its children (the workers of
     `python -m core serve --workers`); None where /proc is not there to tell."""
-    total, ticks = 0, os.sysconf("SC_CLK_TCK")
     try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+        entries = [int(e) for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
         return None
+    total = 0.0
     for entry in entries:
         try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu, parent = process_cpu(entry)
         except OSError:  # gone meanwhile
             continue
-        if int(entry) == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        if pid in (entry, parent):
+            total += cpu
+    return total
 
 
 def _load(server: subprocess.Popen[bytes], url: str, seconds: int, method: str = "GET",

@@ -210,21 +210,21 @@ class Executor(AsyncpgExecutor):
         _, rows = await self.db.execute_query(sql, values)
         if not rows:
             return []
-        read: Callable[[Any], Model] | None
+        columns = tuple(rows[0].keys())
+        read: Callable[[Any], Model]
         if len(related) > 1:
-            main, parts = _parts(self.model, tuple(map(tuple, related)), tuple(rows[0].keys()))
+            main, parts = _parts(self.model, tuple(map(tuple, related)), columns)
             root = tuple(related[0][4])
 
             def read(row: Any) -> Model:
                 return _joined(row, main, parts, root)
         else:
-            read = hydrator(self.model).reader(rows[0])
+            read = _builder(self.model, columns, 0)
         instances = []
         for index, row in enumerate(rows):
             if index and index % CHUNK_SIZE == 0:
                 await asyncio.sleep(0)  # as Tortoise does: let others run during a long read
-            # a partial row (.only()) is built Tortoise's own way
-            instance = read(row) if read is not None else self.model._init_from_db(**row)
+            instance = read(row)
             for name in custom_fields or ():
                 object.__setattr__(instance, name, row[name])
             instances.append(instance)

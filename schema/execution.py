@@ -165,7 +165,7 @@ _SAME_OUTPUT: dict[GraphQLNamedType, type] = {
     GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 # The code of each kind of field in a selection's function; {p} is the field's plan, {key}
-# its response key, {read} the expression reading its attribute.
+# its response key, {read} the expression reading its attribute (a scalar's).
 _TYPENAME = "result[{key}] = typename\n"
 _SCALAR = """\
 try:
@@ -175,23 +175,7 @@ except Exception as raw:
     x._error(raw, {p}, {p}.non_null, Path(path, {key}, typename))
     result[{key}] = None
 """
-_COMPLETE = "x._complete({p}, {p}.completion, {p}.non_null, value, {at})"
-_OBJECT = """\
-at = Path(path, {key}, typename)
-try:
-    value = {read}
-    if aware(value):
-        value = x._awaited_field({p}, value, at)
-    else:
-        if value is None or value is Undefined or isinstance(value, Exception):
-            value = {complete}
-        else:
-            value = {p}_run(x, value, at)
-        if aware(value):
-            value = x._awaited_completion({p}, value, at)
-except Exception as raw:
-    value = x._error(raw, {p}, {p}.non_null, at)
-"""
+_COMPLETE = "x._complete({p}, {p}.completion, {p}.non_null, value, None)"
 _RESOLVED = "value = x._field({p}, source, Path(path, {key}, typename))\n"
 _KEPT = """\
 if aware(value):
@@ -214,30 +198,24 @@ def _read(attribute: str) -> str:
 def _written(selection: Selection) -> Callable[[CompiledExecution, Any, Path | None], Any]:
     """The selection as one function, written for its fields, doing for each what
     `CompiledExecution` does, with its errors: a scalar attribute is read and completed in
-    place (a str for String or ID, a bool for Boolean, taken as it is), an object attribute
-    goes straight to its own selection's function, any other field through `_field`. The
-    loop over the fields and its dispatch per row are gone."""
+    place (a str for String or ID, a bool for Boolean, taken as it is), any other field goes
+    through `_field`. The loop over the fields and its dispatch per row are gone."""
     typename = selection.type.name
-    scope: dict[str, Any] = {"Path": Path, "Undefined": Undefined, "typename": typename}
+    scope: dict[str, Any] = {"Path": Path, "typename": typename}
     code = ["result = {}\npending = None\naware = x.is_awaitable\n"]
     for n, plan in enumerate(selection.fields):
         p = f"plan{n}"
         scope[p] = plan
-        names = {"p": p, "key": repr(plan.key),
-                 "read": _read(plan.attribute) if plan.attribute else ""}
+        names = {"p": p, "key": repr(plan.key)}
         if plan.typename:
             code.append(_TYPENAME.format(**names))
-        elif plan.leaf is not None:  # a scalar attribute
-            complete = _COMPLETE.format(p=p, at="None")
+        elif plan.leaf is not None and plan.attribute is not None:  # a scalar attribute
+            complete = _COMPLETE.format(p=p)
             same = _SAME_OUTPUT.get(plan.leaf)
             if same is not None:
                 scope[f"{p}_same"] = same
                 complete = f"value if value.__class__ is {p}_same else {complete}"
-            code.append(_SCALAR.format(complete=complete, **names))
-        elif plan.attribute is not None and isinstance(plan.completion, Selection):
-            scope[f"{p}_run"] = plan.completion.run
-            code += [_OBJECT.format(complete=_COMPLETE.format(p=p, at="at"), **names),
-                     _KEPT.format(**names)]
+            code.append(_SCALAR.format(complete=complete, read=_read(plan.attribute), **names))
         else:
             code += [_RESOLVED.format(**names), _KEPT.format(**names)]
     code.append("return result if pending is None else x._gathered(result, pending)\n")
@@ -481,20 +459,12 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
                                f"'{plan.parent.name}.{plan.name}'.")
         result: list[Any] = []
         pending: list[tuple[int, Awaitable[Any]]] = []
-        # objects are completed by their selection's function at once, without `_complete`'s
-        # checks, where those checks would pass: not awaitable, not null, not an error
-        run = items.item.run if isinstance(items.item, Selection) else None
-        aware = self.is_awaitable
         for index, item in enumerate(values):
             item_path = Path(path, index, None)
             try:
-                if aware(item):
-                    completed = self._awaited_value(plan, items, item, item_path)
-                elif run is not None and item is not None and item is not Undefined and (
-                        not isinstance(item, Exception)):
-                    completed = run(self, item, item_path)
-                else:
-                    completed = self._complete(plan, items.item, items.non_null, item, item_path)
+                completed = (self._awaited_value(plan, items, item, item_path)
+                             if self.is_awaitable(item) else
+                             self._complete(plan, items.item, items.non_null, item, item_path))
             except Exception as raw:
                 self._error(raw, plan, items.non_null, item_path)
                 completed = None

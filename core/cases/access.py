@@ -57,8 +57,9 @@ async def visible(principal: Principal) -> Q:
 
 async def get_case(principal: Principal, case_id: int) -> Case:
     """A case the caller may see (else NOT_FOUND), with its jurisdiction, agency and reporter
-    read in the same statement: whether the caller may see the reporter is decided only when
-    it is asked for (confidentiality.visible_reporters), which then needs no read of its own."""
+    read in the same statement: whether the caller may see the reporter (R4.4) is decided
+    only when it is asked for (confidentiality.visible_reporters), which then needs no read
+    of its own."""
     found = await Case.filter(await visible(principal), id=case_id).select_related(
         "jurisdiction", "agency", "reporter").first()
     if found is None:

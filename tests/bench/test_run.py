@@ -6,20 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
-from bench.run import _cpu_seconds
+from bench.run import _cpu_seconds, process_cpu
 
 _WORKER = ("import os, time\nend = time.process_time() + 0.5\n"
            "while time.process_time() < end: pass\nprint(os.getpid(), flush=True)\n"
            "time.sleep(30)")
 _SERVER = ("import subprocess, sys, time\n"
            f"subprocess.Popen([sys.executable, '-c', {_WORKER!r}])\ntime.sleep(30)")
-
-
-def _own_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_a_server_s_cpu_includes_its_workers() -> None:
@@ -30,7 +24,7 @@ def test_a_server_s_cpu_includes_its_workers() -> None:
         worker = int(server.stdout.readline())  # once it has burnt its half second
         try:
             total = _cpu_seconds(server.pid)
-            assert total is not None and total >= 0.5 > _own_cpu_seconds(server.pid)
+            assert total is not None and total >= 0.5 > process_cpu(server.pid)[0]
         finally:
             os.kill(worker, signal.SIGKILL)
             server.kill()
