@@ -16,7 +16,7 @@ from tortoise import connections, fields
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.models import Model
 
-from core import clock
+from core import clock, writes
 from core.logs import request_id as current_request
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,36 @@ def _arguments(rows: list[list[Any]]) -> list[Any]:
     return [_CHAIN_LOCK, GENESIS, *(list(column) for column in zip(*rows, strict=True))]
 
 
+def _row(actor: Actor, action: str, target_type: str, target_id: object, jurisdiction: str,
+         detail: dict[str, Any] | None) -> list[Any]:
+    """The append's values for one record, its hashed text last."""
+    at, request = clock.now(), current_request.get()
+    fields_ = _hashed_fields(at, actor.id, actor.name, action, target_type, str(target_id),
+                             jurisdiction, request, detail or {})
+    return [at, actor.id, actor.name, action, target_type, str(target_id), jurisdiction, request,
+            json.dumps(detail or {}, ensure_ascii=False), _body(fields_)]
+
+
+def append(
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str = "",
+    target_id: object = "",
+    jurisdiction: str = "",
+    detail: dict[str, Any] | None = None,
+) -> writes.Write:
+    """The append of one record, as a write to run with the operation's other writes (in
+    its transaction, or in its one statement: core/writes.py).
+
+    The append takes the chain's lock, which serialises appends until commit so that the
+    chain has no forks, and inserts the record with `hash = _digest(prev_hash, fields)`,
+    computed by PostgreSQL over the same text.
+    """
+    row = _row(actor, action, target_type, target_id, jurisdiction, detail)
+    return writes.Write(_APPEND, _arguments([row]))
+
+
 async def record(
     actor: Actor,
     action: str,
@@ -94,22 +124,14 @@ async def record(
 ) -> None:
     """Append one record: inside the operation's transaction, so that both commit or neither;
     a lone record (a read that discloses something) may be appended outside one, and returns
-    once it is committed.
-
-    The append takes the chain's lock, which serialises appends until commit so that the
-    chain has no forks, and inserts the record with `hash = _digest(prev_hash, fields)`,
-    computed by PostgreSQL over the same text.
-    """
-    at, request = clock.now(), current_request.get()
-    fields_ = _hashed_fields(at, actor.id, actor.name, action, target_type, str(target_id),
-                             jurisdiction, request, detail or {})
-    row = [at, actor.id, actor.name, action, target_type, str(target_id), jurisdiction, request,
-           json.dumps(detail or {}, ensure_ascii=False), _body(fields_)]
+    once it is committed."""
     connection = connections.get("default")
     if isinstance(connection, TransactionalDBClient):
-        await connection.execute_query(_APPEND, _arguments([row]))
+        await writes.run(append(actor, action, target_type=target_type, target_id=target_id,
+                                jurisdiction=jurisdiction, detail=detail))
     else:
-        await _lone_records().append(row)
+        await _lone_records().append(
+            _row(actor, action, target_type, target_id, jurisdiction, detail))
 
 
 class LoneRecords:

@@ -8,7 +8,7 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
-from core import audit, clock
+from core import audit, clock, writes
 from core.cases.access import get_case
 from core.cases.models import Attachment
 from core.errors import InvalidInput, NotFound
@@ -61,18 +61,38 @@ async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
     return attachment
 
 
+# Staged uploads of the caller, attached to one thing; an upload claimed by a concurrent
+# request is not claimed again (the UPDATE re-reads a row another transaction changed).
+_CLAIM = """
+UPDATE attachment SET case_id = $3, assistance_id = $4
+WHERE id = ANY($1::int[]) AND uploader_id = $2 AND case_id IS NULL AND assistance_id IS NULL
+RETURNING 1"""
+
+
+def claiming(principal: Principal, ids: tuple[int, ...], *, case_id: int | None = None,
+             assistance_id: int | None = None) -> list[writes.Write]:
+    """The claim of the caller's staged uploads for a case or an assistance report, as a write
+    of the caller's transaction (core/writes.py); `claimed` checks what it returned."""
+    if not ids:
+        return []
+    return [writes.Write(_CLAIM, [sorted(set(ids)), principal.account_id, case_id,
+                                  assistance_id])]
+
+
+def claimed(count: int, ids: tuple[int, ...]) -> None:
+    """Every upload named was the caller's and staged; else NOT_FOUND (and the transaction
+    undoes the claim of the others)."""
+    if count != len(set(ids)):
+        raise NotFound("附件不存在或已使用", "No such staged attachment", field="attachmentIds")
+
+
 async def claim(principal: Principal, ids: tuple[int, ...], *, case_id: int | None = None,
                 assistance_id: int | None = None) -> None:
     """Attach the caller's staged uploads to a case or an assistance report (inside the
     caller's transaction); an upload joins one thing only."""
-    if not ids:
-        return
-    staged = await Attachment.filter(id__in=list(ids), uploader_id=principal.account_id,
-                                     case_id__isnull=True, assistance_id__isnull=True).count()
-    if staged != len(set(ids)):
-        raise NotFound("附件不存在或已使用", "No such staged attachment", field="attachmentIds")
-    await Attachment.filter(id__in=list(ids)).update(case_id=case_id,
-                                                     assistance_id=assistance_id)
+    counts = await writes.run(*claiming(principal, ids, case_id=case_id,
+                                        assistance_id=assistance_id))
+    claimed(sum(counts), ids)
 
 
 async def fetch(principal: Principal, attachment_id: int) -> Attachment:

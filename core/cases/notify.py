@@ -3,6 +3,7 @@ case and what happened, never the reporter (R4.4)."""
 
 from __future__ import annotations
 
+from core import writes
 from core.agencies.models import AgencyStaff
 from core.cases.models import Case
 from core.notifications import service as notifications
@@ -31,6 +32,7 @@ async def notify(account_ids: list[int], case: Case, kind: str, text: str) -> No
     await notifications.notify(account_ids, "case", case.id, kind, text)
 
 
-async def notify_each(case: Case, notices: list[Notice]) -> None:
-    """Several notices about a case, in one statement; the same rule for their texts."""
-    await notifications.notify_each("case", case.id, notices)
+def notifying(case: Case, notices: list[Notice]) -> list[writes.Write]:
+    """Several notices about a case, as writes of the caller's transaction or statement
+    (core/writes.py); the same rule for their texts."""
+    return notifications.notifying("case", case.id, notices)

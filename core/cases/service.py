@@ -9,7 +9,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core import audit, clock
+from core import audit, clock, writes
 from core.agencies.models import Agency
 from core.cases import attachments, notify, rules
 from core.cases.access import get_case, relations
@@ -39,23 +39,33 @@ from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
 
 
-async def record_step(case: Case, principal: Principal | None, role: str, kind: str, *,
-                      to_state: State | None = None, note: str = "",
-                      detail: dict[str, Any] | None = None) -> CaseEvent:
-    """A history row and its audit record, inside the caller's transaction. The audit names
-    the case, never the reporter."""
+def step(case: Case, principal: Principal | None, role: str, kind: str, *,
+         to_state: State | None = None, note: str = "",
+         detail: dict[str, Any] | None = None) -> list[writes.Write]:
+    """A history row and its audit record, as writes of the caller's transaction or statement
+    (core/writes.py); the case moves to `to_state`. The audit names the case, never the
+    reporter."""
     actor = principal.actor if principal else audit.Actor(None, "system")
-    event = await CaseEvent.create(
-        case=case, kind=kind, at=clock.now(), actor_account_id=actor.id, actor_role=role,
+    event = CaseEvent(
+        case_id=case.id, kind=kind, at=clock.now(), actor_account_id=actor.id, actor_role=role,
         actor=actor.name, from_state=case.state.value if to_state else None,
         to_state=to_state.value if to_state else None, note=note, detail=detail or {})
-    await audit.record(actor, f"case.{kind.lower()}", target_type="case", target_id=case.id,
-                       jurisdiction=case.jurisdiction.path, detail=detail or {})
     if to_state is not None:
         case.state = to_state
-    return event
+    return [writes.insert(event),
+            audit.append(actor, f"case.{kind.lower()}", target_type="case", target_id=case.id,
+                         jurisdiction=case.jurisdiction.path, detail=detail or {})]
 
 
+async def record_step(case: Case, principal: Principal | None, role: str, kind: str, *,
+                      to_state: State | None = None, note: str = "",
+                      detail: dict[str, Any] | None = None) -> None:
+    """A step (`step`) written inside the caller's transaction, in one statement."""
+    await writes.run(*step(case, principal, role, kind, to_state=to_state, note=note,
+                           detail=detail))
+
+
+_case_keys = writes.Keys(Case)
 SUBMISSION_POINTS = {Kind.REPORT: PointEvent.REPORT_SUBMITTED,
                      Kind.SUPERVISION_RECORD: PointEvent.SUPERVISION_RECORD_FILED}
 
@@ -107,25 +117,32 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
     description = check_text(submission.description, "description", maximum=5000)
     place = check_text(submission.place, "place", maximum=200, required=False)
     office = await notify.office_accounts(agency.jurisdiction.id)
-    async with in_transaction():
-        case = await Case.create(
-            kind=submission.kind, record_type=submission.record_type,
-            category=submission.category, jurisdiction_id=agency.jurisdiction.id,
-            agency=agency, reporter=reporter, contact_firm=firm, title=title,
-            description=description, place=place, occurred_at=submission.occurred_at,
-            submitted_at=clock.now())
-        case.jurisdiction = agency.jurisdiction
-        await attachments.claim(principal, submission.attachment_ids, case_id=case.id)
-        if submission.kind in SUBMISSION_POINTS:
-            await points.award(reporter.id, SUBMISSION_POINTS[submission.kind],
-                               f"case:{case.id}:submitted")
-        await notify.notify_each(case, [
+    case = Case(
+        id=await _case_keys.take(), kind=submission.kind, record_type=submission.record_type,
+        category=submission.category, jurisdiction=agency.jurisdiction, agency=agency,
+        reporter=reporter, contact_firm=firm, title=title, description=description, place=place,
+        occurred_at=submission.occurred_at, submitted_at=clock.now())
+    case._saved_in_db = True  # by the statement below, or not at all
+    submitted = [
+        writes.insert(case),
+        *attachments.claiming(principal, submission.attachment_ids, case_id=case.id),
+        *([points.awarding(reporter.id, SUBMISSION_POINTS[submission.kind],
+                           f"case:{case.id}:submitted")]
+          if submission.kind in SUBMISSION_POINTS else []),
+        *notify.notifying(case, [
             Notice([principal.account_id], "RECEIPT", f"已收到您提交的第{case.id}号案件"),
-            Notice(office, "NEW_CASE", f"新案件 第{case.id}号（{submission.kind.value}）")])
-        # Last: the audit chain's lock is held from its append to the commit, and every
-        # audited write of the platform waits for it.
-        await record_step(case, principal, "REPORTER", "SUBMITTED",
-                          detail={"kind": submission.kind.value})
+            Notice(office, "NEW_CASE", f"新案件 第{case.id}号（{submission.kind.value}）")]),
+        *step(case, principal, "REPORTER", "SUBMITTED", detail={"kind": submission.kind.value}),
+    ]
+    # One statement (core/writes.py), a transaction of its own: the case, its uploads, points,
+    # notices, history and audit record are written together or not at all; the audit chain's
+    # lock is held for that statement only. Uploads are checked after their claim, so then
+    # the statement runs in a transaction that their check may undo.
+    if not submission.attachment_ids:
+        await writes.run(*submitted)
+        return case
+    async with in_transaction():
+        attachments.claimed((await writes.run(*submitted))[1], submission.attachment_ids)
     return case
 
 

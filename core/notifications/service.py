@@ -8,9 +8,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from tortoise import connections
-
-from core import clock
+from core import clock, writes
 from core.notifications.models import Notification
 from core.pagination import Page, keyset
 from core.principal import Principal
@@ -18,17 +16,15 @@ from core.principal import Principal
 CHANNEL = "notification"
 
 
-# The notices and their NOTIFYs in one statement (one round trip, whoever is told, whatever
-# each is told), in the order given.
+# The notices, in the order given, and a NOTIFY to each account told (delivered on commit):
+# two writes of one statement, whoever is told, whatever each is told.
 _ADD = """
-WITH added AS (
-    INSERT INTO notification (account_id, subject, subject_id, kind, text, created_at)
-    SELECT n.account, $4, $5, n.kind, n.text, $6
-    FROM unnest($1::int[], $2::varchar[], $3::varchar[])
-         WITH ORDINALITY AS n(account, kind, text, i)
-    ORDER BY n.i
-    RETURNING account_id)
-SELECT pg_notify($7, account_id::text) FROM added"""
+INSERT INTO notification (account_id, subject, subject_id, kind, text, created_at)
+SELECT n.account, $4, $5, n.kind, n.text, $6
+FROM unnest($1::int[], $2::varchar[], $3::varchar[]) WITH ORDINALITY AS n(account, kind, text, i)
+ORDER BY n.i
+RETURNING 1"""
+_WAKE = "SELECT pg_notify($2, account::text) FROM unnest($1::int[]) AS account"
 
 
 @dataclass(frozen=True)
@@ -42,18 +38,21 @@ class Notice:
 
 async def notify(account_ids: Sequence[int], subject: str, subject_id: int, kind: str,
                  text: str) -> None:
-    await notify_each(subject, subject_id, [Notice(account_ids, kind, text)])
+    """A notice written inside the caller's transaction; every process hears of it on commit."""
+    await writes.run(*notifying(subject, subject_id, [Notice(account_ids, kind, text)]))
 
 
-async def notify_each(subject: str, subject_id: int, notices: Sequence[Notice]) -> None:
+def notifying(subject: str, subject_id: int, notices: Sequence[Notice]) -> list[writes.Write]:
     """Notices about one subject, each to its own accounts (each account told once per
-    notice), written in one statement inside the caller's transaction."""
+    notice), as writes to run with the others of the caller's transaction or statement
+    (core/writes.py)."""
     rows = [(account, notice.kind, notice.text[:300]) for notice in notices
             for account in sorted(set(notice.account_ids))]
-    if rows:
-        accounts, kinds, texts = (list(column) for column in zip(*rows, strict=True))
-        await connections.get("default").execute_query(
-            _ADD, [accounts, kinds, texts, subject, subject_id, clock.now(), CHANNEL])
+    if not rows:
+        return []
+    accounts, kinds, texts = (list(column) for column in zip(*rows, strict=True))
+    return [writes.Write(_ADD, [accounts, kinds, texts, subject, subject_id, clock.now()]),
+            writes.Write(_WAKE, [accounts, CHANNEL])]
 
 
 async def list_notifications(principal: Principal, first: int, after: int | None,

@@ -3,11 +3,10 @@ their own transaction; an event's `source` key makes a second award a no-op."""
 
 from __future__ import annotations
 
-from tortoise import connections
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from core import audit, clock
+from core import audit, clock, writes
 from core.errors import InvalidInput
 from core.pagination import Page, keyset
 from core.principal import Principal
@@ -47,13 +46,20 @@ RETURNING id
 """
 
 
+def awarding(supervisor_id: int, event: PointEvent, source: str, actor: str = "system"
+             ) -> writes.Write:
+    """The award of an event, as a write to run with the others of the transaction or
+    statement that records the event (core/writes.py): one row when written, none when
+    `source` had scored already."""
+    return writes.Write(_AWARD_SQL, [supervisor_id, event.value, DEFAULT_POINTS[event], source,
+                                     actor, clock.now()])
+
+
 async def award(supervisor_id: int, event: PointEvent, source: str, actor: str = "system"
                 ) -> bool:
     """Score an event once: True when written, False when `source` had scored already.
     Call inside the transaction that records the event."""
-    inserted = await connections.get("default").execute_query_dict(_AWARD_SQL, [
-        supervisor_id, event.value, DEFAULT_POINTS[event], source, actor, clock.now()])
-    return bool(inserted)
+    return (await writes.run(awarding(supervisor_id, event, source, actor)))[0] > 0
 
 
 async def adjust(principal: Principal, supervisor_id: int, points: int, reason: str

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 from core import clock
 from core.accounts.models import Account
-from core.cases.models import Case, CaseEvent, State
+from core.audit import AuditRecord
+from core.cases.models import Attachment, Case, CaseEvent, State
 from core.cases.rules import add_working_days
 from core.notifications.models import Notification
-from tests.cases.helpers import CASE, act, agency_id, submit, to_transferred
+from core.scoring.models import PointEntry
+from tests.cases.helpers import CASE, SUBMIT, act, agency_id, submit, to_transferred
 from tests.support import Api, QueryCounter
+
+# What a submission writes: the case, its points, history row and audit record, its notices.
+WRITTEN = (Case, PointEntry, CaseEvent, AuditRecord, Notification)
 
 
 async def _state(case_id: str) -> State:
@@ -163,21 +171,23 @@ async def test_submission_input_is_checked(api: Api, full_demo: None) -> None:
     assert await Case.all().count() == before
 
 
-async def test_a_submission_writes_its_notices_in_one_statement(api: Api,
-                                                               full_demo: None) -> None:
-    """The receipt and the office's notices go in one statement, the receipt first: a
-    submission writes five statements (W1's cost to the database)."""
+async def test_a_submission_is_written_in_one_statement(api: Api, full_demo: None) -> None:
+    """W1's cost to the database: the case, its points, its notices (the receipt first), its
+    history row and its audit record are one statement, with no transaction around it."""
     agency = await agency_id("dc")
     await submit(api, agency=agency)  # the caller and the statements' shapes known
     with QueryCounter() as counter:
         case = await submit(api, agency=agency)
     statements = [s.strip() for s in counter.statements]
-    writes = [s.split("(")[0].split()[:3] for s in statements
-              if s.startswith(("INSERT", "UPDATE", "DELETE", "WITH")) or "audit_append" in s]
-    assert writes == [["INSERT", "INTO", '"supervision_case"'], ["INSERT", "INTO", "point_entry"],
-                      ["WITH", "added", "AS"], ["INSERT", "INTO", '"case_event"'],
-                      ["SELECT", "audit_append_many"]]
-    rows = await Notification.filter(subject="case", subject_id=int(case["id"])).order_by(
+    writing = [s for s in statements if not s.startswith("SELECT")]
+    assert len(writing) == 1 and writing[0].startswith("WITH w0 AS (INSERT")
+    parts = re.findall(r"(?:INSERT INTO|SELECT) \"?(\w+)", writing[0].split(" SELECT (")[0])
+    assert [p for p in parts if p not in ("s", "r", "n")] == [
+        "supervision_case", "point_entry", "notification", "pg_notify", "case_event",
+        "audit_append_many"]
+    assert not any(s.upper().startswith(("BEGIN", "COMMIT")) for s in statements)
+    case_id = int(case["id"])
+    rows = await Notification.filter(subject="case", subject_id=case_id).order_by(
         "id").values("kind", "account_id", "text")
     reporter = await Account.get(username="sv.dc.001")
     assert (rows[0]["kind"], rows[0]["account_id"]) == ("RECEIPT", reporter.id)
@@ -185,6 +195,50 @@ async def test_a_submission_writes_its_notices_in_one_statement(api: Api,
     assert office and {n["kind"] for n in office} == {"NEW_CASE"}
     assert len({n["account_id"] for n in office}) == len(office)  # each told once
     assert all(f"第{case['id']}号" in n["text"] for n in rows)
+    assert await PointEntry.filter(source=f"case:{case_id}:submitted").count() == 1
+    assert await CaseEvent.filter(case_id=case_id, kind="SUBMITTED").count() == 1
+    assert await AuditRecord.filter(action="case.submitted", target_id=str(case_id)).count() == 1
+
+
+async def test_a_submission_that_fails_writes_nothing(api: Api, full_demo: None) -> None:
+    """An upload that is not the caller's staged one is found wanting after the submission's
+    statement: its transaction undoes the case, its points, notices, history and audit."""
+    staged = await Attachment.create(uploader_id=(await Account.get(username="sv.dc.002")).id,
+                                     filename="a.pdf", content_type="application/pdf", size=3,
+                                     sha256="0" * 64, data=b"%PD", uploaded_at=clock.now())
+    await api.token("sv.dc.001")  # its sign-in audited before the counts
+    counts = [await model.all().count() for model in WRITTEN]
+    failed = await api.gql(SUBMIT, {"input": {
+        "kind": "REPORT", "category": "OTHER", "agency": await agency_id("dc"), "title": "t",
+        "description": "d", "occurredAt": "2026-01-01T00:00:00Z",
+        "attachments": [str(staged.id)]}}, as_user="sv.dc.001")
+    assert failed.codes == ["NOT_FOUND"]
+    assert [await model.all().count() for model in WRITTEN] == counts
+    assert (await Attachment.get(id=staged.id)).case_id is None  # type: ignore[attr-defined]
+    mine = await Attachment.create(uploader_id=(await Account.get(username="sv.dc.001")).id,
+                                   filename="b.pdf", content_type="application/pdf", size=3,
+                                   sha256="1" * 64, data=b"%PD", uploaded_at=clock.now())
+    case = await submit(api, attachments=[str(mine.id)])
+    assert (await Attachment.get(id=mine.id)).case_id == int(case["id"])  # type: ignore[attr-defined]
+    after = [await model.all().count() for model in WRITTEN]
+    assert after[:4] == [n + 1 for n in counts[:4]] and after[4] > counts[4]
+
+
+async def test_an_upload_joins_one_of_two_submissions_at_once(api: Api, full_demo: None
+                                                               ) -> None:
+    mine = await Attachment.create(uploader_id=(await Account.get(username="sv.dc.001")).id,
+                                   filename="c.pdf", content_type="application/pdf", size=3,
+                                   sha256="2" * 64, data=b"%PD", uploaded_at=clock.now())
+    await api.token("sv.dc.001")
+    cases, agency = await Case.all().count(), await agency_id("dc")
+    results = await asyncio.gather(*(api.gql(SUBMIT, {"input": {
+        "kind": "REPORT", "category": "OTHER", "agency": agency, "title": "t",
+        "description": "d", "occurredAt": "2026-01-01T00:00:00Z",
+        "attachments": [str(mine.id)]}}, as_user="sv.dc.001") for _ in range(2)))
+    assert sorted(r.codes for r in results) == [[], ["NOT_FOUND"]]
+    won = next(r for r in results if not r.codes).ok()["submitCase"]["id"]
+    assert (await Attachment.get(id=mine.id)).case_id == int(won)  # type: ignore[attr-defined]
+    assert await Case.all().count() == cases + 1
 
 
 async def test_receipt_is_acknowledged_at_once_and_parties_are_notified(api: Api,

@@ -1,0 +1,112 @@
+"""Several writes sent as one statement, and keys taken ahead for rows written that way.
+
+An operation that writes several tables (a case, its history row, its points, its notices and
+its audit record) paid a round trip for each write, and two more for BEGIN and COMMIT. Here
+each write is a `Write`, a statement with its own $1…$n, and `run` sends them together as the
+data-modifying parts of one statement (PostgreSQL's WITH … INSERT … RETURNING). One statement
+is atomic on its own: all of its writes commit, or none. Its parts see the same snapshot and
+not one another's rows; foreign keys between them are checked when the whole statement ends.
+
+A row that other parts of the statement name must have its key before it is written:
+`Keys` takes keys from the table's sequence ahead, a few at a time, in each process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import connections
+from tortoise.models import Model
+
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+@dataclass(frozen=True)
+class Write:
+    """One statement that writes (INSERT … RETURNING, UPDATE … RETURNING) or a SELECT that
+    calls a function which writes; the rows it returns are counted."""
+
+    sql: str
+    args: Sequence[Any]
+
+
+@functools.lru_cache(maxsize=256)
+def _together(parts: tuple[str, ...]) -> str:
+    """The parts as the WITH queries of one statement, their parameters renumbered in turn,
+    and a final SELECT that counts each one's rows in order (so that each runs to its end)."""
+    offset, queries = 0, []
+    for n, sql in enumerate(parts):
+        def shifted(mark: re.Match[str], by: int = offset) -> str:
+            return f"${int(mark[1]) + by}"
+
+        queries.append(f"w{n} AS ({_PARAMETER.sub(shifted, sql)})")
+        offset += max((int(p) for p in _PARAMETER.findall(sql)), default=0)
+    counts = ", ".join(f"(SELECT count(*) FROM w{n}) AS w{n}"  # noqa: S608 (names made here)
+                       for n in range(len(parts)))
+    return f"WITH {', '.join(queries)} SELECT {counts}"
+
+
+async def run(*writes: Write) -> list[int]:
+    """Send the writes as one statement (inside the caller's transaction, if any) and return
+    how many rows each one returned."""
+    if not writes:
+        return []
+    connection = connections.get("default")
+    if len(writes) == 1:  # as it is (Tortoise's execute_query counts an INSERT's rows as 0)
+        return [len(await connection.execute_query_dict(writes[0].sql, list(writes[0].args)))]
+    rows = await connection.execute_query_dict(_together(tuple(w.sql for w in writes)),
+                                               [a for w in writes for a in w.args])
+    return [int(count) for count in rows[0].values()]
+
+
+@functools.cache
+def _columns(model: type[Model]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A model's table and its written columns: (field name, column) of every stored field."""
+    meta = model._meta
+    named = tuple((name, meta.fields_db_projection[name]) for name in meta.fields_db_projection
+                  if not meta.fields_map[name].generated or name == meta.pk_attr)
+    return meta.db_table, named
+
+
+def insert(instance: Model) -> Write:
+    """The INSERT of a new model instance, as Tortoise would write it; a key left unset is
+    the sequence's next."""
+    table, named = _columns(type(instance))
+    fields_map = instance._meta.fields_map
+    pk = instance._meta.pk_attr
+    columns, values = [], []
+    for name, column in named:
+        value = getattr(instance, name)
+        if name == pk and value is None:
+            continue
+        columns.append(f'"{column}"')
+        values.append(fields_map[name].to_db_value(value, instance))
+    marks = ", ".join(f"${n}" for n in range(1, len(values) + 1))
+    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({marks}) RETURNING 1'  # noqa: S608
+    return Write(sql, values)
+
+
+class Keys:
+    """Keys of a table taken from its sequence ahead, `ahead` at a time (what PostgreSQL's
+    sequence CACHE does per connection): keys are unique, but two processes' rows are not in
+    the order they were written, and keys taken and never used leave gaps, as a rolled-back
+    insert does."""
+
+    def __init__(self, model: type[Model], ahead: int = 16) -> None:
+        self.model, self.ahead = model, ahead
+        self._free: deque[int] = deque()
+
+    async def take(self) -> int:
+        # Two requests may find none left and both take `ahead` more: each key is still unique.
+        while not self._free:
+            table, named = _columns(self.model)
+            _, rows = await connections.get("default").execute_query(
+                "SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3)",
+                [f'"{table}"', dict(named)[self.model._meta.pk_attr], self.ahead])
+            self._free.extend(int(row[0]) for row in rows)
+        return self._free.popleft()

@@ -1,0 +1,109 @@
+"""core/writes.py: several writes as one statement (each part's parameters its own, all of
+them or none written, rows of one part named by another), a model's INSERT as Tortoise's own
+save writes it, and keys taken ahead from a table's sequence."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+
+from core import clock, writes
+from core.cases.models import Case, CaseEvent
+from core.notifications.models import Notification
+
+
+async def test_parts_keep_their_own_parameters_and_are_counted_in_order(clean: None) -> None:
+    eleven = writes.Write("SELECT generate_series($1::int, $2::int + $3 + $4 + $5 + $6 + $7 + $8"
+                          " + $9 + $10 + $11)", [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4])
+    assert await writes.run(writes.Write("SELECT generate_series(1, $1::int)", [3]), eleven,
+                            writes.Write("SELECT generate_series($1::int, $2::int)", [5, 14])
+                            ) == [3, 4, 10]
+    assert await writes.run(eleven) == [4]
+    assert await writes.run() == []
+
+
+def _event(case_id: int, kind: str) -> CaseEvent:
+    return CaseEvent(case_id=case_id, kind=kind, at=clock.now(), actor_role="SYSTEM",
+                     actor="test", detail={"n": 1})
+
+
+def _notice(text: str) -> writes.Write:
+    return writes.Write("INSERT INTO notification (account_id, subject, subject_id, kind, text, "
+                        "created_at) VALUES (1, 'case', 0, 'TEST', $1, now()) RETURNING 1",
+                        [text])
+
+
+async def test_all_parts_are_written_or_none(full_demo: None) -> None:
+    case = await Case.first()
+    assert case is not None
+    notices, events = await Notification.all().count(), await CaseEvent.all().count()
+    with pytest.raises(IntegrityError):  # the history row names no case
+        await writes.run(_notice("first"), writes.insert(_event(-1, "BROKEN")))
+    assert await Notification.all().count() == notices
+    assert await CaseEvent.all().count() == events
+    assert await writes.run(_notice("second"), writes.insert(_event(case.id, "FINE"))) == [1, 1]
+    assert await Notification.filter(text="second").count() == 1
+    assert await CaseEvent.filter(case_id=case.id, kind="FINE").count() == 1
+
+
+async def test_a_row_named_by_another_part_is_written_with_it(full_demo: None) -> None:
+    """Foreign keys are checked when the statement ends: a history row may name the case the
+    same statement inserts, with a key taken ahead."""
+    template = await Case.first()
+    assert template is not None
+    case = _copy(template, id=await writes.Keys(Case).take(), title="ahead")
+    assert await writes.run(writes.insert(case), writes.insert(_event(case.id, "SUBMITTED"))
+                            ) == [1, 1]
+    assert (await Case.get(id=case.id)).title == "ahead"
+    assert await CaseEvent.filter(case_id=case.id).count() == 1
+
+
+def _copy(case: Case, **changed: Any) -> Case:
+    stored = {name: getattr(case, name) for name in case._meta.fields_db_projection
+              if name != "id"}
+    return Case(**{**stored, **changed})
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {k: v for k, v in dict(row).items() if k != "id"}
+
+
+async def test_an_insert_writes_what_tortoise_writes(full_demo: None) -> None:
+    """Every column as Tortoise's own save writes it: enums, nulls, defaults, JSON, times."""
+    template = await Case.filter(record_type__isnull=False).first() or await Case.first()
+    assert template is not None
+    theirs = await Case.create(**{name: getattr(_copy(template), name)
+                                  for name in template._meta.fields_db_projection
+                                  if name != "id"})
+    ours = _copy(template, id=await writes.Keys(Case).take())
+    await writes.run(writes.insert(ours))
+    event, their_event = _event(theirs.id, "SAME"), await CaseEvent.create(
+        case_id=theirs.id, kind="SAME", at=clock.now(), actor_role="SYSTEM", actor="test",
+        detail={"n": 1})
+    event.at = their_event.at
+    await writes.run(writes.insert(event))  # its key is the sequence's next
+    conn = connections.get("default")
+    _, cases = await conn.execute_query(
+        "SELECT * FROM supervision_case WHERE id = ANY($1::int[]) ORDER BY id",
+        [[theirs.id, ours.id]])
+    assert len(cases) == 2 and _columns(cases[0]) == _columns(cases[1])
+    _, events = await conn.execute_query(
+        "SELECT * FROM case_event WHERE kind = 'SAME' ORDER BY id")
+    assert len(events) == 2 and _columns(events[0]) == _columns(events[1])
+    assert events[1]["id"] > events[0]["id"]
+
+
+async def test_keys_taken_ahead_are_unique_and_from_the_sequence(clean: None) -> None:
+    keys = writes.Keys(Case, ahead=4)
+    conn = connections.get("default")
+    _, before = await conn.execute_query(
+        "SELECT nextval(pg_get_serial_sequence('supervision_case', 'id'))")
+    taken = await asyncio.gather(*(keys.take() for _ in range(30)))
+    assert len(set(taken)) == 30 and min(taken) > before[0][0]
+    _, after = await conn.execute_query(
+        "SELECT nextval(pg_get_serial_sequence('supervision_case', 'id'))")
+    assert after[0][0] > max(taken)  # the sequence will not give them again
