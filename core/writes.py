@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +92,27 @@ def insert(instance: Model) -> Write:
     return Write(sql, values)
 
 
+def update(instance: Model) -> Write:
+    """The UPDATE of every stored field of a model instance, as Tortoise's `save()` writes it."""
+    table, named = _columns(type(instance))
+    fields_map, pk = instance._meta.fields_map, instance._meta.pk_attr
+    changed = [(column, fields_map[name].to_db_value(getattr(instance, name), instance))
+               for name, column in named if name != pk]
+    sets = ", ".join(f'"{column}" = ${n}' for n, (column, _) in enumerate(changed, 1))
+    sql = (f'UPDATE "{table}" SET {sets} '  # noqa: S608 (the model's own names)
+           f'WHERE "{dict(named)[pk]}" = ${len(changed) + 1} RETURNING 1')
+    return Write(sql, [value for _, value in changed] + [instance.pk])
+
+
+_keys: weakref.WeakSet[Keys] = weakref.WeakSet()
+
+
+def forget_keys() -> None:
+    """Drop the keys taken and not used (a sequence restarted under them: tests)."""
+    for keys in _keys:
+        keys._free.clear()
+
+
 class Keys:
     """Keys of a table taken from its sequence ahead, `ahead` at a time (what PostgreSQL's
     sequence CACHE does per connection): keys are unique, but two processes' rows are not in
@@ -100,6 +122,7 @@ class Keys:
     def __init__(self, model: type[Model], ahead: int = 16) -> None:
         self.model, self.ahead = model, ahead
         self._free: deque[int] = deque()
+        _keys.add(self)
 
     async def take(self) -> int:
         # Two requests may find none left and both take `ahead` more: each key is still unique.

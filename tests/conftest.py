@@ -22,7 +22,7 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
-from core import clock, db  # noqa: E402
+from core import clock, db, writes  # noqa: E402
 from core.config import ROOT  # noqa: E402
 from policies.enforcer import store  # noqa: E402
 from tests.support import Api  # noqa: E402
@@ -91,6 +91,7 @@ async def clean(owner: asyncpg.Connection) -> AsyncIterator[None]:
     )
     quoted = ", ".join(f'"{t}"' for t in tables)
     await owner.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    writes.forget_keys()  # taken from the sequences just restarted
     await store.reload()
     clock.set_source(None)
     yield

@@ -66,6 +66,19 @@ async def record_step(case: Case, principal: Principal | None, role: str, kind: 
 
 
 _case_keys = writes.Keys(Case)
+async def _moved(case: Case, principal: Principal, role: str, kind: str, *,
+                 to_state: State | None = None, note: str = "",
+                 detail: dict[str, Any] | None = None, notices: tuple[Notice, ...] = (),
+                 also: tuple[writes.Write, ...] = ()) -> None:
+    """A step of a locked case as one statement of the caller's transaction (core/writes.py):
+    the case's row as it now is, the step's other writes (points), its notices, then its
+    history row and audit record. The audit chain's lock, taken last, is held until the
+    commit only."""
+    stepped = step(case, principal, role, kind, to_state=to_state, note=note, detail=detail)
+    await writes.run(writes.update(case), *also, *notify.notifying(case, list(notices)),
+                     *stepped)
+
+
 SUBMISSION_POINTS = {Kind.REPORT: PointEvent.REPORT_SUBMITTED,
                      Kind.SUPERVISION_RECORD: PointEvent.SUPERVISION_RECORD_FILED}
 
@@ -185,10 +198,9 @@ async def _reporter_account(case: Case) -> list[int]:
 async def accept_case(principal: Principal, case_id: int) -> Case:
     async with in_transaction():
         case = await _handled_case(principal, case_id)
-        await record_step(case, principal, "OFFICE", "ACCEPTED", to_state=_move(case, "accept"))
-        await case.save()
-        await notify.notify(await _reporter_account(case), case, "ACCEPTED",
-                            f"第{case.id}号案件已受理")
+        target = _move(case, "accept")
+        await _moved(case, principal, "OFFICE", "ACCEPTED", to_state=target, notices=(
+            Notice(await _reporter_account(case), "ACCEPTED", f"第{case.id}号案件已受理"),))
     return case
 
 
@@ -196,12 +208,11 @@ async def decline_case(principal: Principal, case_id: int, reason: str) -> Case:
     reason = check_text(reason, "reason", maximum=2000)
     async with in_transaction():
         case = await _handled_case(principal, case_id)
-        await record_step(case, principal, "OFFICE", "DECLINED", note=reason,
-                          to_state=_move(case, "decline"))
+        target = _move(case, "decline")
         case.closed_at = clock.now()
-        await case.save()
-        await notify.notify(await _reporter_account(case), case, "DECLINED",
-                            f"第{case.id}号案件不予受理：{reason}")
+        await _moved(case, principal, "OFFICE", "DECLINED", note=reason, to_state=target,
+                     notices=(Notice(await _reporter_account(case), "DECLINED",
+                                     f"第{case.id}号案件不予受理：{reason}"),))
     return case
 
 
@@ -232,13 +243,13 @@ async def transfer_case(principal: Principal, case_id: int, note: str,
         now = clock.now()
         case.transferred_at, case.due_at = now, rules.due_at(now, days)
         case.replied_at = None
-        await record_step(case, principal, "OFFICE", "TRANSFERRED", note=note, to_state=target,
-                          detail={"agency": case.agency.id, "workingDays": days,
-                                  "dueAt": case.due_at.isoformat()})
-        await case.save()
-        await notify.notify(await notify.agency_accounts(case.agency.id), case, "TRANSFERRED",
-                            f"第{case.id}号案件已转办贵单位，请于"
-                            f"{case.due_at.astimezone(clock.LOCAL_ZONE):%Y-%m-%d}前答复")
+        await _moved(case, principal, "OFFICE", "TRANSFERRED", note=note, to_state=target,
+                     detail={"agency": case.agency.id, "workingDays": days,
+                             "dueAt": case.due_at.isoformat()},
+                     notices=(Notice(await notify.agency_accounts(case.agency.id), "TRANSFERRED",
+                                     f"第{case.id}号案件已转办贵单位，请于"
+                                     f"{case.due_at.astimezone(clock.LOCAL_ZONE):%Y-%m-%d}"
+                                     "前答复"),))
     return case
 
 
@@ -256,15 +267,13 @@ async def reply_case(principal: Principal, case_id: int, reply: str) -> Case:
         now = clock.now()
         late = case.due_at is not None and now > case.due_at
         case.reply, case.replied_at = reply, now
-        await record_step(case, principal, "AGENCY", "REPLIED", to_state=target,
-                          detail={"late": late})
-        if case.kind is Kind.INQUIRY:
-            await points.award(case.reporter_id, PointEvent.INQUIRY_ANSWERED,  # type: ignore[attr-defined]
-                               f"case:{case.id}:answered")
-        await case.save()
-        await notify.notify(await notify.office_accounts(case.jurisdiction.id)
-                            + await _reporter_account(case), case, "REPLIED",
-                            f"第{case.id}号案件已答复")
+        answered = (points.awarding(case.reporter_id, PointEvent.INQUIRY_ANSWERED,  # type: ignore[attr-defined]
+                                    f"case:{case.id}:answered"),
+                    ) if case.kind is Kind.INQUIRY else ()
+        told = await notify.office_accounts(case.jurisdiction.id) + await _reporter_account(case)
+        await _moved(case, principal, "AGENCY", "REPLIED", to_state=target,
+                     detail={"late": late}, also=answered,
+                     notices=(Notice(told, "REPLIED", f"第{case.id}号案件已答复"),))
     return case
 
 
@@ -278,13 +287,12 @@ async def verify_case(principal: Principal, case_id: int, finding: Finding,
             raise InvalidTransition("意见建议须作采纳决定", "Suggestions are decided, not verified")
         target = _move(case, "verify")
         case.finding, case.major_lead = finding, major_lead
-        await record_step(case, principal, "OFFICE", "VERIFIED", note=note, to_state=target,
-                          detail={"finding": finding.value, "majorLead": major_lead})
         if finding is not Finding.UNSUBSTANTIATED:
             await _score_substantiated(case, major_lead)
-        await case.save()
-        await notify.notify(await _reporter_account(case), case, "VERIFIED",
-                            f"第{case.id}号案件核查结果：{finding.value}")
+        await _moved(case, principal, "OFFICE", "VERIFIED", note=note, to_state=target,
+                     detail={"finding": finding.value, "majorLead": major_lead},
+                     notices=(Notice(await _reporter_account(case), "VERIFIED",
+                                     f"第{case.id}号案件核查结果：{finding.value}"),))
     return case
 
 
@@ -310,14 +318,13 @@ async def decide_suggestion(principal: Principal, case_id: int, adoption: Adopti
             raise InvalidTransition("只有意见建议作采纳决定", "Only suggestions are decided")
         target = _move(case, "verify")
         case.adoption = adoption
-        await record_step(case, principal, "OFFICE", "DECIDED", note=reason, to_state=target,
-                          detail={"adoption": adoption.value})
-        if adoption is not Adoption.NOT_ADOPTED:
-            await points.award(case.reporter_id, PointEvent.SUGGESTION_ADOPTED,  # type: ignore[attr-defined]
-                               f"case:{case.id}:adopted")
-        await case.save()
-        await notify.notify(await _reporter_account(case), case, "DECIDED",
-                            f"第{case.id}号意见建议：{adoption.value}")
+        adopted = (points.awarding(case.reporter_id, PointEvent.SUGGESTION_ADOPTED,  # type: ignore[attr-defined]
+                                   f"case:{case.id}:adopted"),
+                   ) if adoption is not Adoption.NOT_ADOPTED else ()
+        await _moved(case, principal, "OFFICE", "DECIDED", note=reason, to_state=target,
+                     detail={"adoption": adoption.value}, also=adopted,
+                     notices=(Notice(await _reporter_account(case), "DECIDED",
+                                     f"第{case.id}号意见建议：{adoption.value}"),))
     return case
 
 
@@ -326,10 +333,8 @@ async def close_case(principal: Principal, case_id: int) -> Case:
         case = await _handled_case(principal, case_id)
         target = _move(case, "close")
         case.closed_at = clock.now()
-        await record_step(case, principal, "OFFICE", "CLOSED", to_state=target)
-        await case.save()
-        await notify.notify(await _reporter_account(case), case, "CLOSED",
-                            f"第{case.id}号案件已办结，请评价")
+        await _moved(case, principal, "OFFICE", "CLOSED", to_state=target, notices=(
+            Notice(await _reporter_account(case), "CLOSED", f"第{case.id}号案件已办结，请评价"),))
     return case
 
 
@@ -342,8 +347,7 @@ async def rate_case(principal: Principal, case_id: int, rating: int) -> Case:
         if case.state is not State.CLOSED or case.rating is not None:
             raise InvalidTransition("只能对已办结案件评价一次", "Rate a closed case once")
         case.rating = rating
-        await record_step(case, principal, "REPORTER", "RATED", detail={"rating": rating})
-        await case.save()
+        await _moved(case, principal, "REPORTER", "RATED", detail={"rating": rating})
     return case
 
 
@@ -356,11 +360,9 @@ async def declare_unresolved(principal: Principal, case_id: int, reason: str) ->
             raise InvalidTransition("每个案件只能申请重新办理一次", "A case reopens only once")
         target = _move(case, "reopen")
         case.reopened, case.closed_at = True, None
-        await record_step(case, principal, "REPORTER", "REOPENED", note=reason,
-                          to_state=target)
-        await case.save()
-        await notify.notify(await notify.office_accounts(case.jurisdiction.id), case,
-                            "REOPENED", f"第{case.id}号案件被申请重新办理")
+        await _moved(case, principal, "REPORTER", "REOPENED", note=reason, to_state=target,
+                     notices=(Notice(await notify.office_accounts(case.jurisdiction.id),
+                                     "REOPENED", f"第{case.id}号案件被申请重新办理"),))
     return case
 
 

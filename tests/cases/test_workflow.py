@@ -171,9 +171,16 @@ async def test_submission_input_is_checked(api: Api, full_demo: None) -> None:
     assert await Case.all().count() == before
 
 
+def _parts(statement: str) -> list[str]:
+    """The tables (and functions) the parts of one statement of core/writes.py write."""
+    parts = re.findall(r'w\d+ AS \((?:\s*(?:INSERT INTO|UPDATE|SELECT) "?(\w+))',
+                       statement)
+    return parts
+
+
 async def test_a_submission_is_written_in_one_statement(api: Api, full_demo: None) -> None:
     """W1's cost to the database: the case, its points, its notices (the receipt first), its
-    history row and its audit record are one statement, with no transaction around it."""
+    history row and its audit record are one statement."""
     agency = await agency_id("dc")
     await submit(api, agency=agency)  # the caller and the statements' shapes known
     with QueryCounter() as counter:
@@ -181,11 +188,8 @@ async def test_a_submission_is_written_in_one_statement(api: Api, full_demo: Non
     statements = [s.strip() for s in counter.statements]
     writing = [s for s in statements if not s.startswith("SELECT")]
     assert len(writing) == 1 and writing[0].startswith("WITH w0 AS (INSERT")
-    parts = re.findall(r"(?:INSERT INTO|SELECT) \"?(\w+)", writing[0].split(" SELECT (")[0])
-    assert [p for p in parts if p not in ("s", "r", "n")] == [
-        "supervision_case", "point_entry", "notification", "pg_notify", "case_event",
-        "audit_append_many"]
-    assert not any(s.upper().startswith(("BEGIN", "COMMIT")) for s in statements)
+    assert _parts(writing[0]) == ["supervision_case", "point_entry", "notification",
+                                  "pg_notify", "case_event", "audit_append_many"]
     case_id = int(case["id"])
     rows = await Notification.filter(subject="case", subject_id=case_id).order_by(
         "id").values("kind", "account_id", "text")
@@ -198,6 +202,24 @@ async def test_a_submission_is_written_in_one_statement(api: Api, full_demo: Non
     assert await PointEntry.filter(source=f"case:{case_id}:submitted").count() == 1
     assert await CaseEvent.filter(case_id=case_id, kind="SUBMITTED").count() == 1
     assert await AuditRecord.filter(action="case.submitted", target_id=str(case_id)).count() == 1
+
+
+async def test_a_step_is_written_in_one_statement_its_audit_last(api: Api,
+                                                                 full_demo: None) -> None:
+    """A step writes the case, its notices, history row and audit record in one statement of
+    its transaction, the audit append last: the chain's lock is held until the commit only."""
+    case = await submit(api)
+    await api.token("admin.dc")
+    with QueryCounter() as counter:
+        (await act(api, "admin.dc", "acceptCase", case["id"])).ok()
+    writing = [s.strip() for s in counter.statements if not s.strip().startswith("SELECT")]
+    assert len(writing) == 1
+    assert _parts(writing[0]) == ["supervision_case", "notification", "pg_notify", "case_event",
+                                  "audit_append_many"]
+    stored = await Case.get(id=int(case["id"]))
+    assert stored.state is State.ACCEPTED
+    assert await CaseEvent.filter(case_id=stored.id, kind="ACCEPTED").count() == 1
+    assert await Notification.filter(subject_id=stored.id, kind="ACCEPTED").count() == 1
 
 
 async def test_a_submission_that_fails_writes_nothing(api: Api, full_demo: None) -> None:
