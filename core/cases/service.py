@@ -65,7 +65,6 @@ async def record_step(case: Case, principal: Principal | None, role: str, kind: 
                            detail=detail))
 
 
-_case_keys = writes.Keys(Case)
 async def _moved(case: Case, principal: Principal, role: str, kind: str, *,
                  to_state: State | None = None, note: str = "",
                  detail: dict[str, Any] | None = None, notices: tuple[Notice, ...] = (),
@@ -79,6 +78,7 @@ async def _moved(case: Case, principal: Principal, role: str, kind: str, *,
                      *stepped)
 
 
+_case_keys = writes.Keys(Case)
 SUBMISSION_POINTS = {Kind.REPORT: PointEvent.REPORT_SUBMITTED,
                      Kind.SUPERVISION_RECORD: PointEvent.SUPERVISION_RECORD_FILED}
 
@@ -155,7 +155,8 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
         await writes.run(*submitted)
         return case
     async with in_transaction():
-        attachments.claimed((await writes.run(*submitted))[1], submission.attachment_ids)
+        _, claimed, *_ = await writes.run(*submitted)  # the claim is the second write
+        attachments.claimed(claimed, submission.attachment_ids)
     return case
 
 
