@@ -27,11 +27,6 @@ async def agency_accounts(agency_id: int) -> list[int]:
     return [s.account_id for s in rows]  # type: ignore[attr-defined]
 
 
-async def notify(account_ids: list[int], case: Case, kind: str, text: str) -> None:
-    """A notice about a case; the text names the case, never the reporter (R4.4)."""
-    await notifications.notify(account_ids, "case", case.id, kind, text)
-
-
 def notifying(case: Case, notices: list[Notice]) -> list[writes.Write]:
     """Several notices about a case, as writes of the caller's transaction or statement
     (core/writes.py); the same rule for their texts."""

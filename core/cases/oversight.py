@@ -18,6 +18,7 @@ from core.cases.models import Case, State, SupervisionOrder
 from core.cases.rules import OPEN_STATES
 from core.cases.service import city_of, record_step
 from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from core.notifications.service import Notice
 from core.pagination import Page, keyset
 from core.principal import Principal
 from core.roster.rules import check_text
@@ -61,9 +62,10 @@ async def issue_order(principal: Principal, case_id: int, note: str) -> Supervis
         order = await SupervisionOrder.create(case=case, issued_by=issuer, note=note,
                                               issued_at=clock.now(), issuer=principal.username)
         await record_step(case, principal, "OFFICE", "SUPERVISION_ORDER", note=note,
-                          detail={"order": order.id, "issuedBy": issuer.path})
-        await notify.notify(await notify.office_accounts(case.jurisdiction.id), case,
-                            "SUPERVISION_ORDER", f"第{case.id}号案件被{issuer.name}督办")
+                          detail={"order": order.id, "issuedBy": issuer.path}, notices=(
+                              Notice(await notify.office_accounts(case.jurisdiction.id),
+                                     "SUPERVISION_ORDER",
+                                     f"第{case.id}号案件被{issuer.name}督办"),))
     return order
 
 
@@ -80,9 +82,9 @@ async def acknowledge_order(principal: Principal, order_id: int) -> SupervisionO
         order.acknowledged_at, order.acknowledged_by = clock.now(), principal.username
         await order.save(update_fields=["acknowledged_at", "acknowledged_by"])
         await record_step(case, principal, "OFFICE", "ORDER_ACKNOWLEDGED",
-                          detail={"order": order.id})
-        await notify.notify(await notify.office_accounts(order.issued_by.id), case,
-                            "ORDER_ACKNOWLEDGED", f"第{case.id}号案件督办单已签收")
+                          detail={"order": order.id}, notices=(
+                              Notice(await notify.office_accounts(order.issued_by.id),
+                                     "ORDER_ACKNOWLEDGED", f"第{case.id}号案件督办单已签收"),))
     return order
 
 
@@ -102,14 +104,14 @@ async def escalate_case(principal: Principal, case_id: int, reason: str) -> Case
         locked = await Case.filter(id=case.id).select_for_update().first()
         assert locked is not None
         locked.jurisdiction, locked.agency = case.jurisdiction, case.agency
+        # The case's row names the city; its step is audited under the county it leaves.
+        locked.jurisdiction_id, locked.escalated = city.id, True
         await record_step(locked, principal, "OFFICE", "ESCALATED", note=reason,
-                          detail={"from": case.jurisdiction.path, "to": city.path})
-        locked.jurisdiction_id = city.id
-        locked.escalated = True
-        await locked.save()
+                          detail={"from": case.jurisdiction.path, "to": city.path},
+                          changed=True, notices=(
+                              Notice(await notify.office_accounts(city.id), "ESCALATED",
+                                     f"第{case.id}号案件已提级至市软环境办"),))
         locked.jurisdiction = city
-        await notify.notify(await notify.office_accounts(city.id), locked, "ESCALATED",
-                            f"第{case.id}号案件已提级至市软环境办")
     return locked
 
 

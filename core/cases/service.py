@@ -59,23 +59,17 @@ def step(case: Case, principal: Principal | None, role: str, kind: str, *,
 
 async def record_step(case: Case, principal: Principal | None, role: str, kind: str, *,
                       to_state: State | None = None, note: str = "",
-                      detail: dict[str, Any] | None = None) -> None:
-    """A step (`step`) written inside the caller's transaction, in one statement."""
-    await writes.run(*step(case, principal, role, kind, to_state=to_state, note=note,
-                           detail=detail))
-
-
-async def _moved(case: Case, principal: Principal, role: str, kind: str, *,
-                 to_state: State | None = None, note: str = "",
-                 detail: dict[str, Any] | None = None, notices: tuple[Notice, ...] = (),
-                 also: tuple[writes.Write, ...] = ()) -> None:
-    """A step of a locked case as one statement of the caller's transaction (core/writes.py):
-    the case's row as it now is, the step's other writes (points), its notices, then its
-    history row and audit record. The audit chain's lock, taken last, is held until the
-    commit only."""
+                      detail: dict[str, Any] | None = None, changed: bool = False,
+                      notices: tuple[Notice, ...] = (),
+                      also: tuple[writes.Write, ...] = ()) -> None:
+    """A step of a case as one statement of the caller's transaction (core/writes.py): the
+    case's row as it is after the step (when it moves to `to_state` or was `changed`), the
+    step's other writes (points), its notices, then its history row and audit record. The
+    audit append goes last: the chain's lock, which every audited write of the platform waits
+    for, is held until the commit only."""
     stepped = step(case, principal, role, kind, to_state=to_state, note=note, detail=detail)
-    await writes.run(writes.update(case), *also, *notify.notifying(case, list(notices)),
-                     *stepped)
+    row = (writes.update(case),) if changed or to_state is not None else ()
+    await writes.run(*row, *also, *notify.notifying(case, list(notices)), *stepped)
 
 
 _case_keys = writes.Keys(Case)
@@ -200,7 +194,7 @@ async def accept_case(principal: Principal, case_id: int) -> Case:
     async with in_transaction():
         case = await _handled_case(principal, case_id)
         target = _move(case, "accept")
-        await _moved(case, principal, "OFFICE", "ACCEPTED", to_state=target, notices=(
+        await record_step(case, principal, "OFFICE", "ACCEPTED", to_state=target, notices=(
             Notice(await _reporter_account(case), "ACCEPTED", f"第{case.id}号案件已受理"),))
     return case
 
@@ -211,7 +205,7 @@ async def decline_case(principal: Principal, case_id: int, reason: str) -> Case:
         case = await _handled_case(principal, case_id)
         target = _move(case, "decline")
         case.closed_at = clock.now()
-        await _moved(case, principal, "OFFICE", "DECLINED", note=reason, to_state=target,
+        await record_step(case, principal, "OFFICE", "DECLINED", note=reason, to_state=target,
                      notices=(Notice(await _reporter_account(case), "DECLINED",
                                      f"第{case.id}号案件不予受理：{reason}"),))
     return case
@@ -244,7 +238,7 @@ async def transfer_case(principal: Principal, case_id: int, note: str,
         now = clock.now()
         case.transferred_at, case.due_at = now, rules.due_at(now, days)
         case.replied_at = None
-        await _moved(case, principal, "OFFICE", "TRANSFERRED", note=note, to_state=target,
+        await record_step(case, principal, "OFFICE", "TRANSFERRED", note=note, to_state=target,
                      detail={"agency": case.agency.id, "workingDays": days,
                              "dueAt": case.due_at.isoformat()},
                      notices=(Notice(await notify.agency_accounts(case.agency.id), "TRANSFERRED",
@@ -272,7 +266,7 @@ async def reply_case(principal: Principal, case_id: int, reply: str) -> Case:
                                     f"case:{case.id}:answered"),
                     ) if case.kind is Kind.INQUIRY else ()
         told = await notify.office_accounts(case.jurisdiction.id) + await _reporter_account(case)
-        await _moved(case, principal, "AGENCY", "REPLIED", to_state=target,
+        await record_step(case, principal, "AGENCY", "REPLIED", to_state=target,
                      detail={"late": late}, also=answered,
                      notices=(Notice(told, "REPLIED", f"第{case.id}号案件已答复"),))
     return case
@@ -290,7 +284,7 @@ async def verify_case(principal: Principal, case_id: int, finding: Finding,
         case.finding, case.major_lead = finding, major_lead
         if finding is not Finding.UNSUBSTANTIATED:
             await _score_substantiated(case, major_lead)
-        await _moved(case, principal, "OFFICE", "VERIFIED", note=note, to_state=target,
+        await record_step(case, principal, "OFFICE", "VERIFIED", note=note, to_state=target,
                      detail={"finding": finding.value, "majorLead": major_lead},
                      notices=(Notice(await _reporter_account(case), "VERIFIED",
                                      f"第{case.id}号案件核查结果：{finding.value}"),))
@@ -322,7 +316,7 @@ async def decide_suggestion(principal: Principal, case_id: int, adoption: Adopti
         adopted = (points.awarding(case.reporter_id, PointEvent.SUGGESTION_ADOPTED,  # type: ignore[attr-defined]
                                    f"case:{case.id}:adopted"),
                    ) if adoption is not Adoption.NOT_ADOPTED else ()
-        await _moved(case, principal, "OFFICE", "DECIDED", note=reason, to_state=target,
+        await record_step(case, principal, "OFFICE", "DECIDED", note=reason, to_state=target,
                      detail={"adoption": adoption.value}, also=adopted,
                      notices=(Notice(await _reporter_account(case), "DECIDED",
                                      f"第{case.id}号意见建议：{adoption.value}"),))
@@ -334,7 +328,7 @@ async def close_case(principal: Principal, case_id: int) -> Case:
         case = await _handled_case(principal, case_id)
         target = _move(case, "close")
         case.closed_at = clock.now()
-        await _moved(case, principal, "OFFICE", "CLOSED", to_state=target, notices=(
+        await record_step(case, principal, "OFFICE", "CLOSED", to_state=target, notices=(
             Notice(await _reporter_account(case), "CLOSED", f"第{case.id}号案件已办结，请评价"),))
     return case
 
@@ -348,7 +342,8 @@ async def rate_case(principal: Principal, case_id: int, rating: int) -> Case:
         if case.state is not State.CLOSED or case.rating is not None:
             raise InvalidTransition("只能对已办结案件评价一次", "Rate a closed case once")
         case.rating = rating
-        await _moved(case, principal, "REPORTER", "RATED", detail={"rating": rating})
+        await record_step(case, principal, "REPORTER", "RATED", detail={"rating": rating},
+                          changed=True)
     return case
 
 
@@ -361,7 +356,7 @@ async def declare_unresolved(principal: Principal, case_id: int, reason: str) ->
             raise InvalidTransition("每个案件只能申请重新办理一次", "A case reopens only once")
         target = _move(case, "reopen")
         case.reopened, case.closed_at = True, None
-        await _moved(case, principal, "REPORTER", "REOPENED", note=reason, to_state=target,
+        await record_step(case, principal, "REPORTER", "REOPENED", note=reason, to_state=target,
                      notices=(Notice(await notify.office_accounts(case.jurisdiction.id),
                                      "REOPENED", f"第{case.id}号案件被申请重新办理"),))
     return case
@@ -377,9 +372,9 @@ async def add_information(principal: Principal, case_id: int, text: str,
             raise InvalidTransition("案件已结束", "The case is no longer open")
         await attachments.claim(principal, attachment_ids, case_id=case.id)
         await record_step(case, principal, "REPORTER", "INFO_ADDED", note=text,
-                          detail={"attachments": list(attachment_ids)})
-        await notify.notify(await notify.office_accounts(case.jurisdiction.id), case,
-                            "INFO_ADDED", f"第{case.id}号案件有补充材料")
+                          detail={"attachments": list(attachment_ids)}, notices=(
+                              Notice(await notify.office_accounts(case.jurisdiction.id),
+                                     "INFO_ADDED", f"第{case.id}号案件有补充材料"),))
     return case
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from statistics import median
 
 from core import clock
+from core.audit import AuditRecord
 from core.cases.models import Case, State, SupervisionOrder
 from tests.cases.helpers import CASE, act, submit, to_transferred
 from tests.support import Api, QueryCounter
@@ -79,6 +80,12 @@ async def test_r7_1_escalation_moves_the_case_to_the_city_office(api: Api, full_
                               " { escalated jurisdiction { path } } }", as_user="admin.dc")
     assert escalated.ok()["escalateCase"] == {"escalated": True,
                                               "jurisdiction": {"path": "jl.th"}}
+    record = await AuditRecord.get(action="case.escalated", target_id=case["id"])
+    assert record.jurisdiction == "jl.th.dc"  # audited under the county it leaves
+    assert record.detail == {"from": "jl.th.dc", "to": "jl.th"}
+    city = (await api.gql("{ notifications { edges { node { kind caseId } } } }",
+                          as_user="admin.th")).ok()["notifications"]["edges"]
+    assert {"kind": "ESCALATED", "caseId": case["id"]} in [e["node"] for e in city]
     assert (await act(api, "admin.dc", "transferCase", case["id"])).codes == ["NOT_FOUND"]
     assert (await act(api, "admin.th", "transferCase", case["id"])).ok()
     twice = await act(api, "admin.th", "escalateCase", case["id"], 'reason: "x"')
