@@ -37,6 +37,11 @@ class Write:
 
 
 @functools.lru_cache(maxsize=256)
+def _parameters(sql: str) -> int:
+    return max((int(p) for p in _PARAMETER.findall(sql)), default=0)
+
+
+@functools.lru_cache(maxsize=256)
 def _together(parts: tuple[str, ...]) -> str:
     """The parts as the WITH queries of one statement, their parameters renumbered in turn,
     and a final SELECT that counts each one's rows in order (so that each runs to its end)."""
@@ -46,7 +51,7 @@ def _together(parts: tuple[str, ...]) -> str:
             return f"${int(mark[1]) + by}"
 
         queries.append(f"w{n} AS ({_PARAMETER.sub(shifted, sql)})")
-        offset += max((int(p) for p in _PARAMETER.findall(sql)), default=0)
+        offset += _parameters(sql)
     counts = ", ".join(f"(SELECT count(*) FROM w{n}) AS w{n}"  # noqa: S608 (names made here)
                        for n in range(len(parts)))
     return f"WITH {', '.join(queries)} SELECT {counts}"
@@ -60,6 +65,10 @@ async def run(*writes: Write) -> list[int]:
     connection = connections.get("default")
     if len(writes) == 1:  # as it is (Tortoise's execute_query counts an INSERT's rows as 0)
         return [len(await connection.execute_query_dict(writes[0].sql, list(writes[0].args)))]
+    for write in writes:  # a part's values out of step would shift every later part's
+        if len(write.args) != _parameters(write.sql):
+            raise ValueError(f"{len(write.args)} values for {_parameters(write.sql)} "
+                             f"parameters: {write.sql[:60]}")
     rows = await connection.execute_query_dict(_together(tuple(w.sql for w in writes)),
                                                [a for w in writes for a in w.args])
     return [int(count) for count in rows[0].values()]

@@ -25,6 +25,8 @@ async def test_parts_keep_their_own_parameters_and_are_counted_in_order(clean: N
                             ) == [3, 4, 10]
     assert await writes.run(eleven) == [4]
     assert await writes.run() == []
+    with pytest.raises(ValueError, match="2 values for 1 parameters"):
+        await writes.run(writes.Write("SELECT $1::int", [1, 2]), eleven)
 
 
 def _event(case_id: int, kind: str) -> CaseEvent:
