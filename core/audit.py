@@ -10,7 +10,7 @@ import logging
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from tortoise import connections, fields
 from tortoise.backends.base.client import TransactionalDBClient
@@ -83,8 +83,17 @@ def _arguments(rows: list[list[Any]]) -> list[Any]:
     return [_CHAIN_LOCK, GENESIS, *(list(column) for column in zip(*rows, strict=True))]
 
 
-def _row(actor: Actor, action: str, target_type: str, target_id: object, jurisdiction: str,
-         detail: dict[str, Any] | None) -> list[Any]:
+class Target(TypedDict, total=False):
+    """What an audited act is about (each part empty unless given)."""
+
+    target_type: str
+    target_id: object
+    jurisdiction: str
+    detail: dict[str, Any] | None
+
+
+def _row(actor: Actor, action: str, target_type: str = "", target_id: object = "",
+         jurisdiction: str = "", detail: dict[str, Any] | None = None) -> list[Any]:
     """The append's values for one record, its hashed text last."""
     at, request = clock.now(), current_request.get()
     fields_ = _hashed_fields(at, actor.id, actor.name, action, target_type, str(target_id),
@@ -93,15 +102,7 @@ def _row(actor: Actor, action: str, target_type: str, target_id: object, jurisdi
             json.dumps(detail or {}, ensure_ascii=False), _body(fields_)]
 
 
-def append(
-    actor: Actor,
-    action: str,
-    *,
-    target_type: str = "",
-    target_id: object = "",
-    jurisdiction: str = "",
-    detail: dict[str, Any] | None = None,
-) -> writes.Write:
+def append(actor: Actor, action: str, **target: Unpack[Target]) -> writes.Write:
     """The append of one record, as a write to run with the operation's other writes (in
     its transaction, or in its one statement: core/writes.py).
 
@@ -109,29 +110,17 @@ def append(
     chain has no forks, and inserts the record with `hash = _digest(prev_hash, fields)`,
     computed by PostgreSQL over the same text.
     """
-    row = _row(actor, action, target_type, target_id, jurisdiction, detail)
-    return writes.Write(_APPEND, _arguments([row]))
+    return writes.Write(_APPEND, _arguments([_row(actor, action, **target)]))
 
 
-async def record(
-    actor: Actor,
-    action: str,
-    *,
-    target_type: str = "",
-    target_id: object = "",
-    jurisdiction: str = "",
-    detail: dict[str, Any] | None = None,
-) -> None:
+async def record(actor: Actor, action: str, **target: Unpack[Target]) -> None:
     """Append one record: inside the operation's transaction, so that both commit or neither;
     a lone record (a read that discloses something) may be appended outside one, and returns
     once it is committed."""
-    connection = connections.get("default")
-    if isinstance(connection, TransactionalDBClient):
-        await writes.run(append(actor, action, target_type=target_type, target_id=target_id,
-                                jurisdiction=jurisdiction, detail=detail))
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        await writes.run(append(actor, action, **target))
     else:
-        await _lone_records().append(
-            _row(actor, action, target_type, target_id, jurisdiction, detail))
+        await _lone_records().append(_row(actor, action, **target))
 
 
 class LoneRecords:

@@ -12,7 +12,6 @@ os.environ["DATA_DIR"] = _SCRATCH  # the servers started here share its secret k
 os.environ.pop("DATABASE_URL", None)
 
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import AsyncIterator, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -23,7 +22,7 @@ import pytest  # noqa: E402
 
 from core import db  # noqa: E402
 from core.config import ROOT  # noqa: E402
-from tests.support import free_port, wait_ready  # noqa: E402
+from tests.support import free_port, serve_command, wait_ready  # noqa: E402
 
 PGDATA = Path(ROOT) / ".data" / "pg-faults"
 DATABASE = "supervisor_faults"
@@ -82,8 +81,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         with log.open("ab") as sink:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "core", "serve", "--port", str(self.port),
-                 "--workers", "1"], cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+                serve_command(self.port), cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
                 stdout=subprocess.DEVNULL, stderr=sink)
         self.log = log
 

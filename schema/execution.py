@@ -347,7 +347,7 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
             if serial:
                 data: Any = await self._serially(plan, self.root_value)
             else:
-                data = self._selection(plan, self.root_value, None)
+                data = plan.run(self, self.root_value, None)
                 if self.is_awaitable(data):
                     data = await data
         except GraphQLError as error:
@@ -371,10 +371,6 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
             value = self._field(plan, source, Path(None, plan.key, typename))
             result[plan.key] = await value if self.is_awaitable(value) else value
         return result
-
-    def _selection(self, selection: Selection, source: Any, path: Path | None) -> Any:
-        """The object's fields in order; an awaitable when any of them is."""
-        return selection.run(self, source, path)
 
     @staticmethod
     async def _gathered(result: dict[str, Any], pending: list[tuple[str, Awaitable[Any]]]

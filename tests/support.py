@@ -123,6 +123,11 @@ async def wait_ready(base: str, log: Path, seconds: float = 30) -> None:
     raise AssertionError(log.read_text())
 
 
+def serve_command(port: int) -> list[str]:
+    """How production starts the server (`python -m core serve`), with one worker."""
+    return [sys.executable, "-m", "core", "serve", "--port", str(port), "--workers", "1"]
+
+
 @asynccontextmanager
 async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
     """A real server process of the app on the test database, started as production starts
@@ -131,9 +136,8 @@ async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "DATABASE_URL": database_url}
     with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "core", "serve", "--port", str(port), "--workers", "1"],
-            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sink)
+        server = subprocess.Popen(serve_command(port), cwd=root, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base, log)

@@ -3,6 +3,8 @@ case and what happened, never the reporter (R4.4)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core import writes
 from core.agencies.models import AgencyStaff
 from core.cases.models import Case
@@ -27,7 +29,7 @@ async def agency_accounts(agency_id: int) -> list[int]:
     return [s.account_id for s in rows]  # type: ignore[attr-defined]
 
 
-def notifying(case: Case, notices: list[Notice]) -> list[writes.Write]:
+def notifying(case: Case, notices: Sequence[Notice]) -> list[writes.Write]:
     """Several notices about a case, as writes of the caller's transaction or statement
     (core/writes.py); the same rule for their texts."""
     return notifications.notifying("case", case.id, notices)

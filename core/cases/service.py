@@ -44,7 +44,7 @@ def step(case: Case, principal: Principal | None, role: str, kind: str, *,
          detail: dict[str, Any] | None = None) -> list[writes.Write]:
     """A history row and its audit record, as writes of the caller's transaction or statement
     (core/writes.py); the case moves to `to_state`. The audit names the case, never the
-    reporter."""
+    reporter (R4.4)."""
     actor = principal.actor if principal else audit.Actor(None, "system")
     event = CaseEvent(
         case_id=case.id, kind=kind, at=clock.now(), actor_account_id=actor.id, actor_role=role,
@@ -69,7 +69,7 @@ async def record_step(case: Case, principal: Principal | None, role: str, kind: 
     for, is held until the commit only."""
     stepped = step(case, principal, role, kind, to_state=to_state, note=note, detail=detail)
     row = (writes.update(case),) if changed or to_state is not None else ()
-    await writes.run(*row, *also, *notify.notifying(case, list(notices)), *stepped)
+    await writes.run(*row, *also, *notify.notifying(case, notices), *stepped)
 
 
 _case_keys = writes.Keys(Case)
