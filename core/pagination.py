@@ -33,11 +33,29 @@ def check_first(first: int) -> int:
     return first
 
 
+@dataclass(frozen=True)
+class Window(Generic[M]):
+    """Where a page of `query` lies: its first `first` items by ascending id after `after`."""
+
+    query: QuerySet[M]
+    first: int
+    after: int | None
+
+    def rows(self) -> QuerySet[M]:
+        """The page's items and one more, which tells whether a next page exists."""
+        query = self.query if self.after is None else self.query.filter(id__gt=self.after)
+        return query.order_by("id").limit(self.first + 1)
+
+    async def page(self) -> Page[M]:
+        rows = await self.rows()
+        return Page(items=rows[:self.first], has_next=len(rows) > self.first,
+                    counted=self.query)
+
+
+def window(query: QuerySet[M], first: int, after: int | None) -> Window[M]:
+    return Window(query, check_first(first), after)
+
+
 async def keyset(query: QuerySet[M], first: int, after: int | None) -> Page[M]:
     """One page of `query` by ascending id."""
-    check_first(first)
-    counted = query
-    if after is not None:
-        query = query.filter(id__gt=after)
-    rows = await query.order_by("id").limit(first + 1)
-    return Page(items=rows[:first], has_next=len(rows) > first, counted=counted)
+    return await window(query, first, after).page()

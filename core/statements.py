@@ -20,7 +20,9 @@ or expressions as values. tests/core/test_statements.py compares both ways.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import re
 from collections.abc import Callable, Generator, Hashable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -54,6 +56,18 @@ class Statement:
 
 UNFIT = Statement("", [])  # a shape whose SQL did not carry its values as expected
 _kept: dict[Hashable, Statement] = {}
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=256)
+def parameters(sql: str) -> int:
+    """How many parameters ($1 … $n) a statement takes."""
+    return max((int(p) for p in _PARAMETER.findall(sql)), default=0)
+
+
+def shifted(sql: str, by: int) -> str:
+    """The statement with its parameters renumbered from $1+by: a part of a larger one."""
+    return _PARAMETER.sub(lambda mark: f"${int(mark[1]) + by}", sql) if by else sql
 
 
 def _by_column(model: type[Model], key: str, value: Any) -> tuple[str, Any]:
@@ -208,19 +222,38 @@ class QuerySet(queryset.QuerySet[M]):
     def __await__(self) -> Generator[Any, None, list[M]]:
         if self._db is None:
             self._db = self._choose_db(self._select_for_update)
+        kept, values = self._kept()
+        if kept is UNFIT:
+            return super().__await__()
+        return self._run(kept.sql, values, kept.related).__await__()
+
+    def _kept(self) -> tuple[Statement, list[Any]]:
+        """The kept statement of the query's shape and its values; UNFIT where Tortoise
+        builds it."""
         try:
             key, values = shape(self)
         except Unfit:
-            return super().__await__()
+            return UNFIT, []
         kept = _kept.get(key)
         if kept is None:
             kept = _learn(self, key)
             if len(_kept) >= KEPT:
                 del _kept[next(iter(_kept))]
             _kept[key] = kept
-        if kept is UNFIT:
-            return super().__await__()
-        return self._run(kept.sql, values, kept.related).__await__()
+        return kept, values
+
+    def statement(self) -> tuple[str, list[Any]]:
+        """The SELECT this query sends and its values, to be a part of a larger statement;
+        only for a query without related models joined or fetched (each of its rows is one
+        model's columns)."""
+        if self._select_related or self._prefetch_map or self._prefetch_queries:
+            raise ValueError("a query with related models joined or fetched")
+        kept, values = self._kept()
+        if kept is not UNFIT:
+            return kept.sql, values
+        self._make_query()
+        sql, params = self.query.get_parameterized_sql()
+        return sql, list(params)
 
     async def _run(self, sql: str, params: list[Any], related: list[Any]) -> Any:
         """Tortoise's `_execute` for SQL at hand (no annotations: a shape has none)."""

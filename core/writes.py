@@ -14,7 +14,6 @@ A row that other parts of the statement name must have its key before it is writ
 from __future__ import annotations
 
 import functools
-import re
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.models import Model
 
-_PARAMETER = re.compile(r"\$(\d+)")
+from core.statements import parameters, shifted
 
 
 @dataclass(frozen=True)
@@ -37,21 +36,13 @@ class Write:
 
 
 @functools.lru_cache(maxsize=256)
-def _parameters(sql: str) -> int:
-    return max((int(p) for p in _PARAMETER.findall(sql)), default=0)
-
-
-@functools.lru_cache(maxsize=256)
 def _together(parts: tuple[str, ...]) -> str:
     """The parts as the WITH queries of one statement, their parameters renumbered in turn,
     and a final SELECT that counts each one's rows in order (so that each runs to its end)."""
     offset, queries = 0, []
     for n, sql in enumerate(parts):
-        def shifted(mark: re.Match[str], by: int = offset) -> str:
-            return f"${int(mark[1]) + by}"
-
-        queries.append(f"w{n} AS ({_PARAMETER.sub(shifted, sql)})")
-        offset += _parameters(sql)
+        queries.append(f"w{n} AS ({shifted(sql, offset)})")
+        offset += parameters(sql)
     counts = ", ".join(f"(SELECT count(*) FROM w{n}) AS w{n}"  # noqa: S608 (names made here)
                        for n in range(len(parts)))
     return f"WITH {', '.join(queries)} SELECT {counts}"
@@ -66,8 +57,8 @@ async def run(*writes: Write) -> list[int]:
     if len(writes) == 1:  # as it is (Tortoise's execute_query counts an INSERT's rows as 0)
         return [len(await connection.execute_query_dict(writes[0].sql, list(writes[0].args)))]
     for write in writes:  # a part's values out of step would shift every later part's
-        if len(write.args) != _parameters(write.sql):
-            raise ValueError(f"{len(write.args)} values for {_parameters(write.sql)} "
+        if len(write.args) != parameters(write.sql):
+            raise ValueError(f"{len(write.args)} values for {parameters(write.sql)} "
                              f"parameters: {write.sql[:60]}")
     rows = await connection.execute_query_dict(_together(tuple(w.sql for w in writes)),
                                                [a for w in writes for a in w.args])

@@ -27,7 +27,7 @@ import keyword
 import textwrap
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     ExecutionResult,
@@ -62,6 +62,9 @@ from strawberry.types.field import StrawberryField
 
 from schema.arguments import Unconverted, arguments
 
+if TYPE_CHECKING:
+    from schema.projection import Projection
+
 # How many documents a process keeps, in each of its caches: parsed, validated, planned and
 # known valid (schema/schema.py, schema/known.py).
 DOCUMENTS_KEPT = 256
@@ -87,11 +90,13 @@ class Items:
 
 
 class Selection:
-    __slots__ = ("fields", "run", "type")
+    __slots__ = ("fields", "projection", "run", "type")
 
     def __init__(self, parent: GraphQLObjectType, fields: list[FieldPlan]) -> None:
         self.type, self.fields = parent, fields
         self.run: Callable[[CompiledExecution, Any, Path | None], Any] = _written(self)
+        # A query's root: the whole answered by the database, where it can (projection.py)
+        self.projection: Projection | None = None
 
 
 def _direct(field: StrawberryField, schema: Schema
@@ -250,7 +255,12 @@ class Planner:
             raise Unplannable
         fields = collect_fields(x.schema, x.fragments, x.variable_values, root, operation,
                                 x.hide_suggestions).grouped_field_set
-        return self.selection(root, fields)
+        planned = self.selection(root, fields)
+        if operation.operation is OperationType.QUERY:
+            from schema.projection import projection  # it is written from these plans
+
+            planned.projection = projection(planned, self.schema)
+        return planned
 
     def selection(self, parent: GraphQLObjectType,
                   grouped: dict[str, FieldDetailsList]) -> Selection:
@@ -346,6 +356,9 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
         try:
             if serial:
                 data: Any = await self._serially(plan, self.root_value)
+            elif plan.projection is not None and (
+                    answered := await plan.projection.answer(self)) is not None:
+                data = answered
             else:
                 data = plan.run(self, self.root_value, None)
                 if self.is_awaitable(data):

@@ -20,6 +20,12 @@ def encode_cursor(item_id: int) -> str:
     return base64.urlsafe_b64encode(f"{_PREFIX}{item_id}".encode()).decode()
 
 
+def cursor_sql(column: str) -> str:
+    """`encode_cursor` of an id column, in SQL (schema/projection.py)."""
+    return (f"translate(encode(convert_to({_PREFIX!r} || {column}, 'UTF8'), 'base64'), "
+            "'+/', '-_')")
+
+
 def decode_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None

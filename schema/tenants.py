@@ -8,6 +8,7 @@ import strawberry
 import strawberry.federation
 from strawberry.types import Info
 
+from schema import projection
 from schema.context import Context
 from schema.ids import parse_id
 from tenants import service
@@ -53,6 +54,9 @@ class Jurisdiction:
     async def children(self, info: Info[Context, None]) -> list[Jurisdiction]:
         return [Jurisdiction.of(c) for c in
                 await info.context.loaders.children_by_parent_id.load(self.pk)]
+
+
+projection.table(Jurisdiction, JurisdictionModel, columns=("id", "path", "code", "name"))
 
 
 # What a `jurisdiction` field's resolver returns (declared with graphql_type=Jurisdiction).

@@ -10,7 +10,7 @@ from tortoise.expressions import Q
 from core import audit, clock
 from core.accounts.models import AccountKind
 from core.errors import InvalidInput, NotFound
-from core.pagination import Page, keyset
+from core.pagination import Page, Window, window
 from core.principal import Principal
 from core.roster.models import Category, Group, Status, Supervisor, SupervisorEvent
 from policies.access import authorize, scope
@@ -90,6 +90,12 @@ class SupervisorFilter:
 async def list_supervisors(principal: Principal, flt: SupervisorFilter, first: int,
                            after: int | None) -> Page[Supervisor]:
     """The supervisors the caller may read, filtered, by keyset."""
+    return await (await supervisors_window(principal, flt, first, after)).page()
+
+
+async def supervisors_window(principal: Principal, flt: SupervisorFilter, first: int,
+                             after: int | None) -> Window[Supervisor]:
+    """Where the page of `list_supervisors` lies (the filter checked, nothing read yet)."""
     allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
     query = Supervisor.filter(_visible(principal, allowed))
     if flt.jurisdiction is not None:
@@ -110,7 +116,7 @@ async def list_supervisors(principal: Principal, flt: SupervisorFilter, first: i
         if len(term) > 50:
             raise InvalidInput("搜索词过长", "Search term too long", field="search")
         query = query.filter(name__contains=term)
-    return await keyset(query, first, after)
+    return window(query, first, after)
 
 
 async def get_group(principal: Principal, group_id: int) -> Group:

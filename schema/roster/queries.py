@@ -5,10 +5,13 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from core.pagination import Window
 from core.roster import appointment, composition, filing, firms, service, terms
 from core.roster.models import ApplicationStatus as ApplicationStatusEnum
+from core.roster.models import Supervisor as SupervisorModel
 from schema.context import Context
 from schema.ids import parse_id
+from schema.projection import listed_by
 from schema.relay import Connection, connection, decode_cursor
 from schema.roster.inputs import SupervisorFilter
 from schema.roster.types import (
@@ -30,20 +33,27 @@ def _report(r: composition.Report) -> CompositionReport:
                              figures=CompositionFigures.of(r.composition))
 
 
+async def supervisors_window(context: Context, filter: SupervisorFilter | None = None,
+                             first: int = 20, after: str | None = None
+                             ) -> Window[SupervisorModel]:
+    principal = await context.require()
+    f = filter or SupervisorFilter()
+    return await service.supervisors_window(principal, service.SupervisorFilter(
+        jurisdiction=f.jurisdiction, status=f.status, category=f.category,
+        is_special=f.is_special, group_id=parse_id(f.group, "group") if f.group else None,
+        search=f.search), first, decode_cursor(after))
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Supervisors the caller may read: offices their scope, a "
                                   "supervisor their own record, agencies none. At most 100.")
+    @listed_by(supervisors_window)
     async def supervisors(self, info: Info[Context, None],
                           filter: SupervisorFilter | None = None, first: int = 20,
                           after: str | None = None) -> Connection[Supervisor]:
-        principal = await info.context.require()
-        f = filter or SupervisorFilter()
-        page = await service.list_supervisors(principal, service.SupervisorFilter(
-            jurisdiction=f.jurisdiction, status=f.status, category=f.category,
-            is_special=f.is_special, group_id=parse_id(f.group, "group") if f.group else None,
-            search=f.search), first, decode_cursor(after))
-        return connection(page, Supervisor.of)
+        window = await supervisors_window(info.context, filter, first, after)
+        return connection(await window.page(), Supervisor.of)
 
     @strawberry.field
     async def supervisor(self, info: Info[Context, None], id: strawberry.ID) -> Supervisor:

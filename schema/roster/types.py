@@ -13,6 +13,7 @@ from core.roster import filing as filings
 from core.roster import models as m
 from core.roster import rules
 from core.roster.rules import CONDITIONS, Composition
+from schema import projection
 from schema.context import Context
 from schema.ids import parse_id
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
@@ -185,6 +186,11 @@ class Supervisor:
                              to_status=m.Status(e.to_status) if e.to_status else None,
                              note=e.note, detail=e.detail)  # type: ignore[arg-type]
                 for e in events]
+
+
+projection.table(Supervisor, m.Supervisor, relations=("jurisdiction",), columns=(
+    "id", "name", "phone", "id_number_masked", "birth_year", "is_small_micro", "is_npc_deputy",
+    "is_cppcc_member", "unit", "recommending_unit", "industry", "is_special"))
 
 
 @strawberry.type

@@ -1,0 +1,358 @@
+"""Queries answered whole by the database: one statement builds the data's JSON.
+
+Measured at size M, one worker, served (the county list, Q1 of bench/): through the compiled
+execution, 21–27 % of the bare asyncpg ceiling's requests a second; with every step of GraphQL
+execution taken away but the rows still read into models and objects, 38–43 %; with the
+answer built by PostgreSQL in one statement, as PostGraphile builds it, 91–98 %. The time of
+a list goes into the way from rows to models to objects to the answer, in Python; only a
+statement that returns the answer itself takes it away.
+
+A query is answered so when the database can give every field it asks for exactly as the
+resolvers give it:
+
+- each root field's resolver is marked `@listed_by(window)`: `window` is the part of the
+  resolver that authorizes and checks the arguments and says where the page lies (a
+  core.pagination.Window, nothing read yet), and the resolver is `connection(await
+  window.page(), …)` of it. Its connection may ask for `edges { cursor node }`,
+  `pageInfo { hasNextPage endCursor }` and `__typename`;
+- the node and the objects under it are types declared by `table(...)`: fields that are
+  columns shown as they are stored (IDs, strings, integers, booleans), and relations by a
+  foreign key to another declared type.
+
+Anything else (another field, a field's own arguments below the root, a directive, a
+mutation, a resolver with permission extensions) and the query goes through the compiled
+execution unchanged. So does a request whose window raises (authentication, authorization, a
+bad argument): the executor runs it again and answers with the error as it always does.
+tests/schema/test_projection.py compares both ways' answers, every declared field, for each
+kind of caller.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
+from graphql import GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLString, located_error
+from graphql.execution.values import get_argument_values
+from strawberry.schema.schema import Schema
+from strawberry.types.field import StrawberryField
+from tortoise import connections
+from tortoise.fields import BooleanField, CharField, IntField, SmallIntField, TextField
+from tortoise.models import Model
+
+from core.pagination import Window
+from core.statements import parameters, shifted
+from schema.arguments import Unconverted, arguments
+from schema.execution import DEFINITION_BACKREF, FieldPlan, Items, Selection
+from schema.relay import cursor_sql
+
+if TYPE_CHECKING:
+    from schema.execution import CompiledExecution
+
+F = TypeVar("F", bound=Callable[..., Any])
+Lister = Callable[..., Awaitable[Window[Any]]]
+
+# How each kind of leaf is shown from a column of each type (PostgreSQL's JSON of the value
+# is then what graphql-core's serialization gives for it).
+_SHOWN: dict[Any, dict[type, str]] = {
+    GraphQLID: {IntField: "{}::text", CharField: "{}"},
+    GraphQLString: {CharField: "{}", TextField: "{}"},
+    GraphQLInt: {IntField: "{}", SmallIntField: "{}"},
+    GraphQLBoolean: {BooleanField: "{}"},
+}
+_MAX_KEYS = 50  # json_build_object takes at most 100 arguments
+STATEMENTS_KEPT = 64  # by each query: its windows' shapes and page sizes
+
+
+class Unprojectable(Exception):
+    """The query asks for something the database does not answer here."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A GraphQL object type whose fields are columns of one model's table."""
+
+    model: type[Model]
+    columns: dict[str, tuple[str, Any]]  # attribute: (column, Tortoise field)
+    relations: dict[str, tuple[str, type[Model], bool]]  # field: (column, model, nullable)
+
+    @property
+    def name(self) -> str:
+        return str(self.model._meta.db_table)
+
+
+_declared: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def table(kind: type, model: type[Model], *, columns: Iterable[str],
+          relations: Iterable[str] = ()) -> None:
+    """Declares that `kind`'s fields `columns` show the model's columns of those names as
+    they are stored, and that its fields `relations` are the objects of those foreign keys."""
+    _declared[kind.__strawberry_definition__.name] = (  # type: ignore[attr-defined]
+        model, tuple(columns), tuple(relations))
+
+
+@functools.cache
+def _table(name: str) -> Table | None:
+    """The declared type's table, read from its model once the models are initialised."""
+    if name not in _declared:
+        return None
+    model, columns, relations = _declared[name]
+    meta = model._meta
+    found = {attribute: (meta.fields_db_projection[attribute], meta.fields_map[attribute])
+             for attribute in columns}
+    linked: dict[str, tuple[str, type[Model], bool]] = {}
+    for relation_name in relations:
+        if relation_name not in meta.fk_fields:
+            raise TypeError(f"{model.__name__}.{relation_name} is not a foreign key")
+        relation: Any = meta.fields_map[relation_name]
+        linked[relation_name] = (meta.fields_db_projection[relation.source_field],
+                                 relation.related_model, relation.null)
+    return Table(model, found, linked)
+
+
+def listed_by(lister: Lister) -> Callable[[F], F]:
+    """Marks a connection's resolver: `lister(context, **arguments)` is where its page lies."""
+    def mark(resolver: F) -> F:
+        resolver._lister = lister  # type: ignore[attr-defined]
+        return resolver
+    return mark
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _object(parts: list[str]) -> str:
+    if len(parts) > 2 * _MAX_KEYS:
+        raise Unprojectable
+    return f"json_build_object({', '.join(parts)})"
+
+
+def _python_name(plan: FieldPlan) -> str | None:
+    field = plan.definition.extensions.get(DEFINITION_BACKREF) if plan.definition else None
+    return field.python_name if isinstance(field, StrawberryField) else None
+
+
+class _Writer:
+    """Writes the SQL of one operation's selections; aliases numbered within it."""
+
+    def __init__(self) -> None:
+        self.aliases = 0
+        self.read: set[str] = set()  # the columns read of the window's rows (alias t)
+
+    def alias(self) -> str:
+        self.aliases += 1
+        return f"p{self.aliases}"
+
+    def column(self, alias: str, column: str) -> str:
+        if alias == "t":
+            self.read.add(column)
+        return f'{alias}."{column}"'
+
+    def node(self, selection: Selection, alias: str) -> str:
+        """The JSON of a declared type's row `alias`."""
+        found = _table(selection.type.name)
+        if found is None:
+            raise Unprojectable
+        parts: list[str] = []
+        for plan in selection.fields:
+            parts.append(_quoted(plan.key))
+            name = _python_name(plan)
+            if plan.typename:
+                parts.append(_quoted(selection.type.name))
+            elif plan.leaf is not None and plan.attribute is not None and (
+                    plan.attribute in found.columns) and not plan.args:
+                column, field = found.columns[plan.attribute]
+                shown = _SHOWN.get(plan.leaf, {}).get(type(field))
+                if shown is None or (plan.non_null and field.null):
+                    raise Unprojectable
+                parts.append(shown.format(self.column(alias, column)))
+            elif name in found.relations and isinstance(plan.completion, Selection) and (
+                    not plan.args):
+                column, model, nullable = found.relations[name]
+                related = _table(plan.completion.type.name)
+                if related is None or related.model is not model or (
+                        nullable and plan.non_null):
+                    raise Unprojectable
+                inner = self.alias()
+                key = related.model._meta.db_pk_column
+                parts.append(f'(SELECT {self.node(plan.completion, inner)} FROM '
+                             f'"{related.name}" {inner} WHERE {inner}."{key}" = '
+                             f'{self.column(alias, column)})')
+            else:
+                raise Unprojectable
+        return _object(parts)
+
+    def connection(self, selection: Selection) -> Callable[[str, int, int], str]:
+        """The connection's JSON from its window's rows `w`: a function of the window's SQL,
+        of how many values come before the window's, and of the page's size (written in, so
+        that PostgreSQL plans the statement once for all requests of that size)."""
+        parts: list[str] = []
+        self.read = set()
+        for plan in selection.fields:
+            parts.append(_quoted(plan.key))
+            if plan.typename:
+                parts.append(_quoted(selection.type.name))
+            elif plan.name == "edges" and isinstance(plan.completion, Items) and isinstance(
+                    plan.completion.item, Selection):
+                edge = self.edge(plan.completion.item)
+                read = ", ".join(f'"{c}"' for c in sorted(self.read | {"id"}))
+                parts.append(f"coalesce((SELECT json_agg({edge} ORDER BY t.id) FROM (SELECT "
+                             f"{read} FROM w ORDER BY id LIMIT {{first}}) t), '[]'::json)")
+            elif plan.name == "pageInfo" and isinstance(plan.completion, Selection):
+                parts.append(self.page_info(plan.completion))
+            else:
+                raise Unprojectable
+        built = _object(parts)
+
+        def sql(window: str, before: int, first: int) -> str:
+            return (f"(WITH w AS ({shifted(window, before)}) SELECT "
+                    f"{built.replace('{first}', str(int(first)))})")
+
+        return sql
+
+    def edge(self, selection: Selection) -> str:
+        parts: list[str] = []
+        for plan in selection.fields:
+            parts.append(_quoted(plan.key))
+            if plan.typename:
+                parts.append(_quoted(selection.type.name))
+            elif plan.name == "cursor":
+                parts.append(cursor_sql("t.id"))
+            elif plan.name == "node" and isinstance(plan.completion, Selection):
+                parts.append(self.node(plan.completion, "t"))
+            else:
+                raise Unprojectable
+        return _object(parts)
+
+    def page_info(self, selection: Selection) -> str:
+        parts: list[str] = []
+        for plan in selection.fields:
+            parts.append(_quoted(plan.key))
+            if plan.typename:
+                parts.append(_quoted(selection.type.name))
+            elif plan.name == "hasNextPage":
+                parts.append("((SELECT count(*) FROM w) > {first})")
+            elif plan.name == "endCursor":
+                parts.append(f"(SELECT {cursor_sql('e.id')} FROM (SELECT id FROM w ORDER BY "
+                             "id LIMIT {first}) e ORDER BY e.id DESC LIMIT 1)")
+            else:
+                raise Unprojectable
+        return _object(parts)
+
+
+@dataclass(frozen=True)
+class _Root:
+    plan: FieldPlan
+    lister: Lister
+    convert: Callable[[Any], Any] | None
+    model: type[Model]
+    sql: Callable[[str, int, int], str]
+
+
+class Projection:
+    """One query operation as one statement, its windows' SQL bound per request."""
+
+    def __init__(self, typename: str, roots: list[_Root | str]) -> None:
+        self.typename, self.roots = typename, roots
+        self._statements: dict[tuple[tuple[str, int], ...], str] = {}
+
+    async def answer(self, x: CompiledExecution) -> dict[str, Any] | None:
+        """The operation's data; None where the executor must answer (a window raised)."""
+        windows: list[tuple[str, int]] = []
+        values: list[Any] = []
+        for root in self.roots:
+            if isinstance(root, str):
+                continue
+            plan = root.plan
+            assert plan.definition is not None
+            try:
+                raw = get_argument_values(plan.definition, plan.details.node, x.variable_values,
+                                          plan.details.fragment_variable_values,
+                                          x.hide_suggestions) if plan.args else {}
+                window = await root.lister(x.context_value,
+                                           **(root.convert(raw) if root.convert else {}))
+            except Exception:  # the executor gives the same error its own way
+                return None
+            if window.query.model is not root.model:
+                raise TypeError(f"{plan.name}: a window of {window.query.model.__name__}")
+            sql, args = window.rows().statement()  # type: ignore[attr-defined]
+            windows.append((sql, window.first))
+            values += args
+        key = tuple(windows)
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statement(windows)
+            if len(self._statements) < STATEMENTS_KEPT:
+                self._statements[key] = statement
+        try:
+            _, rows = await connections.get("default").execute_query(statement, values)
+        except Exception as raw:  # as the executor reports a failed root field
+            first = next(root for root in self.roots if isinstance(root, _Root)).plan
+            raise located_error(raw, first.nodes, [first.key]) from None
+        data: dict[str, Any] = orjson.loads(rows[0][0])
+        return data
+
+    def _statement(self, windows: list[tuple[str, int]]) -> str:
+        parts, before, next_window = [], 0, iter(windows)
+        for root in self.roots:
+            if isinstance(root, str):
+                parts += [_quoted(root), _quoted(self.typename)]
+                continue
+            window, first = next(next_window)
+            parts += [_quoted(root.plan.key), root.sql(window, before, first)]
+            before += parameters(window)
+        return f"SELECT {_object(parts)}::text"
+
+
+def projection(selection: Selection, schema: Schema) -> Projection | None:
+    """The query's projection; None when the database does not answer all of it here."""
+    writer, roots = _Writer(), list[_Root | str]()
+    try:
+        for plan in selection.fields:
+            if plan.typename:
+                roots.append(plan.key)
+                continue
+            roots.append(_root(plan, schema, writer))
+        if len(roots) > _MAX_KEYS or not roots:
+            raise Unprojectable
+    except Unprojectable:
+        return None
+    return Projection(selection.type.name, roots)
+
+
+def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
+    field = plan.definition.extensions.get(DEFINITION_BACKREF) if plan.definition else None
+    resolver = field.base_resolver if isinstance(field, StrawberryField) else None
+    lister: Lister | None = getattr(resolver.wrapped_func, "_lister", None) if (
+        resolver is not None) else None
+    if lister is None or not isinstance(plan.completion, Selection):
+        raise Unprojectable
+    assert isinstance(field, StrawberryField)
+    # permissions and other extensions, and exception handlers, run only in the executor
+    if field.extensions or schema.schema_converter._get_field_exception_handlers(field):
+        raise Unprojectable
+    try:
+        convert = arguments(field, schema) if field.arguments else None
+    except Unconverted:
+        raise Unprojectable from None
+    node = _node_of(plan.completion)
+    found = _table(node.type.name)
+    if found is None:
+        raise Unprojectable
+    return _Root(plan, lister, convert, found.model, writer.connection(plan.completion))
+
+
+def _node_of(connection: Selection) -> Selection:
+    """The node selection of a connection's edges (the type the rows are read into)."""
+    for plan in connection.fields:
+        if plan.name == "edges" and isinstance(plan.completion, Items) and isinstance(
+                plan.completion.item, Selection):
+            for inner in plan.completion.item.fields:
+                if inner.name == "node" and isinstance(inner.completion, Selection):
+                    return inner.completion
+    raise Unprojectable

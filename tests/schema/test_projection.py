@@ -1,0 +1,181 @@
+"""Queries answered whole by the database (schema/projection.py): the same answers as the
+executor's, for every declared field and every kind of caller, in one statement; errors and
+anything not declared go through the executor."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from schema.projection import Projection, _declared, _table
+from tests.support import Api, QueryCounter
+
+SUPERVISOR = ("__typename id name phone idNumberMasked birthYear isSmallMicro isNpcDeputy "
+              "isCppccMember unit recommendingUnit industry isSpecial "
+              "jurisdiction { __typename id path code name }")
+EVERYTHING = ("query($first: Int!, $after: String, $filter: SupervisorFilter) {"
+              " __typename supervisors(first: $first, after: $after, filter: $filter) {"
+              " __typename edges { __typename cursor node { " + SUPERVISOR + " } }"
+              " pageInfo { __typename hasNextPage endCursor } } }")
+CALLERS = ["admin.dc", "admin.th", "admin.ja", "sv.dc.001", "ag.dc.scjg"]
+
+
+class Answered:
+    """How many answers the projection gave, and a way to turn it off."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count, self.off = 0, False
+        answer = Projection.answer
+
+        async def counted(projection: Projection, x: Any) -> Any:
+            if self.off:
+                return None
+            found = await answer(projection, x)
+            self.count += found is not None
+            return found
+
+        monkeypatch.setattr(Projection, "answer", counted)
+
+    def executor(self) -> Iterator[None]:
+        self.off = True
+        yield
+        self.off = False
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch) -> Answered:
+    return Answered(monkeypatch)
+
+
+async def _both(api: Api, answered: Answered, query: str, variables: dict[str, Any],
+                user: str) -> tuple[Any, Any]:
+    """The body answered by the projection, then by the executor (twice each: the second
+    request of a document is answered through schema/known.py)."""
+    before = answered.count
+    projected = [(await api.gql(query, variables, as_user=user)).body for _ in range(2)]
+    assert answered.count - before == 2, "the projection did not answer"
+    answered.off = True
+    try:
+        executed = [(await api.gql(query, variables, as_user=user)).body for _ in range(2)]
+    finally:
+        answered.off = False
+    assert projected[0] == projected[1] and executed[0] == executed[1]
+    return projected[0], executed[0]
+
+
+async def test_every_declared_field_equals_the_executors_for_every_caller(
+        api: Api, answered: Answered, full_demo: None) -> None:
+    seen = set()
+    for user in CALLERS:
+        for variables in ({"first": 100}, {"first": 3},
+                          {"first": 5, "filter": {"jurisdiction": "jl.th.dc"}}):
+            projected, executed = await _both(api, answered, EVERYTHING, variables, user)
+            assert "errors" not in projected
+            assert projected == executed
+            edges = projected["data"]["supervisors"]["edges"]
+            seen.update(e["node"]["id"] for e in edges)
+            for edge in edges:
+                assert base64.urlsafe_b64decode(edge["cursor"]).decode() == (
+                    "k:" + edge["node"]["id"])
+    assert len(seen) > 10  # the callers saw rows, not only empty pages
+
+
+async def test_pages_follow_each_other_as_the_executors(api: Api, answered: Answered,
+                                                        roster_demo: None) -> None:
+    after, pages = None, 0
+    ids: list[str] = []
+    while True:
+        variables = {"first": 7, "after": after}
+        projected, executed = await _both(api, answered, EVERYTHING, variables, "admin.th")
+        assert projected == executed
+        connection = projected["data"]["supervisors"]
+        ids += [e["node"]["id"] for e in connection["edges"]]
+        pages += 1
+        assert connection["pageInfo"]["endCursor"] == connection["edges"][-1]["cursor"]
+        after = connection["pageInfo"]["endCursor"]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+    assert pages > 2 and ids == sorted(ids, key=int) and len(set(ids)) == len(ids)
+    past, _ = await _both(api, answered, EVERYTHING, {"first": 7, "after": after}, "admin.th")
+    assert past["data"]["supervisors"]["edges"] == []
+    assert past["data"]["supervisors"]["pageInfo"] == {
+        "__typename": "PageInfo", "hasNextPage": False, "endCursor": None}
+
+
+async def test_aliases_and_typenames_are_kept_in_order(api: Api, answered: Answered,
+                                                       roster_demo: None) -> None:
+    query = ('{ b: __typename a: supervisors(first: 2) { p: pageInfo { more: hasNextPage } '
+             "e: edges { n: node { nm: name i: id j: jurisdiction { n: name } } } } }")
+    projected, executed = await _both(api, answered, query, {}, "admin.dc")
+    assert projected == executed
+    assert list(projected["data"]) == ["b", "a"]
+    assert list(projected["data"]["a"]) == ["p", "e"]
+    assert list(projected["data"]["a"]["e"][0]["n"]) == ["nm", "i", "j"]
+
+
+async def test_the_list_is_one_statement(api: Api, answered: Answered,
+                                         roster_demo: None) -> None:
+    variables = {"first": 20, "filter": {"jurisdiction": "jl.th.dc"}}
+    await api.gql(EVERYTHING, variables, as_user="admin.dc")
+    with QueryCounter() as counter:
+        result = await api.gql(EVERYTHING, variables, as_user="admin.dc")
+    assert result.ok()["supervisors"]["edges"]
+    # besides the caller's session and the jurisdiction looked up by the filter
+    reading = [s for s in counter.statements if '"supervisor"' in s]
+    assert len(reading) == 1 and reading[0].startswith("SELECT json_build_object("), reading
+
+
+@pytest.mark.parametrize(("variables", "user", "code"), [
+    ({"first": 0}, "admin.dc", "INVALID_INPUT"),
+    ({"first": 5, "after": "nonsense"}, "admin.dc", "INVALID_INPUT"),
+    ({"first": 5, "filter": {"jurisdiction": "jl.nowhere"}}, "admin.dc", "NOT_FOUND"),
+    ({"first": 5}, None, "UNAUTHENTICATED"),
+])
+async def test_errors_are_the_executors(api: Api, answered: Answered, roster_demo: None,
+                                        variables: dict[str, Any], user: str | None,
+                                        code: str) -> None:
+    results = [await api.gql(EVERYTHING, variables, as_user=user) for _ in range(2)]
+    answered.off = True
+    executed = await api.gql(EVERYTHING, variables, as_user=user)
+    answered.off = False
+    assert answered.count == 0
+    for result in results:
+        assert result.codes == [code]
+        assert result.body == executed.body
+
+
+@pytest.mark.parametrize("selection", [
+    "totalCount edges { node { id } }",  # a connection field not declared
+    "edges { node { id status } }",  # an enum column
+    "edges { node { id group { name } } }",  # a relation to a type not declared
+    "edges { node { id jurisdiction { level } } }",  # a field of the related type
+    "edges { node { id pointsBalance } }",  # a resolver
+    "pageInfo { hasNextPage }",  # no node: the rows' type is not known
+])
+async def test_what_is_not_declared_goes_through_the_executor(
+        api: Api, answered: Answered, roster_demo: None, selection: str) -> None:
+    query = "{ supervisors(first: 3) { " + selection + " } }"
+    first = await api.gql(query, as_user="admin.dc")
+    again = await api.gql(query, as_user="admin.dc")
+    assert answered.count == 0
+    assert "errors" not in first.body and first.body == again.body
+
+
+async def test_a_query_with_another_root_field_goes_through_the_executor(
+        api: Api, answered: Answered, roster_demo: None) -> None:
+    query = "{ supervisors(first: 2) { edges { node { id } } } me { username } }"
+    result = await api.gql(query, as_user="admin.dc")
+    assert answered.count == 0
+    assert result.ok()["me"]["username"] == "admin.dc"
+
+
+def test_every_declared_type_names_columns_and_foreign_keys_of_its_model() -> None:
+    assert {"Supervisor", "Jurisdiction"} <= set(_declared)
+    for name in _declared:
+        found = _table(name)
+        assert found is not None and found.columns
+        for _, model, _ in found.relations.values():
+            assert model in {t.model for t in map(_table, _declared) if t is not None}
