@@ -335,6 +335,7 @@ def write_results(size: str, seconds: int, supervisors: int, cases: int,
                   f"winners per trial {won} (exactly one: "
                   f"{'yes' if won and all(w == 1 for w in won) else 'NO'}).", ""]
     lines += _growth(runs)
+    lines += _targets(runs)
     (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
     _chart(runs)
     print((HERE / "RESULTS.md").read_text(encoding="utf-8"))
@@ -358,6 +359,56 @@ def _growth(runs: list[dict]) -> list[str]:
         cells = [f"{p:.1f} ms ({p / base:.2f}x)" if (p := _p99(r, operation)) and base else "-"
                  for r in by_size.values()]
         lines.append(f"| {operation} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _figure(run: dict, operation: str, workers: int = 1) -> Figure | None:
+    return next((Figure(**f) for f in run["figures"]
+                 if f["operation"] == operation and f["workers"] == workers), None)
+
+
+def _verdict(value: float, target: float, *, at_least: bool) -> str:
+    """met, or missed and by how many times."""
+    if (value >= target) if at_least else (value <= target):
+        return "met"
+    return f"missed by {target / value if at_least else value / target:.1f}x"
+
+
+def _targets(runs: list[dict]) -> list[str]:
+    """The targets of one worker against this run's figures (where the time goes instead:
+    bench/README.md, from profiles)."""
+    by_size = {r["size"]: r for r in runs}
+    lines = ["## Targets (one worker)", "",
+             "Where a target is missed, bench/README.md says what the profile shows the time "
+             "is spent on.", "", "| target | measured | verdict |", "|---|---|---|"]
+    m = by_size.get("M")
+    for operation, share in (("Q1 county list", 0.55), ("Q3 case detail", 0.65)):
+        f = _figure(m, operation) if m else None
+        if f is None or not f.ceiling_rps:
+            continue
+        got = f.rps / f.ceiling_rps
+        lines += [f"| {operation}: ≥ {share:.0%} of the ceiling at M | {got:.0%} | "
+                  f"{_verdict(got, share, at_least=True)} |",
+                  f"| {operation}: p99 ≤ 30 ms at M | {f.p99_ms:.1f} ms | "
+                  f"{_verdict(f.p99_ms, 30, at_least=False)} |"]
+    for size, run in by_size.items():
+        if (f := _figure(run, "Q2 city aggregate")) is not None:
+            lines.append(f"| Q2 city aggregate: p99 < 50 ms at {size} | {f.p99_ms:.1f} ms | "
+                         f"{_verdict(f.p99_ms, 50, at_least=False)} |")
+    if "S" in by_size and "L" in by_size:
+        for operation in ("Q1 county list", "Q3 case detail", "Q2 city aggregate"):
+            small, large = _p99(by_size["S"], operation), _p99(by_size["L"], operation)
+            if small and large:
+                lines.append(f"| {operation}: p99 at L ≤ 1.25x of S | {large / small:.2f}x | "
+                             f"{_verdict(large / small, 1.25, at_least=False)} |")
+    for size, run in by_size.items():
+        if (f := _figure(run, "W1 submitCase")) is not None:
+            verdict = _verdict(f.rps, 500, at_least=True) if not f.errors else "errors"
+            lines.append(f"| W1 submitCase: ≥ 500 writes/s, no errors at {size} | "
+                         f"{f.rps:,.0f} writes/s, {f.errors} errors | {verdict} |")
+        won = run["winners"]
+        lines.append(f"| W2: exactly one winner in every trial at {size} | {won.count(1)} of "
+                     f"{len(won)} | {'met' if won and all(w == 1 for w in won) else 'missed'} |")
     return [*lines, ""]
 
 

@@ -68,7 +68,7 @@ async def _both(api: Api, answered: Answered, query: str, variables: dict[str, A
 
 async def test_every_declared_field_equals_the_executors_for_every_caller(
         api: Api, answered: Answered, full_demo: None) -> None:
-    seen = set()
+    seen: set[str] = set()
     for user in CALLERS:
         for variables in ({"first": 100}, {"first": 3},
                           {"first": 5, "filter": {"jurisdiction": "jl.th.dc"}}):
@@ -179,3 +179,18 @@ def test_every_declared_type_names_columns_and_foreign_keys_of_its_model() -> No
         assert found is not None and found.columns
         for _, model, _ in found.relations.values():
             assert model in {t.model for t in map(_table, _declared) if t is not None}
+
+
+async def test_two_lists_in_one_query_keep_their_own_values(api: Api, answered: Answered,
+                                                            roster_demo: None) -> None:
+    query = ('query($f: SupervisorFilter) { a: supervisors(first: 2, filter: $f) { edges { '
+             "node { id jurisdiction { path } } } pageInfo { hasNextPage endCursor } } "
+             "b: supervisors(first: 4) { edges { node { id name jurisdiction { path } } } } }")
+    variables = {"f": {"jurisdiction": "jl.th.ja"}}
+    projected, executed = await _both(api, answered, query, variables, "admin.th")
+    assert projected == executed
+    a, b = projected["data"]["a"], projected["data"]["b"]
+    assert len(a["edges"]) == 2 and len(b["edges"]) == 4
+    assert {e["node"]["jurisdiction"]["path"] for e in a["edges"]} == {"jl.th.ja"}
+    # the filter applied to the first list only
+    assert {e["node"]["jurisdiction"]["path"] for e in b["edges"]} != {"jl.th.ja"}
