@@ -307,6 +307,13 @@ _plans: OrderedDict[tuple[int, int],
                     ] = OrderedDict()
 
 
+def kept_plan(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Selection | None:
+    """The operation's plan where an earlier execution made it."""
+    entry = _plans.get((id(schema), id(operation)))
+    return entry[2] if entry is not None and entry[0] is schema and (
+        entry[1] is operation) else None
+
+
 def _plan_of(executor: CompiledExecution) -> Selection | None:
     schema, operation = executor.schema, executor.operation
     key = (id(schema), id(operation))
@@ -357,7 +364,8 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
             if serial:
                 data: Any = await self._serially(plan, self.root_value)
             elif plan.projection is not None and (
-                    answered := await plan.projection.answer(self)) is not None:
+                    answered := await plan.projection.answer(
+                        self.context_value, self.variable_values)) is not None:
                 data = answered
             else:
                 data = plan.run(self, self.root_value, None)

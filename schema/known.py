@@ -27,9 +27,11 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     GraphQLSchema,
+    OperationDefinitionNode,
     OperationType,
     execute,
 )
+from graphql.execution.values import VariableValues, get_variable_values
 from graphql.utilities import get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,7 +40,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.http import process_result
 
 from schema.errors import finish
-from schema.execution import DOCUMENTS_KEPT
+from schema.execution import DOCUMENTS_KEPT, kept_plan
 
 if TYPE_CHECKING:
     from schema.http import GraphQLApp
@@ -104,9 +106,38 @@ async def answer(view: GraphQLApp, request: Request) -> Response | None:
     started = time.perf_counter()
     sub_response = await view.get_sub_response(request)
     context = await view.get_context(request, sub_response)
+    result: Any = await _projected(known.schema, operation, context, variables)
+    if result is None:
+        result = await _executed(view, known.schema, document, context, variables, name)
+    finish(result, name or (operation.name.value if operation.name else None),
+           context.language, started)
+    return view.create_response(process_result(result), sub_response)
+
+
+async def _projected(schema: GraphQLSchema, operation: OperationDefinitionNode, context: Any,
+                     variables: dict[str, Any] | None) -> ExecutionResult | None:
+    """The answer of a query the database answers whole (schema/projection.py), without
+    graphql-core's execution context: the plan an earlier execution made, the variables
+    coerced as graphql-core coerces them. None where the executor answers."""
+    plan = kept_plan(schema, operation)
+    if plan is None or plan.projection is None:
+        return None
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if not isinstance(coerced, VariableValues):  # the executor reports them
+        return None
+    try:
+        data = await plan.projection.answer(context, coerced)
+    except GraphQLError as error:
+        return ExecutionResult(None, [error])
+    return None if data is None else ExecutionResult(data, None)
+
+
+async def _executed(view: GraphQLApp, schema: GraphQLSchema, document: DocumentNode,
+                    context: Any, variables: dict[str, Any] | None, name: str | None
+                    ) -> ExecutionResult:
     result: Any
     try:
-        result = execute(known.schema, document, None, context, variables, name,
+        result = execute(schema, document, None, context, variables, name,
                          executor_class=getattr(view.schema, "execution_context_class", None),
                          is_awaitable=optimized_is_awaitable)  # type: ignore[arg-type]
         if optimized_is_awaitable(result):
@@ -114,6 +145,4 @@ async def answer(view: GraphQLApp, request: Request) -> Response | None:
     except Exception as exc:  # as strawberry: the error is the answer
         result = ExecutionResult(None, [exc if isinstance(exc, GraphQLError) else
                                         GraphQLError(str(exc), original_error=exc)])
-    finish(result, name or (operation.name.value if operation.name else None),
-           context.language, started)
-    return view.create_response(process_result(result), sub_response)
+    return result

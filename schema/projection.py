@@ -32,11 +32,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from graphql import GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLString, located_error
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.schema.schema import Schema
 from strawberry.types.field import StrawberryField
 from tortoise import connections
@@ -48,9 +48,6 @@ from core.statements import parameters, shifted
 from schema.arguments import Unconverted, arguments
 from schema.execution import DEFINITION_BACKREF, FieldPlan, Items, Selection
 from schema.relay import cursor_sql
-
-if TYPE_CHECKING:
-    from schema.execution import CompiledExecution
 
 F = TypeVar("F", bound=Callable[..., Any])
 Lister = Callable[..., Awaitable[Window[Any]]]
@@ -261,8 +258,10 @@ class Projection:
         self.typename, self.roots = typename, roots
         self._statements: dict[tuple[tuple[str, int], ...], str] = {}
 
-    async def answer(self, x: CompiledExecution) -> dict[str, Any] | None:
-        """The operation's data; None where the executor must answer (a window raised)."""
+    async def answer(self, context: Any, variables: VariableValues | None
+                     ) -> dict[str, Any] | None:
+        """The operation's data, given the request's context and its coerced variables; None
+        where the executor must answer (a window raised)."""
         windows: list[tuple[str, int]] = []
         values: list[Any] = []
         for root in self.roots:
@@ -271,11 +270,10 @@ class Projection:
             plan = root.plan
             assert plan.definition is not None
             try:
-                raw = get_argument_values(plan.definition, plan.details.node, x.variable_values,
-                                          plan.details.fragment_variable_values,
-                                          x.hide_suggestions) if plan.args else {}
-                window = await root.lister(x.context_value,
-                                           **(root.convert(raw) if root.convert else {}))
+                raw = get_argument_values(plan.definition, plan.details.node, variables,
+                                          plan.details.fragment_variable_values
+                                          ) if plan.args else {}
+                window = await root.lister(context, **(root.convert(raw) if root.convert else {}))
             except Exception:  # the executor gives the same error its own way
                 return None
             if window.query.model is not root.model:

@@ -30,10 +30,10 @@ class Answered:
         self.count, self.off = 0, False
         answer = Projection.answer
 
-        async def counted(projection: Projection, x: Any) -> Any:
+        async def counted(projection: Projection, context: Any, variables: Any) -> Any:
             if self.off:
                 return None
-            found = await answer(projection, x)
+            found = await answer(projection, context, variables)
             self.count += found is not None
             return found
 
@@ -133,6 +133,7 @@ async def test_the_list_is_one_statement(api: Api, answered: Answered,
     ({"first": 5, "after": "nonsense"}, "admin.dc", "INVALID_INPUT"),
     ({"first": 5, "filter": {"jurisdiction": "jl.nowhere"}}, "admin.dc", "NOT_FOUND"),
     ({"first": 5}, None, "UNAUTHENTICATED"),
+    ({"first": "five"}, "admin.dc", "INVALID_INPUT"),  # a variable graphql-core refuses
 ])
 async def test_errors_are_the_executors(api: Api, answered: Answered, roster_demo: None,
                                         variables: dict[str, Any], user: str | None,
