@@ -35,7 +35,15 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
-from graphql import GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLString, located_error
+from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLString,
+    Node,
+    VariableNode,
+    located_error,
+)
 from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.schema.schema import Schema
 from strawberry.types.field import StrawberryField
@@ -249,6 +257,15 @@ class _Root:
     convert: Callable[[Any], Any] | None
     model: type[Model]
     sql: Callable[[str, int, int], str]
+    # the arguments' values where the document writes them all out (no variables)
+    written: dict[str, Any] | None
+
+    def arguments(self, variables: VariableValues | None) -> dict[str, Any]:
+        plan = self.plan
+        raw = self.written if self.written is not None else get_argument_values(
+            plan.definition, plan.details.node, variables,  # type: ignore[arg-type]
+            plan.details.fragment_variable_values) if plan.args else {}
+        return self.convert(raw) if self.convert else {}
 
 
 class Projection:
@@ -268,12 +285,8 @@ class Projection:
             if isinstance(root, str):
                 continue
             plan = root.plan
-            assert plan.definition is not None
             try:
-                raw = get_argument_values(plan.definition, plan.details.node, variables,
-                                          plan.details.fragment_variable_values
-                                          ) if plan.args else {}
-                window = await root.lister(context, **(root.convert(raw) if root.convert else {}))
+                window = await root.lister(context, **root.arguments(variables))
             except Exception:  # the executor gives the same error its own way
                 return None
             if window.query.model is not root.model:
@@ -342,7 +355,27 @@ def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
     found = _table(node.type.name)
     if found is None:
         raise Unprojectable
-    return _Root(plan, lister, convert, found.model, writer.connection(plan.completion))
+    written = None
+    if plan.args and plan.definition is not None and not any(
+            _has_variables(argument) for argument in plan.details.node.arguments or ()):
+        try:
+            written = get_argument_values(plan.definition, plan.details.node, None)
+        except Exception:  # read, and refused, per request: the executor reports it
+            written = None
+    return _Root(plan, lister, convert, found.model, writer.connection(plan.completion),
+                 written)
+
+
+def _has_variables(node: Node) -> bool:
+    """Whether `node` (an argument) is or holds a variable."""
+    if isinstance(node, VariableNode):
+        return True
+    for key in node.keys:
+        value = getattr(node, key, None)
+        children = value if isinstance(value, tuple | list) else (value,)
+        if any(isinstance(c, Node) and key != "loc" and _has_variables(c) for c in children):
+            return True
+    return False
 
 
 def _node_of(connection: Selection) -> Selection:

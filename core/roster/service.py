@@ -97,25 +97,26 @@ async def supervisors_window(principal: Principal, flt: SupervisorFilter, first:
                              after: int | None) -> Window[Supervisor]:
     """Where the page of `list_supervisors` lies (the filter checked, nothing read yet)."""
     allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
-    query = Supervisor.filter(_visible(principal, allowed))
+    wanted: dict[str, Any] = {}  # one filter: each call copies the query set
     if flt.jurisdiction is not None:
         place = await jurisdictions.by_path(flt.jurisdiction)
         if place is None:
             raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
-        query = query.filter(jurisdiction_id=place.id)
+        wanted["jurisdiction_id"] = place.id
     if flt.status is not None:
-        query = query.filter(status=flt.status)
+        wanted["status"] = flt.status
     if flt.category is not None:
-        query = query.filter(category=flt.category)
+        wanted["category"] = flt.category
     if flt.is_special is not None:
-        query = query.filter(is_special=flt.is_special)
+        wanted["is_special"] = flt.is_special
     if flt.group_id is not None:
-        query = query.filter(group_id=flt.group_id)
+        wanted["group_id"] = flt.group_id
     if flt.search:
         term = flt.search.strip()
         if len(term) > 50:
             raise InvalidInput("搜索词过长", "Search term too long", field="search")
-        query = query.filter(name__contains=term)
+        wanted["name__contains"] = term
+    query = Supervisor.filter(_visible(principal, allowed), **wanted)
     return window(query, first, after)
 
 

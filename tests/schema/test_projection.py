@@ -195,3 +195,19 @@ async def test_two_lists_in_one_query_keep_their_own_values(api: Api, answered: 
     assert {e["node"]["jurisdiction"]["path"] for e in a["edges"]} == {"jl.th.ja"}
     # the filter applied to the first list only
     assert {e["node"]["jurisdiction"]["path"] for e in b["edges"]} != {"jl.th.ja"}
+
+
+async def test_a_document_with_its_arguments_written_out_answers_each_caller_and_error(
+        api: Api, answered: Answered, roster_demo: None) -> None:
+    query = ('{ supervisors(first: 3, filter: {isSpecial: false}) { edges { node { id '
+             "jurisdiction { path } } } } }")
+    seen = []
+    for user in ("admin.dc", "admin.ja"):
+        projected, executed = await _both(api, answered, query, {}, user)
+        assert projected == executed
+        seen.append({e["node"]["jurisdiction"]["path"] for e in
+                     projected["data"]["supervisors"]["edges"]})
+    assert seen[0] != seen[1]
+    refused = "{ supervisors(first: 0) { edges { node { id } } } }"
+    for _ in range(2):
+        assert (await api.gql(refused, as_user="admin.dc")).codes == ["INVALID_INPUT"]
