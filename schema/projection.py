@@ -131,12 +131,6 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _object(parts: list[str]) -> str:
-    if len(parts) > 2 * _MAX_KEYS:
-        raise Unprojectable
-    return f"json_build_object({', '.join(parts)})"
-
-
 def _python_name(plan: FieldPlan) -> str | None:
     field = plan.definition.extensions.get(DEFINITION_BACKREF) if plan.definition else None
     return field.python_name if isinstance(field, StrawberryField) else None
@@ -163,56 +157,47 @@ class _Writer:
         found = _table(selection.type.name)
         if found is None:
             raise Unprojectable
-        parts: list[str] = []
-        for plan in selection.fields:
-            parts.append(_quoted(plan.key))
-            name = _python_name(plan)
-            if plan.typename:
-                parts.append(_quoted(selection.type.name))
-            elif plan.leaf is not None and plan.attribute is not None and (
-                    plan.attribute in found.columns) and not plan.args:
-                column, field = found.columns[plan.attribute]
-                shown = _SHOWN.get(plan.leaf, {}).get(type(field))
-                if shown is None or (plan.non_null and field.null):
-                    raise Unprojectable
-                parts.append(shown.format(self.column(alias, column)))
-            elif name in found.relations and isinstance(plan.completion, Selection) and (
-                    not plan.args):
-                column, model, nullable = found.relations[name]
-                related = _table(plan.completion.type.name)
-                if related is None or related.model is not model or (
-                        nullable and plan.non_null):
-                    raise Unprojectable
-                inner = self.alias()
-                key = related.model._meta.db_pk_column
-                parts.append(f'(SELECT {self.node(plan.completion, inner)} FROM '
-                             f'"{related.name}" {inner} WHERE {inner}."{key}" = '
-                             f'{self.column(alias, column)})')
-            else:
-                raise Unprojectable
-        return _object(parts)
+        return _built(selection, lambda plan: self.node_field(plan, found, alias))
+
+    def node_field(self, plan: FieldPlan, found: Table, alias: str) -> str | None:
+        if plan.args:
+            return None
+        if plan.leaf is not None and plan.attribute in found.columns:
+            column, field = found.columns[plan.attribute]
+            shown = _SHOWN.get(plan.leaf, {}).get(type(field))
+            if shown is None or (plan.non_null and field.null):
+                return None
+            return shown.format(self.column(alias, column))
+        name = _python_name(plan)
+        if name not in found.relations or not isinstance(plan.completion, Selection):
+            return None
+        column, model, nullable = found.relations[name]
+        related = _table(plan.completion.type.name)
+        if related is None or related.model is not model or (nullable and plan.non_null):
+            return None
+        inner, key = self.alias(), related.model._meta.db_pk_column
+        return (f'(SELECT {self.node(plan.completion, inner)} FROM "{related.name}" {inner} '
+                f'WHERE {inner}."{key}" = {self.column(alias, column)})')
 
     def connection(self, selection: Selection) -> Callable[[str, int, int], str]:
         """The connection's JSON from its window's rows `w`: a function of the window's SQL,
         of how many values come before the window's, and of the page's size (written in, so
         that PostgreSQL plans the statement once for all requests of that size)."""
-        parts: list[str] = []
         self.read = set()
-        for plan in selection.fields:
-            parts.append(_quoted(plan.key))
-            if plan.typename:
-                parts.append(_quoted(selection.type.name))
-            elif plan.name == "edges" and isinstance(plan.completion, Items) and isinstance(
-                    plan.completion.item, Selection):
-                edge = self.edge(plan.completion.item)
+
+        def field(plan: FieldPlan) -> str | None:
+            completion = plan.completion
+            if plan.name == "edges" and isinstance(completion, Items) and isinstance(
+                    completion.item, Selection):
+                edge = _built(completion.item, self.edge_field)
                 read = ", ".join(f'"{c}"' for c in sorted(self.read | {"id"}))
-                parts.append(f"coalesce((SELECT json_agg({edge} ORDER BY t.id) FROM (SELECT "
-                             f"{read} FROM w ORDER BY id LIMIT {{first}}) t), '[]'::json)")
-            elif plan.name == "pageInfo" and isinstance(plan.completion, Selection):
-                parts.append(self.page_info(plan.completion))
-            else:
-                raise Unprojectable
-        built = _object(parts)
+                return (f"coalesce((SELECT json_agg({edge} ORDER BY t.id) FROM (SELECT {read} "
+                        "FROM w ORDER BY id LIMIT {first}) t), '[]'::json)")
+            if plan.name == "pageInfo" and isinstance(completion, Selection):
+                return _built(completion, _page_info_field)
+            return None
+
+        built = _built(selection, field)
 
         def sql(window: str, before: int, first: int) -> str:
             return (f"(WITH w AS ({shifted(window, before)}) SELECT "
@@ -220,34 +205,35 @@ class _Writer:
 
         return sql
 
-    def edge(self, selection: Selection) -> str:
-        parts: list[str] = []
-        for plan in selection.fields:
-            parts.append(_quoted(plan.key))
-            if plan.typename:
-                parts.append(_quoted(selection.type.name))
-            elif plan.name == "cursor":
-                parts.append(cursor_sql("t.id"))
-            elif plan.name == "node" and isinstance(plan.completion, Selection):
-                parts.append(self.node(plan.completion, "t"))
-            else:
-                raise Unprojectable
-        return _object(parts)
+    def edge_field(self, plan: FieldPlan) -> str | None:
+        if plan.name == "cursor":
+            return cursor_sql("t.id")
+        if plan.name == "node" and isinstance(plan.completion, Selection):
+            return self.node(plan.completion, "t")
+        return None
 
-    def page_info(self, selection: Selection) -> str:
-        parts: list[str] = []
-        for plan in selection.fields:
-            parts.append(_quoted(plan.key))
-            if plan.typename:
-                parts.append(_quoted(selection.type.name))
-            elif plan.name == "hasNextPage":
-                parts.append("((SELECT count(*) FROM w) > {first})")
-            elif plan.name == "endCursor":
-                parts.append(f"(SELECT {cursor_sql('e.id')} FROM (SELECT id FROM w ORDER BY "
-                             "id LIMIT {first}) e ORDER BY e.id DESC LIMIT 1)")
-            else:
-                raise Unprojectable
-        return _object(parts)
+
+def _page_info_field(plan: FieldPlan) -> str | None:
+    if plan.name == "hasNextPage":
+        return "((SELECT count(*) FROM w) > {first})"
+    if plan.name == "endCursor":
+        return (f"(SELECT {cursor_sql('e.id')} FROM (SELECT id FROM w ORDER BY id LIMIT "
+                "{first}) e ORDER BY e.id DESC LIMIT 1)")
+    return None
+
+
+def _built(selection: Selection, value: Callable[[FieldPlan], str | None]) -> str:
+    """The JSON object of a selection: each field's key and `value` (None: not answered
+    here), `__typename` as it is."""
+    parts: list[str] = []
+    for plan in selection.fields:
+        found = _quoted(selection.type.name) if plan.typename else value(plan)
+        if found is None:
+            raise Unprojectable
+        parts += [_quoted(plan.key), found]
+    if len(parts) > 2 * _MAX_KEYS:
+        raise Unprojectable
+    return f"json_build_object({', '.join(parts)})"
 
 
 @dataclass(frozen=True)
@@ -317,7 +303,7 @@ class Projection:
             window, first = next(next_window)
             parts += [_quoted(root.plan.key), root.sql(window, before, first)]
             before += parameters(window)
-        return f"SELECT {_object(parts)}::text"
+        return f"SELECT json_build_object({', '.join(parts)})::text"
 
 
 def projection(selection: Selection, schema: Schema) -> Projection | None:
