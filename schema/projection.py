@@ -36,10 +36,7 @@ from typing import Any, TypeVar
 
 import orjson
 from graphql import (
-    GraphQLBoolean,
-    GraphQLID,
-    GraphQLInt,
-    GraphQLString,
+    GraphQLEnumType,
     Node,
     VariableNode,
     located_error,
@@ -48,7 +45,15 @@ from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.schema.schema import Schema
 from strawberry.types.field import StrawberryField
 from tortoise import connections
-from tortoise.fields import BooleanField, CharField, IntField, SmallIntField, TextField
+from tortoise.fields import (
+    BooleanField,
+    CharField,
+    DateField,
+    IntField,
+    SmallIntField,
+    TextField,
+)
+from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 from core.pagination import Window
@@ -60,13 +65,15 @@ from schema.relay import cursor_sql
 F = TypeVar("F", bound=Callable[..., Any])
 Lister = Callable[..., Awaitable[Window[Any]]]
 
-# How each kind of leaf is shown from a column of each type (PostgreSQL's JSON of the value
-# is then what graphql-core's serialization gives for it).
-_SHOWN: dict[Any, dict[type, str]] = {
-    GraphQLID: {IntField: "{}::text", CharField: "{}"},
-    GraphQLString: {CharField: "{}", TextField: "{}"},
-    GraphQLInt: {IntField: "{}", SmallIntField: "{}"},
-    GraphQLBoolean: {BooleanField: "{}"},
+# How each kind of leaf (by its GraphQL name) is shown from a column of each type: PostgreSQL's
+# JSON of the value is then what graphql-core's serialization gives for it (a date's JSON is
+# ISO 8601, as `date.isoformat()`). Enums: _enum_shown.
+_SHOWN: dict[str, dict[type, str]] = {
+    "ID": {IntField: "{}::text", CharField: "{}"},
+    "String": {CharField: "{}", TextField: "{}"},
+    "Int": {IntField: "{}", SmallIntField: "{}"},
+    "Boolean": {BooleanField: "{}"},
+    "Date": {DateField: "{}"},
 }
 _MAX_KEYS = 50  # json_build_object takes at most 100 arguments
 STATEMENTS_KEPT = 64  # by each query: its windows' shapes and page sizes
@@ -164,10 +171,11 @@ class _Writer:
             return None
         if plan.leaf is not None and plan.attribute in found.columns:
             column, field = found.columns[plan.attribute]
-            shown = _SHOWN.get(plan.leaf, {}).get(type(field))
+            shown = _enum_shown(plan.leaf, field) if isinstance(plan.leaf, GraphQLEnumType) else (
+                _SHOWN.get(plan.leaf.name, {}).get(type(field)))
             if shown is None or (plan.non_null and field.null):
                 return None
-            return shown.format(self.column(alias, column))
+            return shown.replace("{}", self.column(alias, column), 1)
         name = _python_name(plan)
         if name not in found.relations or not isinstance(plan.completion, Selection):
             return None
@@ -211,6 +219,17 @@ class _Writer:
         if plan.name == "node" and isinstance(plan.completion, Selection):
             return self.node(plan.completion, "t")
         return None
+
+
+def _enum_shown(leaf: GraphQLEnumType, field: Any) -> str | None:
+    """An enum column shown as its GraphQL name: each stored value mapped to what the enum
+    type serializes its member to (what the executor answers)."""
+    if not isinstance(field, CharEnumFieldInstance | IntEnumFieldInstance):
+        return None
+    stored = _quoted if isinstance(field, CharEnumFieldInstance) else str
+    cases = " ".join(f"WHEN {stored(member.value)} THEN {_quoted(leaf.serialize(member))}"
+                     for member in field.enum_type)
+    return "CASE {} " + cases + " END"
 
 
 def _page_info_field(plan: FieldPlan) -> str | None:

@@ -56,7 +56,8 @@ class Jurisdiction:
                 await info.context.loaders.children_by_parent_id.load(self.pk)]
 
 
-projection.table(Jurisdiction, JurisdictionModel, columns=("id", "path", "code", "name"))
+projection.table(Jurisdiction, JurisdictionModel,
+                 columns=("id", "path", "code", "name", "level"))
 
 
 # What a `jurisdiction` field's resolver returns (declared with graphql_type=Jurisdiction).

@@ -13,9 +13,9 @@ import pytest
 from schema.projection import Projection, _declared, _table
 from tests.support import Api, QueryCounter
 
-SUPERVISOR = ("__typename id name phone idNumberMasked birthYear isSmallMicro isNpcDeputy "
-              "isCppccMember unit recommendingUnit industry isSpecial "
-              "jurisdiction { __typename id path code name }")
+SUPERVISOR = ("__typename id name phone idNumberMasked gender birthYear category isSmallMicro "
+              "isNpcDeputy isCppccMember unit recommendingUnit industry isSpecial status "
+              "termStart termEnd jurisdiction { __typename id path code name level }")
 EVERYTHING = ("query($first: Int!, $after: String, $filter: SupervisorFilter) {"
               " __typename supervisors(first: $first, after: $after, filter: $filter) {"
               " __typename edges { __typename cursor node { " + SUPERVISOR + " } }"
@@ -69,6 +69,7 @@ async def _both(api: Api, answered: Answered, query: str, variables: dict[str, A
 async def test_every_declared_field_equals_the_executors_for_every_caller(
         api: Api, answered: Answered, full_demo: None) -> None:
     seen: set[str] = set()
+    categories: set[str] = set()
     for user in CALLERS:
         for variables in ({"first": 100}, {"first": 3},
                           {"first": 5, "filter": {"jurisdiction": "jl.th.dc"}}):
@@ -77,10 +78,12 @@ async def test_every_declared_field_equals_the_executors_for_every_caller(
             assert projected == executed
             edges = projected["data"]["supervisors"]["edges"]
             seen.update(e["node"]["id"] for e in edges)
+            categories.update(e["node"]["category"] for e in edges)
             for edge in edges:
                 assert base64.urlsafe_b64decode(edge["cursor"]).decode() == (
                     "k:" + edge["node"]["id"])
     assert len(seen) > 10  # the callers saw rows, not only empty pages
+    assert len(categories) > 2  # and more than one value of an enum
 
 
 async def test_pages_follow_each_other_as_the_executors(api: Api, answered: Answered,
@@ -150,9 +153,9 @@ async def test_errors_are_the_executors(api: Api, answered: Answered, roster_dem
 
 @pytest.mark.parametrize("selection", [
     "totalCount edges { node { id } }",  # a connection field not declared
-    "edges { node { id status } }",  # an enum column
+    "edges { node { id latitude } }",  # a float column (126.0 would read 126)
     "edges { node { id group { name } } }",  # a relation to a type not declared
-    "edges { node { id jurisdiction { level } } }",  # a field of the related type
+    "edges { node { id jurisdiction { parent { id } } } }",  # a field of the related type
     "edges { node { id pointsBalance } }",  # a resolver
     "pageInfo { hasNextPage }",  # no node: the rows' type is not known
 ])
