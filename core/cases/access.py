@@ -14,7 +14,7 @@ from core.agencies.models import AgencyStaff
 from core.cases.models import Case, Kind, State
 from core.cases.models import Category as CaseCategory
 from core.errors import InvalidInput, NotFound
-from core.pagination import Page, keyset
+from core.pagination import Page, Window, keyset, window
 from core.principal import Principal
 from core.roster.models import Supervisor
 from policies.access import scope
@@ -120,8 +120,14 @@ async def _filtered(base: Q, flt: CaseFilter, principal: Principal) -> Q:
 async def list_cases(principal: Principal, flt: CaseFilter, first: int, after: int | None
                      ) -> Page[Case]:
     """Cases through scope() plus ownership, filtered, by keyset."""
+    return await (await cases_window(principal, flt, first, after)).page()
+
+
+async def cases_window(principal: Principal, flt: CaseFilter, first: int, after: int | None
+                       ) -> Window[Case]:
+    """Where the page of `list_cases` lies (the filter checked, nothing read yet)."""
     condition = await _filtered(await visible(principal), flt, principal)
-    return await keyset(Case.filter(condition), first, after)
+    return window(Case.filter(condition), first, after)
 
 
 async def list_oversight_cases(principal: Principal, flt: CaseFilter, first: int,

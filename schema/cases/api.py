@@ -11,8 +11,10 @@ from strawberry.types import Info
 
 from core.agencies import service as agencies
 from core.cases import access, confidentiality, oversight, service
+from core.cases.models import Case as CaseModel
 from core.cases.models import Kind as KindEnum
 from core.notifications import service as notifications
+from core.pagination import Window
 from schema.cases.types import (
     Adoption,
     Agency,
@@ -27,6 +29,7 @@ from schema.cases.types import (
 from schema.context import Context
 from schema.ids import parse_id
 from schema.notifications import Notification
+from schema.projection import listed_by
 from schema.relay import Connection, connection, decode_cursor
 
 
@@ -70,16 +73,22 @@ def _ids(values: list[strawberry.ID], field: str) -> tuple[int, ...]:
     return tuple(parse_id(v, field) for v in values)
 
 
+async def cases_window(context: Context, filter: CaseFilter | None = None, first: int = 20,
+                       after: str | None = None) -> Window[CaseModel]:
+    principal = await context.require()
+    return await access.cases_window(principal, (filter or CaseFilter()).value(), first,
+                                     decode_cursor(after))
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Cases I may read: offices by scope, a supervisor their "
                                   "own, an agency those transferred to it. At most 100.")
+    @listed_by(cases_window)
     async def cases(self, info: Info[Context, None], filter: CaseFilter | None = None,
                     first: int = 20, after: str | None = None) -> Connection[Case]:
-        principal = await info.context.require()
-        page = await access.list_cases(principal, (filter or CaseFilter()).value(), first,
-                                       decode_cursor(after))
-        return connection(page, Case.of)
+        window = await cases_window(info.context, filter, first, after)
+        return connection(await window.page(), Case.of)
 
     @strawberry.field(name="case")
     async def case_(self, info: Info[Context, None], id: strawberry.ID) -> Case:

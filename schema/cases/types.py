@@ -13,6 +13,7 @@ from core.agencies.models import Agency as AgencyModel
 from core.cases import models as m
 from core.cases import oversight, tally
 from core.cases.access import is_overdue
+from schema import projection
 from schema.context import Context
 from schema.roster.types import Supervisor
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of, load_jurisdiction
@@ -40,6 +41,9 @@ class Agency:
     @strawberry.field(graphql_type=Jurisdiction)
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
         return jurisdiction_of(info, self.jurisdiction_id)
+
+
+projection.table(Agency, AgencyModel, columns=("id", "name", "code"), relations=("jurisdiction",))
 
 
 @strawberry.type
@@ -156,6 +160,13 @@ class Case:
         return [Attachment(id=strawberry.ID(str(a.id)), filename=a.filename,
                            content_type=a.content_type, size=a.size, sha256=a.sha256,
                            download_path=f"/attachments/{a.id}") for a in rows]
+
+
+# What the database shows as stored (times, `overdue`, the reporter and the history stay with
+# the resolvers).
+projection.table(Case, m.Case, relations=("jurisdiction", "agency"), columns=(
+    "id", "kind", "record_type", "category", "state", "title", "description", "place", "reply",
+    "finding", "major_lead", "adoption", "rating", "reopened", "escalated"))
 
 
 def _step(e: m.CaseEvent, hide_reporter: bool) -> CaseStep:

@@ -214,3 +214,31 @@ async def test_a_document_with_its_arguments_written_out_answers_each_caller_and
     refused = "{ supervisors(first: 0) { edges { node { id } } } }"
     for _ in range(2):
         assert (await api.gql(refused, as_user="admin.dc")).codes == ["INVALID_INPUT"]
+
+
+CASES = ("query($first: Int!, $after: String, $filter: CaseFilter) { cases(first: $first, "
+         "after: $after, filter: $filter) { edges { cursor node { __typename id kind recordType "
+         "category state title description place reply finding majorLead adoption rating "
+         "reopened escalated agency { id name code jurisdiction { path } } "
+         "jurisdiction { name level } } } pageInfo { hasNextPage endCursor } } }")
+
+
+async def test_the_case_list_equals_the_executors_for_every_caller(
+        api: Api, answered: Answered, full_demo: None) -> None:
+    states: set[str] = set()
+    for user in CALLERS:
+        after, pages = None, 0
+        while pages < 3:
+            projected, executed = await _both(api, answered, CASES,
+                                              {"first": 40, "after": after}, user)
+            assert "errors" not in projected and projected == executed
+            connection = projected["data"]["cases"]
+            states.update(e["node"]["state"] for e in connection["edges"])
+            after, pages = connection["pageInfo"]["endCursor"], pages + 1
+            if not connection["pageInfo"]["hasNextPage"]:
+                break
+    filtered, executed = await _both(api, answered, CASES, {
+        "first": 10, "filter": {"state": "TRANSFERRED"}}, "admin.dc")
+    assert filtered == executed
+    assert {e["node"]["state"] for e in filtered["data"]["cases"]["edges"]} == {"TRANSFERRED"}
+    assert len(states) > 2
