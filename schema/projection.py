@@ -55,6 +55,7 @@ from tortoise.fields import (
 )
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from core.pagination import Window
 from core.statements import parameters, shifted
@@ -64,6 +65,7 @@ from schema.relay import cursor_sql
 
 F = TypeVar("F", bound=Callable[..., Any])
 Lister = Callable[..., Awaitable[Window[Any]]]
+Finder = Callable[..., Awaitable[QuerySet[Any]]]
 
 # How each kind of leaf (by its GraphQL name) is shown from a column of each type: PostgreSQL's
 # JSON of the value is then what graphql-core's serialization gives for it (a date's JSON is
@@ -126,10 +128,28 @@ def _table(name: str) -> Table | None:
     return Table(model, found, linked)
 
 
+@dataclass(frozen=True)
+class _Source:
+    """Where a root field's rows come from: a connection's window, or one row's query."""
+
+    rows: Lister | Finder
+    many: bool
+
+
 def listed_by(lister: Lister) -> Callable[[F], F]:
     """Marks a connection's resolver: `lister(context, **arguments)` is where its page lies."""
+    return _marked(_Source(lister, many=True))
+
+
+def found_by(finder: Finder) -> Callable[[F], F]:
+    """Marks a detail's resolver: `finder(context, **arguments)` is the query of the one row
+    it shows, nothing read yet (no row: the executor answers, with the resolver's error)."""
+    return _marked(_Source(finder, many=False))
+
+
+def _marked(source: _Source) -> Callable[[F], F]:
     def mark(resolver: F) -> F:
-        resolver._lister = lister  # type: ignore[attr-defined]
+        resolver._projected_by = source  # type: ignore[attr-defined]
         return resolver
     return mark
 
@@ -213,6 +233,12 @@ class _Writer:
 
         return sql
 
+    def single(self, selection: Selection) -> Callable[[str, int, int], str]:
+        """A detail's JSON from its one row (null without it)."""
+        built = self.node(selection, "t")
+        return lambda rows, before, _: (
+            f"(SELECT {built} FROM ({shifted(rows, before)}) t LIMIT 1)")
+
     def edge_field(self, plan: FieldPlan) -> str | None:
         if plan.name == "cursor":
             return cursor_sql("t.id")
@@ -258,7 +284,7 @@ def _built(selection: Selection, value: Callable[[FieldPlan], str | None]) -> st
 @dataclass(frozen=True)
 class _Root:
     plan: FieldPlan
-    lister: Lister
+    source: _Source
     convert: Callable[[Any], Any] | None
     model: type[Model]
     sql: Callable[[str, int, int], str]
@@ -289,15 +315,16 @@ class Projection:
         for root in self.roots:
             if isinstance(root, str):
                 continue
-            plan = root.plan
             try:
-                window = await root.lister(context, **root.arguments(variables))
+                found = await root.source.rows(context, **root.arguments(variables))
             except Exception:  # the executor gives the same error its own way
                 return None
-            if window.query.model is not root.model:
-                raise TypeError(f"{plan.name}: a window of {window.query.model.__name__}")
-            sql, args = window.rows().statement()  # type: ignore[attr-defined]
-            windows.append((sql, window.first))
+            rows, first = (found.rows(), found.first) if isinstance(found, Window) else (
+                found, 1)
+            if rows.model is not root.model:
+                raise TypeError(f"{root.plan.name}: rows of {rows.model.__name__}")
+            sql, args = rows.statement()  # type: ignore[attr-defined]
+            windows.append((sql, first))
             values += args
         key = tuple(windows)
         statement = self._statements.get(key)
@@ -306,11 +333,14 @@ class Projection:
             if len(self._statements) < STATEMENTS_KEPT:
                 self._statements[key] = statement
         try:
-            _, rows = await connections.get("default").execute_query(statement, values)
+            _, answered = await connections.get("default").execute_query(statement, values)
         except Exception as raw:  # as the executor reports a failed root field
-            first = next(root for root in self.roots if isinstance(root, _Root)).plan
-            raise located_error(raw, first.nodes, [first.key]) from None
-        data: dict[str, Any] = orjson.loads(rows[0][0])
+            failed = next(root for root in self.roots if isinstance(root, _Root)).plan
+            raise located_error(raw, failed.nodes, [failed.key]) from None
+        data: dict[str, Any] = orjson.loads(answered[0][0])
+        for root in self.roots:  # no row where one must be: the executor says why
+            if isinstance(root, _Root) and root.plan.non_null and data[root.plan.key] is None:
+                return None
         return data
 
     def _statement(self, windows: list[tuple[str, int]]) -> str:
@@ -344,9 +374,9 @@ def projection(selection: Selection, schema: Schema) -> Projection | None:
 def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
     field = plan.definition.extensions.get(DEFINITION_BACKREF) if plan.definition else None
     resolver = field.base_resolver if isinstance(field, StrawberryField) else None
-    lister: Lister | None = getattr(resolver.wrapped_func, "_lister", None) if (
+    source: _Source | None = getattr(resolver.wrapped_func, "_projected_by", None) if (
         resolver is not None) else None
-    if lister is None or not isinstance(plan.completion, Selection):
+    if source is None or not isinstance(plan.completion, Selection):
         raise Unprojectable
     assert isinstance(field, StrawberryField)
     # permissions and other extensions, and exception handlers, run only in the executor
@@ -356,7 +386,7 @@ def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
         convert = arguments(field, schema) if field.arguments else None
     except Unconverted:
         raise Unprojectable from None
-    node = _node_of(plan.completion)
+    node = _node_of(plan.completion) if source.many else plan.completion
     found = _table(node.type.name)
     if found is None:
         raise Unprojectable
@@ -367,8 +397,8 @@ def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
             written = get_argument_values(plan.definition, plan.details.node, None)
         except Exception:  # read, and refused, per request: the executor reports it
             written = None
-    return _Root(plan, lister, convert, found.model, writer.connection(plan.completion),
-                 written)
+    sql = writer.connection(plan.completion) if source.many else writer.single(plan.completion)
+    return _Root(plan, source, convert, found.model, sql, written)
 
 
 def _has_variables(node: Node) -> bool:

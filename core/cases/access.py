@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from core import clock
 from core.accounts.models import AccountKind
@@ -60,11 +61,16 @@ async def get_case(principal: Principal, case_id: int) -> Case:
     read in the same statement: whether the caller may see the reporter (R4.4) is decided
     only when it is asked for (confidentiality.visible_reporters), which then needs no read
     of its own."""
-    found = await Case.filter(await visible(principal), id=case_id).select_related(
+    found = await (await case_query(principal, case_id)).select_related(
         "jurisdiction", "agency", "reporter").first()
     if found is None:
         raise NotFound("案件不存在", "No such case", field="id")
     return found
+
+
+async def case_query(principal: Principal, case_id: int) -> QuerySet[Case]:
+    """The query of `get_case`'s case, nothing read yet."""
+    return Case.filter(await visible(principal), id=case_id)
 
 
 def handled_paths(principal: Principal) -> frozenset[str]:

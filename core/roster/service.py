@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from core import audit, clock
 from core.accounts.models import AccountKind
@@ -27,11 +28,16 @@ def _visible(principal: Principal, allowed_ids: list[int]) -> Q:
     return condition
 
 
+async def supervisor_query(principal: Principal, supervisor_id: int) -> QuerySet[Supervisor]:
+    """The query of `get_supervisor`'s supervisor, nothing read yet."""
+    allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
+    return Supervisor.filter(_visible(principal, allowed), id=supervisor_id)
+
+
 async def get_supervisor(principal: Principal, supervisor_id: int) -> Supervisor:
     """One supervisor the caller may read; NOT_FOUND otherwise."""
-    allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
-    found = await Supervisor.filter(_visible(principal, allowed), id=supervisor_id
-                                    ).select_related("jurisdiction").first()
+    found = await (await supervisor_query(principal, supervisor_id)).select_related(
+        "jurisdiction").first()
     if found is None:
         raise NotFound("监督员不存在", "No such supervisor", field="id")
     return found

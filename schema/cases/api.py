@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
+from tortoise.queryset import QuerySet
 
 from core.agencies import service as agencies
 from core.cases import access, confidentiality, oversight, service
@@ -29,7 +30,7 @@ from schema.cases.types import (
 from schema.context import Context
 from schema.ids import parse_id
 from schema.notifications import Notification
-from schema.projection import listed_by
+from schema.projection import found_by, listed_by
 from schema.relay import Connection, connection, decode_cursor
 
 
@@ -80,6 +81,10 @@ async def cases_window(context: Context, filter: CaseFilter | None = None, first
                                      decode_cursor(after))
 
 
+async def case_found(context: Context, id: strawberry.ID) -> QuerySet[CaseModel]:
+    return await access.case_query(await context.require(), parse_id(id))
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Cases I may read: offices by scope, a supervisor their "
@@ -91,6 +96,7 @@ class Query:
         return connection(await window.page(), Case.of)
 
     @strawberry.field(name="case")
+    @found_by(case_found)
     async def case_(self, info: Info[Context, None], id: strawberry.ID) -> Case:
         principal = await info.context.require()
         found = await access.get_case(principal, parse_id(id))

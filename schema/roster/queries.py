@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
+from tortoise.queryset import QuerySet
 
 from core.pagination import Window
 from core.roster import appointment, composition, filing, firms, service, terms
@@ -11,7 +12,7 @@ from core.roster.models import ApplicationStatus as ApplicationStatusEnum
 from core.roster.models import Supervisor as SupervisorModel
 from schema.context import Context
 from schema.ids import parse_id
-from schema.projection import listed_by
+from schema.projection import found_by, listed_by
 from schema.relay import Connection, connection, decode_cursor
 from schema.roster.inputs import SupervisorFilter
 from schema.roster.types import (
@@ -44,6 +45,11 @@ async def supervisors_window(context: Context, filter: SupervisorFilter | None =
         search=f.search), first, decode_cursor(after))
 
 
+async def supervisor_found(context: Context, id: strawberry.ID
+                           ) -> QuerySet[SupervisorModel]:
+    return await service.supervisor_query(await context.require(), parse_id(id))
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Supervisors the caller may read: offices their scope, a "
@@ -56,6 +62,7 @@ class Query:
         return connection(await window.page(), Supervisor.of)
 
     @strawberry.field
+    @found_by(supervisor_found)
     async def supervisor(self, info: Info[Context, None], id: strawberry.ID) -> Supervisor:
         principal = await info.context.require()
         return Supervisor.of(await service.get_supervisor(principal, parse_id(id)))

@@ -242,3 +242,49 @@ async def test_the_case_list_equals_the_executors_for_every_caller(
     assert filtered == executed
     assert {e["node"]["state"] for e in filtered["data"]["cases"]["edges"]} == {"TRANSFERRED"}
     assert len(states) > 2
+
+
+CASE = ("query($id: ID!) { case(id: $id) { __typename id kind recordType category state title "
+        "description place reply finding majorLead adoption rating reopened escalated "
+        "agency { name } jurisdiction { path } } }")
+PERSON = "query($id: ID!) { supervisor(id: $id) { " + SUPERVISOR + " } }"
+
+
+async def test_a_detail_equals_the_executors_and_what_is_not_found_is_its_error(
+        api: Api, answered: Answered, full_demo: None) -> None:
+    from core.cases.models import Case
+    from core.roster.models import Supervisor
+
+    cases = await Case.all().order_by("id").limit(40)
+    people = await Supervisor.all().order_by("id").limit(40)
+    shown = refused = 0
+    for user in CALLERS:
+        for query, ids in ((CASE, [c.id for c in cases[::4]]),
+                           (PERSON, [p.id for p in people[::4]])):
+            for row_id in ids:
+                variables = {"id": str(row_id)}
+                first = await api.gql(query, variables, as_user=user)
+                if first.codes:  # not the caller's: the executor's NOT_FOUND, both times
+                    assert first.codes == ["NOT_FOUND"]
+                    assert (await api.gql(query, variables, as_user=user)).body == first.body
+                    refused += 1
+                    continue
+                projected, executed = await _both(api, answered, query, variables, user)
+                assert projected == executed == first.body
+                shown += 1
+    assert shown > 20 and refused > 20
+    for bad in ("nonsense", "-1"):
+        result = await api.gql(CASE, {"id": bad}, as_user="admin.dc")
+        assert result.codes and result.data is None
+
+
+async def test_a_detail_asking_for_the_reporter_goes_through_the_executor(
+        api: Api, answered: Answered, full_demo: None) -> None:
+    from core.cases.models import Case
+
+    case = await Case.filter(jurisdiction__path="jl.th.dc").order_by("id").first()
+    assert case is not None
+    query = '{ case(id: "%d") { id reporter { name } } }' % case.id
+    for _ in range(2):
+        assert (await api.gql(query, as_user="admin.dc")).ok()["case"]["reporter"]["name"]
+    assert answered.count == 0
