@@ -30,7 +30,7 @@ kind of caller.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -81,8 +81,25 @@ _MAX_KEYS = 50  # json_build_object takes at most 100 arguments
 STATEMENTS_KEPT = 64  # by each query: its windows' shapes and page sizes
 
 
+_ITEMS = None  # in a path: each item of a list
+Path = tuple[str | None, ...]
+
+
 class Unprojectable(Exception):
     """The query asks for something the database does not answer here."""
+
+
+Decide = Callable[[Any, list[tuple[Any, ...]]], Awaitable[list[bool]]]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A relation shown only where `decide(context, rows)` says so, each row given as the
+    values of `columns`: the database reads it, Python decides (and audits) whether it is
+    shown, as its resolver would."""
+
+    columns: tuple[str, ...]
+    decide: Decide
 
 
 @dataclass(frozen=True)
@@ -92,21 +109,23 @@ class Table:
     model: type[Model]
     columns: dict[str, tuple[str, Any]]  # attribute: (column, Tortoise field)
     relations: dict[str, tuple[str, type[Model], bool]]  # field: (column, model, nullable)
+    guards: dict[str, Guard]  # relations shown where their guard says so, by columns
 
     @property
     def name(self) -> str:
         return str(self.model._meta.db_table)
 
 
-_declared: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...]]] = {}
+_declared: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...], dict[str, Guard]]] = {}
 
 
 def table(kind: type, model: type[Model], *, columns: Iterable[str],
-          relations: Iterable[str] = ()) -> None:
+          relations: Iterable[str] = (), guarded: dict[str, Guard] | None = None) -> None:
     """Declares that `kind`'s fields `columns` show the model's columns of those names as
-    they are stored, and that its fields `relations` are the objects of those foreign keys."""
+    they are stored, that its fields `relations` are the objects of those foreign keys, and
+    its fields `guarded` too, where their guards let them be seen."""
     _declared[kind.__strawberry_definition__.name] = (  # type: ignore[attr-defined]
-        model, tuple(columns), tuple(relations))
+        model, tuple(columns), tuple(relations), dict(guarded or {}))
 
 
 @functools.cache
@@ -114,18 +133,20 @@ def _table(name: str) -> Table | None:
     """The declared type's table, read from its model once the models are initialised."""
     if name not in _declared:
         return None
-    model, columns, relations = _declared[name]
+    model, columns, relations, guarded = _declared[name]
     meta = model._meta
     found = {attribute: (meta.fields_db_projection[attribute], meta.fields_map[attribute])
              for attribute in columns}
     linked: dict[str, tuple[str, type[Model], bool]] = {}
-    for relation_name in relations:
+    for relation_name in (*relations, *guarded):
         if relation_name not in meta.fk_fields:
             raise TypeError(f"{model.__name__}.{relation_name} is not a foreign key")
         relation: Any = meta.fields_map[relation_name]
         linked[relation_name] = (meta.fields_db_projection[relation.source_field],
                                  relation.related_model, relation.null)
-    return Table(model, found, linked)
+    guards = {relation_name: Guard(tuple(meta.fields_db_projection[c] for c in guard.columns),
+                                   guard.decide) for relation_name, guard in guarded.items()}
+    return Table(model, found, linked, guards)
 
 
 @dataclass(frozen=True)
@@ -169,6 +190,7 @@ class _Writer:
     def __init__(self) -> None:
         self.aliases = 0
         self.read: set[str] = set()  # the columns read of the window's rows (alias t)
+        self.guarded: list[tuple[Path, Guard]] = []  # where guarded relations are, and how
 
     def alias(self) -> str:
         self.aliases += 1
@@ -179,14 +201,14 @@ class _Writer:
             self.read.add(column)
         return f'{alias}."{column}"'
 
-    def node(self, selection: Selection, alias: str) -> str:
-        """The JSON of a declared type's row `alias`."""
+    def node(self, selection: Selection, alias: str, path: Path) -> str:
+        """The JSON of a declared type's row `alias`, found at `path` in the data."""
         found = _table(selection.type.name)
         if found is None:
             raise Unprojectable
-        return _built(selection, lambda plan: self.node_field(plan, found, alias))
+        return _built(selection, lambda plan: self.node_field(plan, found, alias, path))
 
-    def node_field(self, plan: FieldPlan, found: Table, alias: str) -> str | None:
+    def node_field(self, plan: FieldPlan, found: Table, alias: str, path: Path) -> str | None:
         if plan.args:
             return None
         if plan.leaf is not None and plan.attribute in found.columns:
@@ -203,11 +225,19 @@ class _Writer:
         related = _table(plan.completion.type.name)
         if related is None or related.model is not model or (nullable and plan.non_null):
             return None
-        inner, key = self.alias(), related.model._meta.db_pk_column
-        return (f'(SELECT {self.node(plan.completion, inner)} FROM "{related.name}" {inner} '
-                f'WHERE {inner}."{key}" = {self.column(alias, column)})')
+        inner, key, at = self.alias(), related.model._meta.db_pk_column, (*path, plan.key)
+        value = (f'(SELECT {self.node(plan.completion, inner, at)} FROM "{related.name}" '
+                 f'{inner} WHERE {inner}."{key}" = {self.column(alias, column)})')
+        guard = found.guards.get(name)
+        if guard is None:
+            return value
+        if plan.non_null:
+            return None
+        self.guarded.append((at, guard))
+        keys = ", ".join(self.column(alias, c) for c in guard.columns)
+        return f"json_build_object('keys', json_build_array({keys}), 'value', {value})"
 
-    def connection(self, selection: Selection) -> Callable[[str, int, int], str]:
+    def connection(self, selection: Selection, path: Path) -> Callable[[str, int, int], str]:
         """The connection's JSON from its window's rows `w`: a function of the window's SQL,
         of how many values come before the window's, and of the page's size (written in, so
         that PostgreSQL plans the statement once for all requests of that size)."""
@@ -217,7 +247,8 @@ class _Writer:
             completion = plan.completion
             if plan.name == "edges" and isinstance(completion, Items) and isinstance(
                     completion.item, Selection):
-                edge = _built(completion.item, self.edge_field)
+                at = (*path, plan.key, _ITEMS)
+                edge = _built(completion.item, lambda inner: self.edge_field(inner, at))
                 read = ", ".join(f'"{c}"' for c in sorted(self.read | {"id"}))
                 return (f"coalesce((SELECT json_agg({edge} ORDER BY t.id) FROM (SELECT {read} "
                         "FROM w ORDER BY id LIMIT {first}) t), '[]'::json)")
@@ -233,18 +264,45 @@ class _Writer:
 
         return sql
 
-    def single(self, selection: Selection) -> Callable[[str, int, int], str]:
+    def single(self, selection: Selection, path: Path) -> Callable[[str, int, int], str]:
         """A detail's JSON from its one row (null without it)."""
-        built = self.node(selection, "t")
+        built = self.node(selection, "t", path)
         return lambda rows, before, _: (
             f"(SELECT {built} FROM ({shifted(rows, before)}) t LIMIT 1)")
 
-    def edge_field(self, plan: FieldPlan) -> str | None:
+    def edge_field(self, plan: FieldPlan, path: Path) -> str | None:
         if plan.name == "cursor":
             return cursor_sql("t.id")
         if plan.name == "node" and isinstance(plan.completion, Selection):
-            return self.node(plan.completion, "t")
+            return self.node(plan.completion, "t", (*path, plan.key))
         return None
+
+
+async def _guarded(data: dict[str, Any], paths: list[Path], guard: Guard, context: Any
+                   ) -> None:
+    """Each relation of `guard` at `paths` replaced by its value where the guard shows it, by
+    null elsewhere; the guard asked once, for every distinct row (as a resolver's loader)."""
+    places = [place for path in paths for place in _places(data, path)]
+    rows = list(dict.fromkeys(tuple(holder[key]["keys"]) for holder, key in places))
+    shown = dict(zip(rows, await guard.decide(context, rows), strict=True))
+    for holder, key in places:
+        wrapped = holder[key]
+        holder[key] = wrapped["value"] if shown[tuple(wrapped["keys"])] else None
+
+
+def _places(value: Any, path: Path) -> Iterator[tuple[dict[str, Any], str]]:
+    """Where `path` leads in the data: (object, key) of each value it names."""
+    head, rest = path[0], path[1:]
+    if value is None:
+        return
+    if head is _ITEMS:
+        for item in value:
+            yield from _places(item, rest)
+    elif not rest:
+        if value.get(head) is not None:
+            yield value, head
+    else:
+        yield from _places(value.get(head), rest)
 
 
 def _enum_shown(leaf: GraphQLEnumType, field: Any) -> str | None:
@@ -302,8 +360,9 @@ class _Root:
 class Projection:
     """One query operation as one statement, its windows' SQL bound per request."""
 
-    def __init__(self, typename: str, roots: list[_Root | str]) -> None:
-        self.typename, self.roots = typename, roots
+    def __init__(self, typename: str, roots: list[_Root | str],
+                 guarded: list[tuple[Path, Guard]]) -> None:
+        self.typename, self.roots, self.guarded = typename, roots, guarded
         self._statements: dict[tuple[tuple[str, int], ...], str] = {}
 
     async def answer(self, context: Any, variables: VariableValues | None
@@ -341,6 +400,11 @@ class Projection:
         for root in self.roots:  # no row where one must be: the executor says why
             if isinstance(root, _Root) and root.plan.non_null and data[root.plan.key] is None:
                 return None
+        try:
+            for guard in dict.fromkeys(guard for _, guard in self.guarded):
+                await _guarded(data, [p for p, g in self.guarded if g is guard], guard, context)
+        except Exception:  # the executor gives the same failure its own way
+            return None
         return data
 
     def _statement(self, windows: list[tuple[str, int]]) -> str:
@@ -368,7 +432,7 @@ def projection(selection: Selection, schema: Schema) -> Projection | None:
             raise Unprojectable
     except Unprojectable:
         return None
-    return Projection(selection.type.name, roots)
+    return Projection(selection.type.name, roots, writer.guarded)
 
 
 def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
@@ -397,7 +461,7 @@ def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
             written = get_argument_values(plan.definition, plan.details.node, None)
         except Exception:  # read, and refused, per request: the executor reports it
             written = None
-    sql = writer.connection(plan.completion) if source.many else writer.single(plan.completion)
+    sql = (writer.connection if source.many else writer.single)(plan.completion, (plan.key,))
     return _Root(plan, source, convert, found.model, sql, written)
 
 

@@ -21,24 +21,8 @@ from tenants.directory import jurisdictions
 async def visible_reporters(principal: Principal, cases: list[Case]) -> dict[int, Supervisor]:
     """Case id -> reporter, for the cases whose reporter the caller may see; the reads by
     anyone but the reporter are audited (one record for the batch)."""
-    if not cases:
-        return {}
-    mine = await relations(principal)
-    own_offices = handled_paths(principal)
-    office_ids = set(await jurisdictions.ids_where(own_offices.__contains__))
-    disclosed: set[int] = set()
-    if mine.agency_id is not None:
-        disclosed = {d.case_id for d in await Disclosure.filter(  # type: ignore[attr-defined]
-            agency_id=mine.agency_id, case_id__in=[c.id for c in cases]).only("case_id")}
-    allowed: dict[int, int] = {}
-    audited: list[int] = []
-    for case in cases:
-        reporter_id = case.reporter_id  # type: ignore[attr-defined]
-        if mine.supervisor_id is not None and reporter_id == mine.supervisor_id:
-            allowed[case.id] = reporter_id
-        elif case.jurisdiction_id in office_ids or case.id in disclosed:  # type: ignore[attr-defined]
-            allowed[case.id] = reporter_id
-            audited.append(case.id)
+    allowed = await shown_reporters(principal, [
+        (c.id, c.reporter_id, c.jurisdiction_id) for c in cases])  # type: ignore[attr-defined]
     if not allowed:
         return {}
     # a case read with its reporter (access.get_case) brings it; the others' are read together
@@ -47,11 +31,36 @@ async def visible_reporters(principal: Principal, cases: list[Case]) -> dict[int
     unread = set(allowed.values()) - people.keys()
     if unread:
         people |= {s.id: s for s in await Supervisor.filter(id__in=unread)}
+    return {case_id: people[sid] for case_id, sid in allowed.items()}
+
+
+async def shown_reporters(principal: Principal, cases: list[tuple[int, int, int]]
+                          ) -> dict[int, int]:
+    """R4.4 for cases given as (id, reporter id, jurisdiction id): case id -> reporter id for
+    those whose reporter the caller may see, the reads by anyone but the reporter audited (one
+    record for the batch) before it returns."""
+    if not cases:
+        return {}
+    mine = await relations(principal)
+    own_offices = handled_paths(principal)
+    office_ids = set(await jurisdictions.ids_where(own_offices.__contains__))
+    disclosed: set[int] = set()
+    if mine.agency_id is not None:
+        disclosed = {d.case_id for d in await Disclosure.filter(  # type: ignore[attr-defined]
+            agency_id=mine.agency_id, case_id__in=[c for c, _, _ in cases]).only("case_id")}
+    allowed: dict[int, int] = {}
+    audited: list[int] = []
+    for case_id, reporter_id, jurisdiction_id in cases:
+        if mine.supervisor_id is not None and reporter_id == mine.supervisor_id:
+            allowed[case_id] = reporter_id
+        elif jurisdiction_id in office_ids or case_id in disclosed:
+            allowed[case_id] = reporter_id
+            audited.append(case_id)
     if audited:
         await audit.record(principal.actor, "case.reporter_read", target_type="case",
                            target_id=audited[0] if len(audited) == 1 else "",
                            detail={"cases": audited})
-    return {case_id: people[sid] for case_id, sid in allowed.items()}
+    return allowed
 
 
 async def disclose_reporter(principal: Principal, case_id: int, reason: str) -> Case:

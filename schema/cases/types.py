@@ -4,14 +4,15 @@ caller may not see it (R4.4)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from core.agencies.models import Agency as AgencyModel
+from core.cases import confidentiality, oversight, tally
 from core.cases import models as m
-from core.cases import oversight, tally
 from core.cases.access import is_overdue
 from schema import projection
 from schema.context import Context
@@ -162,11 +163,18 @@ class Case:
                            download_path=f"/attachments/{a.id}") for a in rows]
 
 
-# What the database shows as stored (times, `overdue`, the reporter and the history stay with
-# the resolvers).
+async def _reporters_shown(context: Context, rows: list[tuple[Any, ...]]) -> list[bool]:
+    """R4.4 for the database's answer, decided (and audited) as for `reporter` below."""
+    allowed = await confidentiality.shown_reporters(await context.require(), rows)
+    return [row[0] in allowed for row in rows]
+
+
+# What the database shows as stored (times, `overdue` and the history stay with the
+# resolvers), and the reporter where R4.4 lets the caller see it.
 projection.table(Case, m.Case, relations=("jurisdiction", "agency"), columns=(
     "id", "kind", "record_type", "category", "state", "title", "description", "place", "reply",
-    "finding", "major_lead", "adoption", "rating", "reopened", "escalated"))
+    "finding", "major_lead", "adoption", "rating", "reopened", "escalated"), guarded={
+    "reporter": projection.Guard(("id", "reporter_id", "jurisdiction_id"), _reporters_shown)})
 
 
 def _step(e: m.CaseEvent, hide_reporter: bool) -> CaseStep:

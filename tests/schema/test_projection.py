@@ -278,13 +278,59 @@ async def test_a_detail_equals_the_executors_and_what_is_not_found_is_its_error(
         assert result.codes and result.data is None
 
 
-async def test_a_detail_asking_for_the_reporter_goes_through_the_executor(
+async def _reads(api: Api, query: str, variables: dict[str, Any], user: str
+                 ) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
+    """The answer, and the reporter reads it added to the audit trail."""
+    from core.audit import AuditRecord
+
+    last = await AuditRecord.all().order_by("-id").first()
+    body = (await api.gql(query, variables, as_user=user)).body
+    added = await AuditRecord.filter(id__gt=last.id if last else 0,
+                                     action="case.reporter_read").order_by("id")
+    return body, [(r.actor, r.target_id, r.detail) for r in added]
+
+
+async def test_the_reporter_is_shown_and_its_reads_audited_as_by_the_executor(
         api: Api, answered: Answered, full_demo: None) -> None:
+    """R4.4: the reporter where the caller may see it, null elsewhere, each read by anyone but
+    the reporter in the audit trail: the same answers and the same records both ways."""
     from core.cases.models import Case
 
-    case = await Case.filter(jurisdiction__path="jl.th.dc").order_by("id").first()
-    assert case is not None
-    query = '{ case(id: "%d") { id reporter { name } } }' % case.id
-    for _ in range(2):
-        assert (await api.gql(query, as_user="admin.dc")).ok()["case"]["reporter"]["name"]
-    assert answered.count == 0
+    detail = "query($id: ID!) { case(id: $id) { id state reporter { id name } } }"
+    listed = ("query($f: CaseFilter) { cases(first: 30, filter: $f) { edges { node { id "
+              "r: reporter { name } again: reporter { name } agency { name } } } } }")
+    cases = await Case.all().order_by("id").limit(60)
+    shown = hidden = 0
+    runs: list[tuple[str, dict[str, Any]]] = [
+        *((detail, {"id": str(c.id)}) for c in cases[::6]),
+        (listed, {}), (listed, {"f": {"state": "TRANSFERRED"}})]
+    for user in CALLERS:
+        for query, variables in runs:
+            await api.gql(query, variables, as_user=user)  # known from now on
+            before = answered.count
+            projected, projected_reads = await _reads(api, query, variables, user)
+            if "errors" in projected:  # not the caller's case: the executor said so
+                assert answered.count == before
+                continue
+            assert answered.count == before + 1
+            answered.off = True
+            try:
+                executed, executed_reads = await _reads(api, query, variables, user)
+            finally:
+                answered.off = False
+            assert projected == executed
+            assert projected_reads == executed_reads
+            reporters = _reporters(projected["data"])
+            shown += sum(r is not None for r in reporters)
+            hidden += sum(r is None for r in reporters)
+    assert shown > 10 and hidden > 10  # both sides of R4.4 were exercised
+
+
+def _reporters(value: Any) -> list[Any]:
+    """Every reporter in an answer (under the keys reporter, r and again)."""
+    if isinstance(value, list):
+        return [r for item in value for r in _reporters(item)]
+    if not isinstance(value, dict):
+        return []
+    return [*(value[k] for k in ("reporter", "r", "again") if k in value),
+            *(r for v in value.values() for r in _reporters(v))]
