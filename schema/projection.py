@@ -189,6 +189,7 @@ class _Writer:
 
     def __init__(self) -> None:
         self.aliases = 0
+        self.joins: list[str] = []  # the related rows joined to the rows read (alias t)
         self.read: set[str] = set()  # the columns read of the window's rows (alias t)
         self.guarded: list[tuple[Path, Guard]] = []  # where guarded relations are, and how
 
@@ -225,9 +226,13 @@ class _Writer:
         related = _table(plan.completion.type.name)
         if related is None or related.model is not model or (nullable and plan.non_null):
             return None
+        # joined, not a subquery per row: a small table (the jurisdictions) would be scanned
+        # whole for each row
         inner, key, at = self.alias(), related.model._meta.db_pk_column, (*path, plan.key)
-        value = (f'(SELECT {self.node(plan.completion, inner, at)} FROM "{related.name}" '
-                 f'{inner} WHERE {inner}."{key}" = {self.column(alias, column)})')
+        self.joins.append(f'LEFT JOIN "{related.name}" {inner} ON {inner}."{key}" = '
+                          f'{self.column(alias, column)}')
+        value = (f'CASE WHEN {inner}."{key}" IS NULL THEN NULL ELSE '
+                 f'{self.node(plan.completion, inner, at)} END')
         guard = found.guards.get(name)
         if guard is None:
             return value
@@ -241,7 +246,7 @@ class _Writer:
         """The connection's JSON from its window's rows `w`: a function of the window's SQL,
         of how many values come before the window's, and of the page's size (written in, so
         that PostgreSQL plans the statement once for all requests of that size)."""
-        self.read = set()
+        self.read, self.joins = set(), []
 
         def field(plan: FieldPlan) -> str | None:
             completion = plan.completion
@@ -251,7 +256,8 @@ class _Writer:
                 edge = _built(completion.item, lambda inner: self.edge_field(inner, at))
                 read = ", ".join(f'"{c}"' for c in sorted(self.read | {"id"}))
                 return (f"coalesce((SELECT json_agg({edge} ORDER BY t.id) FROM (SELECT {read} "
-                        "FROM w ORDER BY id LIMIT {first}) t), '[]'::json)")
+                        f"FROM w ORDER BY id LIMIT {{first}}) t {' '.join(self.joins)}), "
+                        "'[]'::json)")
             if plan.name == "pageInfo" and isinstance(completion, Selection):
                 return _built(completion, _page_info_field)
             return None
@@ -266,9 +272,11 @@ class _Writer:
 
     def single(self, selection: Selection, path: Path) -> Callable[[str, int, int], str]:
         """A detail's JSON from its one row (null without it)."""
+        self.joins = []
         built = self.node(selection, "t", path)
+        joins = " ".join(self.joins)
         return lambda rows, before, _: (
-            f"(SELECT {built} FROM ({shifted(rows, before)}) t LIMIT 1)")
+            f"(SELECT {built} FROM ({shifted(rows, before)}) t {joins} LIMIT 1)")
 
     def edge_field(self, plan: FieldPlan, path: Path) -> str | None:
         if plan.name == "cursor":

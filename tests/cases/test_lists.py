@@ -108,7 +108,8 @@ async def test_a_case_detail_reads_the_case_its_reporter_and_appends_the_audit(
     assert [r for r in read if r not in ('"session"', '"jurisdiction"')] == [
         "SELECT json_build_object", "SELECT audit_append_many"], counter.statements
     answer = counter.statements[read.index("SELECT json_build_object")]
-    assert all(f'FROM "{t}"' in answer for t in ("supervision_case", "agency", "supervisor"))
+    assert 'FROM "supervision_case"' in answer
+    assert all(f'JOIN "{t}"' in answer for t in ("agency", "supervisor", "jurisdiction"))
 
 
 async def test_each_actor_against_each_write(api: Api, full_demo: None) -> None:
