@@ -371,7 +371,7 @@ def _verdict(value: float, target: float, *, at_least: bool) -> str:
     """met, or missed and by how many times."""
     if (value >= target) if at_least else (value <= target):
         return "met"
-    return f"missed by {target / value if at_least else value / target:.1f}x"
+    return f"missed by {target / value if at_least else value / target:.2f}x"
 
 
 def _targets(runs: list[dict]) -> list[str]:

@@ -82,7 +82,7 @@ class Scope:
         which their (jurisdiction_id, …) indexes serve directly."""
         if self.empty:
             return []
-        return await jurisdictions.ids_where(self.covers)
+        return await jurisdictions.ids_where(self.covers, key=self)
 
 
 def held_grants(principal: Principal) -> list[tuple[str, str]]:

@@ -9,12 +9,13 @@ The rows handed out are shared between requests: read them, never change and sav
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from core.events import Mirror
 from tenants.models import Jurisdiction
 
 CHANNEL = "jurisdiction"
+SELECTIONS_KEPT = 4096  # distinct scopes (sets of grants) whose ids are kept
 
 
 class Tree:
@@ -24,6 +25,9 @@ class Tree:
         self.rows = sorted(rows, key=lambda j: j.path)
         self.by_id = {j.id: j for j in rows}
         self.by_path = {j.path: j for j in rows}
+        # ids_where's answers by their key: a scope's ids were a walk over every row for
+        # every request, a cost that grew with the tree (a tenth of a county list at size L)
+        self.selected: dict[Hashable, list[int]] = {}
 
 
 class Directory(Mirror):
@@ -63,11 +67,22 @@ class Directory(Mirror):
             return {j.id: j for j in await Jurisdiction.filter(id__in=wanted)}
         return {i: tree.by_id[i] for i in wanted if i in tree.by_id}
 
-    async def ids_where(self, covers: Callable[[str], bool]) -> list[int]:
-        """The ids of the jurisdictions whose path `covers` accepts, in path order."""
+    async def ids_where(self, covers: Callable[[str], bool], key: Hashable = None
+                        ) -> list[int]:
+        """The ids of the jurisdictions whose path `covers` accepts, in path order; with a
+        `key` that stands for `covers`, kept with the tree (the list is shared: read it)."""
         tree = await self._current()
-        rows = tree.rows if tree else await Jurisdiction.all().order_by("path").only("id", "path")
-        return [j.id for j in rows if covers(j.path)]
+        if tree is None:
+            rows = await Jurisdiction.all().order_by("path").only("id", "path")
+            return [j.id for j in rows if covers(j.path)]
+        if key is not None and (kept := tree.selected.get(key)) is not None:
+            return kept
+        found = [j.id for j in tree.rows if covers(j.path)]
+        if key is not None:
+            if len(tree.selected) >= SELECTIONS_KEPT:
+                tree.selected.clear()
+            tree.selected[key] = found
+        return found
 
 
 jurisdictions = Directory()

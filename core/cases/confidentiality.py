@@ -43,7 +43,7 @@ async def shown_reporters(principal: Principal, cases: list[tuple[int, int, int]
         return {}
     mine = await relations(principal)
     own_offices = handled_paths(principal)
-    office_ids = set(await jurisdictions.ids_where(own_offices.__contains__))
+    office_ids = set(await jurisdictions.ids_where(own_offices.__contains__, key=own_offices))
     disclosed: set[int] = set()
     if mine.agency_id is not None:
         disclosed = {d.case_id for d in await Disclosure.filter(  # type: ignore[attr-defined]

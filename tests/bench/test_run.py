@@ -44,13 +44,13 @@ def test_the_results_say_which_targets_are_met_and_by_how_much_the_others_are_mi
             {"size": "L", "figures": figures(500, 24, 55, 250), "winners": [1, 1]}]
     rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[-1].rstrip(" |")
             for line in _targets(runs) if line.startswith("| ") and " | " in line}
-    assert rows["Q1 county list: ≥ 55% of the ceiling at M"] == "missed by 1.1x"
-    assert rows["Q1 county list: p99 ≤ 30 ms at M"] == "missed by 2.0x"
+    assert rows["Q1 county list: ≥ 55% of the ceiling at M"] == "missed by 1.10x"
+    assert rows["Q1 county list: p99 ≤ 30 ms at M"] == "missed by 2.00x"
     assert rows["Q2 city aggregate: p99 < 50 ms at S"] == "met"
-    assert rows["Q2 city aggregate: p99 < 50 ms at L"] == "missed by 1.1x"
+    assert rows["Q2 city aggregate: p99 < 50 ms at L"] == "missed by 1.10x"
     assert rows["Q1 county list: p99 at L ≤ 1.25x of S"] == "met"
-    assert rows["Q2 city aggregate: p99 at L ≤ 1.25x of S"] == "missed by 1.1x"
+    assert rows["Q2 city aggregate: p99 at L ≤ 1.25x of S"] == "missed by 1.10x"
     assert rows["W1 submitCase: ≥ 500 writes/s, no errors at S"] == "met"
-    assert rows["W1 submitCase: ≥ 500 writes/s, no errors at M"] == "missed by 2.0x"
+    assert rows["W1 submitCase: ≥ 500 writes/s, no errors at M"] == "missed by 2.00x"
     assert rows["W2: exactly one winner in every trial at M"] == "missed"
     assert "Q3 case detail: p99 ≤ 30 ms at M" not in rows  # not measured: no verdict

@@ -53,3 +53,25 @@ async def test_nothing_is_kept_while_not_listening(api: Api, roster_demo: None) 
     with QueryCounter() as counter:
         assert (await api.gql(LIST, as_user="admin.dc")).ok()
     assert _reads_jurisdictions(counter)
+
+
+async def test_a_scope_s_ids_are_kept_until_the_tree_changes(
+        roster_demo: None, listening: None, owner: asyncpg.Connection) -> None:
+    from policies.access import Scope
+
+    city = Scope(frozenset(), frozenset({"jl.th"}))
+    first = await city.jurisdiction_ids()
+    with QueryCounter() as counter:
+        assert await city.jurisdiction_ids() is first  # kept: no walk, no statement
+    assert counter.count == 0
+    new = await owner.fetchval(
+        "INSERT INTO jurisdiction (path, code, name, level, parent_id, created_at) "
+        "SELECT 'jl.th.xq', 'xq', '新区', 'COUNTY', id, now() FROM jurisdiction "
+        "WHERE path = 'jl.th' RETURNING id")
+    found: list[int] = first
+    for _ in range(100):
+        found = await city.jurisdiction_ids()
+        if new in found:
+            break
+        await asyncio.sleep(0.05)
+    assert new in found and set(found) - {new} == set(first)
