@@ -342,8 +342,8 @@ def write_results(size: str, seconds: int, supervisors: int, cases: int,
 
 
 def _p99(run: dict, operation: str, workers: int = 1) -> float | None:
-    return next((f["p99_ms"] for f in run["figures"]
-                 if f["operation"] == operation and f["workers"] == workers), None)
+    found = _figure(run, operation, workers)
+    return found.p99_ms if found else None
 
 
 def _growth(runs: list[dict]) -> list[str]:

@@ -10,21 +10,21 @@ statement that returns the answer itself takes it away.
 A query is answered so when the database can give every field it asks for exactly as the
 resolvers give it:
 
-- each root field's resolver is marked `@listed_by(window)`: `window` is the part of the
-  resolver that authorizes and checks the arguments and says where the page lies (a
-  core.pagination.Window, nothing read yet), and the resolver is `connection(await
-  window.page(), …)` of it. Its connection may ask for `edges { cursor node }`,
-  `pageInfo { hasNextPage endCursor }` and `__typename`;
-- the node and the objects under it are types declared by `table(...)`: fields that are
-  columns shown as they are stored (IDs, strings, integers, booleans), and relations by a
-  foreign key to another declared type.
+- each root field's resolver is marked `@listed_by(window)` or `@found_by(finder)`: the
+  part of the resolver that authorizes and checks the arguments and says where its rows lie
+  (a core.pagination.Window, or the query of one row), nothing read yet. A connection may
+  ask for `edges { cursor node }`, `pageInfo { hasNextPage endCursor }` and `__typename`;
+- the objects under it are types declared by `table(...)`: fields that are columns shown as
+  they are stored (IDs, strings, integers, booleans, dates, enums), relations by a foreign
+  key to another declared type, and guarded relations, which the database reads and Python
+  shows only where their `Guard` decides (and audits) that the caller may see them.
 
 Anything else (another field, a field's own arguments below the root, a directive, a
 mutation, a resolver with permission extensions) and the query goes through the compiled
 execution unchanged. So does a request whose window raises (authentication, authorization, a
-bad argument): the executor runs it again and answers with the error as it always does.
-tests/schema/test_projection.py compares both ways' answers, every declared field, for each
-kind of caller.
+bad argument) or whose detail has no row: the executor runs it again and answers with the
+error as it always does. tests/schema/test_projection.py compares both ways' answers, every
+declared field, for each kind of caller, and the audit records of guarded reads.
 """
 
 from __future__ import annotations
@@ -179,9 +179,9 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _python_name(plan: FieldPlan) -> str | None:
+def _strawberry_field(plan: FieldPlan) -> StrawberryField | None:
     field = plan.definition.extensions.get(DEFINITION_BACKREF) if plan.definition else None
-    return field.python_name if isinstance(field, StrawberryField) else None
+    return field if isinstance(field, StrawberryField) else None
 
 
 class _Writer:
@@ -219,7 +219,8 @@ class _Writer:
             if shown is None or (plan.non_null and field.null):
                 return None
             return shown.replace("{}", self.column(alias, column), 1)
-        name = _python_name(plan)
+        field_of = _strawberry_field(plan)
+        name = field_of.python_name if field_of else None
         if name not in found.relations or not isinstance(plan.completion, Selection):
             return None
         column, model, nullable = found.relations[name]
@@ -444,13 +445,12 @@ def projection(selection: Selection, schema: Schema) -> Projection | None:
 
 
 def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
-    field = plan.definition.extensions.get(DEFINITION_BACKREF) if plan.definition else None
-    resolver = field.base_resolver if isinstance(field, StrawberryField) else None
+    field = _strawberry_field(plan)
+    resolver = field.base_resolver if field else None
     source: _Source | None = getattr(resolver.wrapped_func, "_projected_by", None) if (
         resolver is not None) else None
-    if source is None or not isinstance(plan.completion, Selection):
+    if field is None or source is None or not isinstance(plan.completion, Selection):
         raise Unprojectable
-    assert isinstance(field, StrawberryField)
     # permissions and other extensions, and exception handlers, run only in the executor
     if field.extensions or schema.schema_converter._get_field_exception_handlers(field):
         raise Unprojectable

@@ -206,8 +206,8 @@ async def decline_case(principal: Principal, case_id: int, reason: str) -> Case:
         target = _move(case, "decline")
         case.closed_at = clock.now()
         await record_step(case, principal, "OFFICE", "DECLINED", note=reason, to_state=target,
-                     notices=(Notice(await _reporter_account(case), "DECLINED",
-                                     f"第{case.id}号案件不予受理：{reason}"),))
+                          notices=(Notice(await _reporter_account(case), "DECLINED",
+                                          f"第{case.id}号案件不予受理：{reason}"),))
     return case
 
 
@@ -239,12 +239,12 @@ async def transfer_case(principal: Principal, case_id: int, note: str,
         case.transferred_at, case.due_at = now, rules.due_at(now, days)
         case.replied_at = None
         await record_step(case, principal, "OFFICE", "TRANSFERRED", note=note, to_state=target,
-                     detail={"agency": case.agency.id, "workingDays": days,
-                             "dueAt": case.due_at.isoformat()},
-                     notices=(Notice(await notify.agency_accounts(case.agency.id), "TRANSFERRED",
-                                     f"第{case.id}号案件已转办贵单位，请于"
-                                     f"{case.due_at.astimezone(clock.LOCAL_ZONE):%Y-%m-%d}"
-                                     "前答复"),))
+                          detail={"agency": case.agency.id, "workingDays": days,
+                                  "dueAt": case.due_at.isoformat()},
+                          notices=(Notice(await notify.agency_accounts(case.agency.id),
+                                          "TRANSFERRED", f"第{case.id}号案件已转办贵单位，请于"
+                                          f"{case.due_at.astimezone(clock.LOCAL_ZONE):%Y-%m-%d}"
+                                          "前答复"),))
     return case
 
 
@@ -267,8 +267,8 @@ async def reply_case(principal: Principal, case_id: int, reply: str) -> Case:
                     ) if case.kind is Kind.INQUIRY else ()
         told = await notify.office_accounts(case.jurisdiction.id) + await _reporter_account(case)
         await record_step(case, principal, "AGENCY", "REPLIED", to_state=target,
-                     detail={"late": late}, also=answered,
-                     notices=(Notice(told, "REPLIED", f"第{case.id}号案件已答复"),))
+                          detail={"late": late}, also=answered,
+                          notices=(Notice(told, "REPLIED", f"第{case.id}号案件已答复"),))
     return case
 
 
@@ -285,9 +285,9 @@ async def verify_case(principal: Principal, case_id: int, finding: Finding,
         if finding is not Finding.UNSUBSTANTIATED:
             await _score_substantiated(case, major_lead)
         await record_step(case, principal, "OFFICE", "VERIFIED", note=note, to_state=target,
-                     detail={"finding": finding.value, "majorLead": major_lead},
-                     notices=(Notice(await _reporter_account(case), "VERIFIED",
-                                     f"第{case.id}号案件核查结果：{finding.value}"),))
+                          detail={"finding": finding.value, "majorLead": major_lead},
+                          notices=(Notice(await _reporter_account(case), "VERIFIED",
+                                          f"第{case.id}号案件核查结果：{finding.value}"),))
     return case
 
 
@@ -317,9 +317,9 @@ async def decide_suggestion(principal: Principal, case_id: int, adoption: Adopti
                                    f"case:{case.id}:adopted"),
                    ) if adoption is not Adoption.NOT_ADOPTED else ()
         await record_step(case, principal, "OFFICE", "DECIDED", note=reason, to_state=target,
-                     detail={"adoption": adoption.value}, also=adopted,
-                     notices=(Notice(await _reporter_account(case), "DECIDED",
-                                     f"第{case.id}号意见建议：{adoption.value}"),))
+                          detail={"adoption": adoption.value}, also=adopted,
+                          notices=(Notice(await _reporter_account(case), "DECIDED",
+                                          f"第{case.id}号意见建议：{adoption.value}"),))
     return case
 
 
@@ -357,8 +357,8 @@ async def declare_unresolved(principal: Principal, case_id: int, reason: str) ->
         target = _move(case, "reopen")
         case.reopened, case.closed_at = True, None
         await record_step(case, principal, "REPORTER", "REOPENED", note=reason, to_state=target,
-                     notices=(Notice(await notify.office_accounts(case.jurisdiction.id),
-                                     "REOPENED", f"第{case.id}号案件被申请重新办理"),))
+                          notices=(Notice(await notify.office_accounts(case.jurisdiction.id),
+                                          "REOPENED", f"第{case.id}号案件被申请重新办理"),))
     return case
 
 
