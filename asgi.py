@@ -20,11 +20,13 @@ from tortoise import connections
 
 from core import audit, db, events, files, logs
 from core.accounts import principals
+from core.agencies import service as agencies
 from core.assistance.service import dispatch_loop
 from core.cases import attachments
 from core.config import settings
 from core.middleware import BodyLimit, RequestContext, RequestTimeout
 from core.notifications import service as notifications
+from core.roster import service as roster
 from core.roster.terms import expire_terms_daily
 from policies import grants
 from policies.enforcer import store
@@ -66,7 +68,9 @@ COLLECTOR_THRESHOLD = 10_000
 
 # What this process keeps in memory while it hears the notices that say it changed.
 MIRRORS: dict[str, events.Mirror] = {principals.CHANNEL: principals.cache,
-                                     directory.CHANNEL: directory.jurisdictions}
+                                     directory.CHANNEL: directory.jurisdictions,
+                                     roster.CHANNEL: roster.own_records,
+                                     agencies.CHANNEL: agencies.kept}
 
 
 async def _caught_up() -> None:

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.models import Model
 
+from core.batches import Batches
 from core.statements import parameters, shifted
 
 
@@ -48,6 +50,15 @@ def _together(parts: tuple[str, ...]) -> str:
     return f"WITH {', '.join(queries)} SELECT {counts}"
 
 
+def _statement(writes: Sequence[Write]) -> tuple[str, list[Any]]:
+    """The writes as one statement, and its values."""
+    for write in writes:  # a part's values out of step would shift every later part's
+        if len(write.args) != parameters(write.sql):
+            raise ValueError(f"{len(write.args)} values for {parameters(write.sql)} "
+                             f"parameters: {write.sql[:60]}")
+    return _together(tuple(w.sql for w in writes)), [a for w in writes for a in w.args]
+
+
 async def run(*writes: Write) -> list[int]:
     """Send the writes as one statement (inside the caller's transaction, if any) and return
     how many rows each one returned."""
@@ -56,13 +67,56 @@ async def run(*writes: Write) -> list[int]:
     connection = connections.get("default")
     if len(writes) == 1:  # as it is (Tortoise's execute_query counts an INSERT's rows as 0)
         return [len(await connection.execute_query_dict(writes[0].sql, list(writes[0].args)))]
-    for write in writes:  # a part's values out of step would shift every later part's
-        if len(write.args) != parameters(write.sql):
-            raise ValueError(f"{len(write.args)} values for {parameters(write.sql)} "
-                             f"parameters: {write.sql[:60]}")
-    rows = await connection.execute_query_dict(_together(tuple(w.sql for w in writes)),
-                                               [a for w in writes for a in w.args])
+    rows = await connection.execute_query_dict(*_statement(writes))
     return [int(count) for count in rows[0].values()]
+
+
+async def _alone(writes: Sequence[Write]) -> BaseException | None:
+    try:
+        await run(*writes)
+    except Exception as exc:  # its request's error
+        return exc
+    return None
+
+
+async def _committed_together(batch: list[Sequence[Write]]) -> list[BaseException | None]:
+    """The statements of several operations in one transaction, those of one shape sent
+    together (asyncpg's executemany: one round trip for all of them, and when all are of one
+    shape, the transaction too); if one fails, none is kept and each is run again alone, so
+    that only the failing one fails."""
+    if len(batch) > 1:
+        shapes: dict[str, list[list[Any]]] = {}
+        try:
+            for writes in batch:
+                sql, values = _statement(writes)
+                shapes.setdefault(sql, []).append(values)
+            async with connections.get("default").acquire_connection() as connection:
+                if len(shapes) == 1:  # one Sync for all: atomic on its own
+                    await connection.executemany(*next(iter(shapes.items())))
+                else:
+                    async with connection.transaction():
+                        for sql, rows in shapes.items():
+                            await connection.executemany(sql, rows)
+        except Exception:  # noqa: S110 (which one failed is found below)
+            pass
+        else:
+            return [None] * len(batch)
+    return [await _alone(writes) for writes in batch]
+
+
+_committing: Batches[Sequence[Write], None] = Batches(_committed_together)
+
+
+async def commit(*writes: Write) -> None:
+    """Run the writes as one statement and commit it (inside the caller's transaction, if
+    any, as `run`). Outside one, the statements of concurrent requests are committed together
+    (core/batches.py): the audit chain's lock, which each takes, and the commit's flush are
+    taken once for several of them, and those of one shape go in one round trip. Each request
+    goes on once its own writes are committed."""
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        await run(*writes)
+    else:
+        await _committing.hand_in(writes)
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from core.accounts.models import AccountKind
 from core.accounts.service import open_account
 from core.agencies.models import Agency, AgencyStaff
 from core.errors import Conflict, InvalidInput, NotFound
+from core.kept import Kept
 from core.principal import Principal
 from policies import grants
 from policies.access import authorize
@@ -18,6 +19,16 @@ from policies.enforcer import store
 from tenants.directory import jurisdictions
 
 _CODE = re.compile(r"^[a-z][a-z0-9]{1,31}$")
+
+
+async def _agency(agency_id: int) -> Agency | None:
+    return await Agency.filter(id=agency_id).select_related("jurisdiction").first()
+
+
+# Agencies by id with their jurisdiction, kept while this process listens: migration 0013
+# notifies CHANNEL from a trigger on the table, whoever changes it. Shared: read them.
+CHANNEL = "agency"
+kept: Kept[int, Agency] = Kept(_agency)
 
 
 async def list_agencies(jurisdiction: str | None = None) -> list[Agency]:

@@ -167,6 +167,7 @@ async def oversight_stats(principal: Principal, jurisdiction: str,
     await jurisdiction_in_scope(principal, "read", "oversight", jurisdiction)
     allowed = scope(principal, "read", "oversight")
     ids = await jurisdictions.ids_where(
-        lambda path: allowed.covers(path) and domains.within(path, jurisdiction))
+        lambda path: allowed.covers(path) and domains.within(path, jurisdiction),
+        key=(allowed, jurisdiction))
     period = tally.Period.of(start, end)
     return Stats(ids, period)

@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import audit, clock, writes
-from core.agencies.models import Agency
+from core.agencies import service as agencies
 from core.cases import attachments, notify, rules
 from core.cases.access import get_case, relations
 from core.cases.models import (
@@ -104,7 +104,7 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
     authorize(principal, "submit", "case", reporter.jurisdiction.path)
     if reporter.status is not Status.ACTIVE:
         raise RuleViolation("只有在任监督员可以提交", "Only active supervisors submit cases")
-    agency = await Agency.filter(id=submission.agency_id).select_related("jurisdiction").first()
+    agency = await agencies.kept.get(submission.agency_id)
     if agency is None or not domains.within(agency.jurisdiction.path,
                                             city_of(reporter.jurisdiction.path)):
         raise NotFound("部门单位不存在", "No such agency", field="agencyId")
@@ -146,7 +146,7 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
     # lock is held for that statement only. Uploads are checked after their claim, so then
     # the statement runs in a transaction that their check may undo.
     if not submission.attachment_ids:
-        await writes.run(*submitted)
+        await writes.commit(*submitted)
         return case
     async with in_transaction():
         _, claimed, *_ = await writes.run(*submitted)  # the claim is the second write

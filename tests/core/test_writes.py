@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from core import clock, writes
 from core.cases.models import Case, CaseEvent, Finding, State
@@ -132,3 +133,61 @@ async def test_keys_taken_ahead_are_unique_and_from_the_sequence(
     await owner.execute("ALTER SEQUENCE supervision_case_id_seq RESTART")
     writes.forget_keys()  # as the tests' clean-up does: those not used are dropped
     assert await keys.take() == 1
+
+
+def _in_its_transaction(text: str) -> writes.Write:
+    """A notice whose subject id is the id of the transaction that writes it."""
+    return writes.Write("INSERT INTO notification (account_id, subject, subject_id, kind, text, "
+                        "created_at) VALUES (1, 'case', txid_current(), 'TEST', $1, "
+                        "now()) RETURNING 1", [text])
+
+
+@pytest.mark.parametrize("shapes", [1, 2])
+async def test_concurrent_commits_are_committed_together(full_demo: None, shapes: int) -> None:
+    """Twenty operations at once, each one statement of its own (all of one shape, or of
+    two): one transaction commits them all."""
+    await asyncio.gather(*(writes.commit(_in_its_transaction(f"n{n}"),
+                                         *([_notice(f"m{n}")] if n % shapes == 0 else []))
+                           for n in range(20)))
+    rows = await Notification.filter(kind="TEST", text__startswith="n").values_list(
+        "subject_id", flat=True)
+    assert len(rows) == 20 and len(set(rows)) == 1
+    assert await Notification.filter(kind="TEST", text__startswith="m").count() == 20 // shapes
+
+
+async def test_one_failing_commit_fails_alone(full_demo: None) -> None:
+    """One operation of a batch breaks a foreign key: it fails with its own error, nothing of
+    it is written, and the others are committed (each alone, once the batch failed)."""
+    case = await Case.first()
+    assert case is not None
+    broken = writes.commit(_in_its_transaction("broken"), writes.insert(_event(-1, "BROKEN")))
+    fine = [writes.commit(_in_its_transaction(f"fine{n}"), writes.insert(_event(case.id, "OK")))
+            for n in range(5)]
+    outcomes = await asyncio.gather(broken, *fine, return_exceptions=True)
+    assert isinstance(outcomes[0], IntegrityError)
+    assert outcomes[1:] == [None] * 5
+    assert not await Notification.filter(text="broken").exists()
+    assert await Notification.filter(text__startswith="fine").count() == 5
+    assert await CaseEvent.filter(case_id=case.id, kind="OK").count() == 5
+    assert not await CaseEvent.filter(kind="BROKEN").exists()
+
+
+async def test_a_commit_inside_a_transaction_is_part_of_it(full_demo: None) -> None:
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await writes.commit(_notice("undone"))
+            raise RuntimeError
+    assert not await Notification.filter(text="undone").exists()
+
+
+async def test_a_cancelled_request_s_writes_are_committed_with_its_batch(
+        full_demo: None) -> None:
+    """A request that gives up (its timeout) does not take the batch down with it: the others
+    are committed, and so is its own statement, as one already sent would be."""
+    gone = asyncio.ensure_future(writes.commit(_notice("gave up")))
+    kept = asyncio.ensure_future(writes.commit(_notice("waited")))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await kept
+    assert gone.cancelled()
+    assert await Notification.filter(text__in=["gave up", "waited"]).count() == 2

@@ -75,3 +75,22 @@ async def test_a_scope_s_ids_are_kept_until_the_tree_changes(
             break
         await asyncio.sleep(0.05)
     assert new in found and set(found) - {new} == set(first)
+
+
+async def test_the_city_figures_jurisdictions_are_kept_until_the_tree_changes(
+        full_demo: None, listening: None) -> None:
+    """R7.2's figures name the jurisdictions under the asked one that the caller shares: a
+    walk over the tree, kept with it for the caller's scope and the asked jurisdiction."""
+    from core.accounts.models import Account
+    from core.cases import oversight
+    from core.principal import Principal
+
+    account = await Account.get(username="admin.th")
+    city = Principal(account.id, account.username, account.kind, "jl.th")
+    first = await oversight.oversight_stats(city, "jl.th", None, None)
+    again = await oversight.oversight_stats(city, "jl.th", None, None)
+    assert again.jurisdiction_ids is first.jurisdiction_ids
+    county = await oversight.oversight_stats(city, "jl.th.dc", None, None)
+    assert set(county.jurisdiction_ids) < set(first.jurisdiction_ids)
+    assert [j.path for j in (await jurisdictions.by_ids(county.jurisdiction_ids)).values()] == [
+        "jl.th.dc"]

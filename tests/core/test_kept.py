@@ -1,0 +1,130 @@
+"""Supervisor and agency records kept in process memory (core/kept.py): read once while the
+process listens, dropped the moment the database says their table changed, never used while
+nobody listens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from core.accounts.models import Account
+from core.agencies import service as agencies
+from core.kept import Kept
+from core.principal import Principal
+from core.roster import service as roster
+from tests.cases.helpers import SUBMIT, agency_id, submit
+from tests.support import Api, QueryCounter
+
+ONLY_ID = "mutation($input: CaseInput!) { submitCase(input: $input) { id } }"
+
+
+def _reads(counter: QueryCounter, table: str) -> bool:
+    return any(f'FROM "{table}"' in s for s in counter.statements)
+
+
+async def _until(check: Callable[[], Awaitable[bool]]) -> bool:
+    """Whether `check` comes true within five seconds (a notice takes a moment)."""
+    for _ in range(100):
+        if await check():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_a_submission_reads_neither_record_again(api: Api, full_demo: None,
+                                                       listening: None) -> None:
+    variables = {"input": {"kind": "REPORT", "category": "EFFICIENCY",
+                           "agency": await agency_id("dc"), "title": "t", "description": "d",
+                           "occurredAt": "2026-01-01T00:00:00Z"}}
+    first = (await api.gql(ONLY_ID, variables, as_user="sv.dc.001")).ok()["submitCase"]
+    with QueryCounter() as counter:
+        second = (await api.gql(ONLY_ID, variables, as_user="sv.dc.001")).ok()["submitCase"]
+    assert int(second["id"]) > int(first["id"])
+    # the submission's one statement (core/writes.py) is all it sends
+    assert len(counter.statements) == 1 and counter.statements[0].startswith("WITH w0 AS (")
+    assert roster.own_records.listening and len(roster.own_records) == 1
+    assert len(agencies.kept) == 1
+
+
+async def test_nothing_is_kept_while_not_listening(api: Api, full_demo: None) -> None:
+    await submit(api)
+    with QueryCounter() as counter:
+        await submit(api)
+    assert _reads(counter, "supervisor") and _reads(counter, "agency")
+    assert len(roster.own_records) == 0 and len(agencies.kept) == 0
+
+
+async def test_a_supervisor_changed_elsewhere_is_seen(api: Api, full_demo: None,
+                                                      listening: None,
+                                                      owner: asyncpg.Connection) -> None:
+    await submit(api)
+    await owner.execute("UPDATE supervisor SET status = 'DISMISSED' FROM account "
+                        "WHERE account.id = supervisor.account_id AND username = 'sv.dc.001'")
+    variables = {"input": {"kind": "REPORT", "category": "EFFICIENCY",
+                           "agency": await agency_id("dc"), "title": "t", "description": "d",
+                           "occurredAt": "2026-01-01T00:00:00Z"}}
+    cases = await owner.fetchval("SELECT count(*) FROM supervision_case")
+
+    async def refused() -> bool:
+        result = await api.gql(SUBMIT, variables, as_user="sv.dc.001")
+        return result.codes == ["RULE_VIOLATION"]
+
+    assert await _until(refused)
+    # R2.x: only active supervisors submit; nothing was written meanwhile but the first case
+    assert await owner.fetchval("SELECT count(*) FROM supervision_case") == cases
+
+
+async def test_an_agency_changed_elsewhere_is_seen(api: Api, full_demo: None, listening: None,
+                                                   owner: asyncpg.Connection) -> None:
+    assert (await submit(api))["agency"]["name"] != "市场监管新局"
+    await owner.execute("UPDATE agency SET name = '市场监管新局' WHERE id = $1",
+                        int(await agency_id("dc")))
+
+    async def renamed() -> bool:
+        return bool((await submit(api))["agency"]["name"] == "市场监管新局")
+
+    assert await _until(renamed)
+
+
+async def test_own_supervisor_hands_out_copies(full_demo: None, listening: None) -> None:
+    account = await Account.get(username="sv.dc.001")
+    principal = Principal(account.id, account.username, account.kind, "jl.th.dc")
+    mine = await roster.own_supervisor(principal)
+    original = mine.name
+    mine.name = "改过的名字"
+    again = await roster.own_supervisor(principal)
+    assert again is not mine and again.name == original and again.id == mine.id
+
+
+async def test_rows_not_found_are_not_kept_and_the_oldest_go_first() -> None:
+    reads: list[int] = []
+
+    async def read(key: int) -> Any:
+        reads.append(key)
+        return None if key < 0 else {"key": key}
+
+    kept: Kept[int, Any] = Kept(read, max_entries=2)
+    kept.resume()
+    assert await kept.get(-1) is None and await kept.get(-1) is None
+    assert reads == [-1, -1] and len(kept) == 0
+    for key in (1, 2, 1, 3, 1):
+        await kept.get(key)
+    assert reads == [-1, -1, 1, 2, 3, 1]  # 3 pushed out 1, the first kept
+    kept.suspend()
+    await kept.get(2)
+    assert reads[-1] == 2 and len(kept) == 0
+
+
+async def test_a_row_read_across_a_notice_is_not_kept() -> None:
+    kept: Kept[int, str] = Kept(lambda key: _notice_meanwhile(kept, key))
+    kept.resume()
+    assert await kept.get(1) == "row 1"
+    assert len(kept) == 0  # read before the notice: it may be the old row
+
+
+async def _notice_meanwhile(kept: Kept[int, str], key: int) -> str:
+    await kept.on_notice("")
+    return f"row {key}"
