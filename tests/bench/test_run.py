@@ -35,15 +35,19 @@ def test_a_server_s_cpu_includes_its_workers() -> None:
 def test_the_results_say_which_targets_are_met_and_by_how_much_the_others_are_missed(
 ) -> None:
     def figures(q1: float, q1_p99: float, q2_p99: float, w1: float) -> list[dict[str, object]]:
-        return [Figure("Q1 county list", 1, q1, 10, q1_p99, 0, 1000).__dict__,
+        return [Figure("Q1 county list", 1, q1, 10, q1_p99, 0, 1000, ceiling_p99_ms=25).__dict__,
                 Figure("Q2 city aggregate", 1, 500, 10, q2_p99, 0, 1000).__dict__,
                 Figure("W1 submitCase", 1, w1, 10, 100, 0).__dict__]
 
     runs = [{"size": "S", "figures": figures(900, 20, 40, 600), "winners": [1, 1]},
             {"size": "M", "figures": figures(500, 60, 45, 250), "winners": [1, 2]},
             {"size": "L", "figures": figures(500, 24, 55, 250), "winners": [1, 1]}]
-    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[-1].rstrip(" |")
-            for line in _targets(runs) if line.startswith("| ") and " | " in line}
+    lines = [line.split(" | ") for line in _targets(runs)
+             if line.startswith("| ") and " | " in line]
+    rows = {cells[0].lstrip("| "): cells[-1].rstrip(" |") for cells in lines}
+    measured = {cells[0].lstrip("| "): cells[1] for cells in lines}
+    assert measured["Q1 county list: p99 ≤ 30 ms at M"] == "60.0 ms (the ceiling's 25.0)"
+    assert measured["Q2 city aggregate: p99 < 50 ms at M"] == "45.0 ms"  # no ceiling p99
     assert rows["Q1 county list: ≥ 55% of the ceiling at M"] == "missed by 1.10x"
     assert rows["Q1 county list: p99 ≤ 30 ms at M"] == "missed by 2.00x"
     assert rows["Q2 city aggregate: p99 < 50 ms at S"] == "met"
