@@ -66,24 +66,35 @@ async def metrics(_request: Request) -> Response:
 # flight hold, it runs only as garbage in cycles builds up.
 COLLECTOR_THRESHOLD = 10_000
 
-# What this process keeps in memory while it hears the notices that say it changed.
-MIRRORS: dict[str, events.Mirror] = {principals.CHANNEL: principals.cache,
-                                     directory.CHANNEL: directory.jurisdictions,
-                                     roster.CHANNEL: roster.own_records,
-                                     agencies.CHANNEL: agencies.kept}
+# What this process keeps in memory while it hears the notices that say it changed, by the
+# channel whose notices drop it (supervisor records and agencies are kept with their
+# jurisdiction rows, so a change of the tree drops them too).
+MIRRORS: dict[str, tuple[events.Mirror, ...]] = {
+    principals.CHANNEL: (principals.cache,),
+    directory.CHANNEL: (directory.jurisdictions, roster.own_records, agencies.kept),
+    roster.CHANNEL: (roster.own_records,),
+    agencies.CHANNEL: (agencies.kept,)}
+KEPT = tuple(dict.fromkeys(mirror for mirrors in MIRRORS.values() for mirror in mirrors))
+
+
+def _dropping(mirrors: tuple[events.Mirror, ...]) -> events.Handler:
+    async def drop(payload: str) -> None:
+        for mirror in mirrors:
+            await mirror.on_notice(payload)
+    return drop
 
 
 async def _caught_up() -> None:
     """On each (re)connect of the listener: keep mirrors again, reread the grants, wake the
     subscribers."""
-    for mirror in MIRRORS.values():
+    for mirror in KEPT:
         mirror.resume()
     await store.reload()
     await notifications.hub.wake_all()
 
 
 def _missing_notices() -> None:
-    for mirror in MIRRORS.values():
+    for mirror in KEPT:
         mirror.suspend()
 
 
@@ -92,7 +103,7 @@ def listener_for(url: str) -> events.Listener:
     listener = events.Listener(db.credentials(url), {
         grants.CHANNEL: grants.on_policy_notice,
         notifications.CHANNEL: notifications.hub.on_notice,
-        **{channel: mirror.on_notice for channel, mirror in MIRRORS.items()},
+        **{channel: _dropping(mirrors) for channel, mirrors in MIRRORS.items()},
     })
     listener.on_connect = _caught_up
     listener.on_disconnect = _missing_notices

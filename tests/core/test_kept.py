@@ -128,3 +128,19 @@ async def test_a_row_read_across_a_notice_is_not_kept() -> None:
 async def _notice_meanwhile(kept: Kept[int, str], key: int) -> str:
     await kept.on_notice("")
     return f"row {key}"
+
+
+async def test_a_change_of_the_tree_drops_them_too(api: Api, full_demo: None, listening: None,
+                                                   owner: asyncpg.Connection) -> None:
+    """Both are kept with their jurisdiction rows: a change of the jurisdiction table (a
+    renamed or moved county) drops them with the tree."""
+    await submit(api)
+    assert len(roster.own_records) == 1 and len(agencies.kept) == 1
+    await owner.execute("UPDATE jurisdiction SET name = '东昌新区' WHERE path = 'jl.th.dc'")
+
+    async def dropped() -> bool:
+        return len(roster.own_records) == 0 and len(agencies.kept) == 0
+
+    assert await _until(dropped)
+    await submit(api)
+    assert len(roster.own_records) == 1 and len(agencies.kept) == 1
