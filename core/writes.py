@@ -14,6 +14,7 @@ A row that other parts of the statement name must have its key before it is writ
 from __future__ import annotations
 
 import functools
+import logging
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -26,6 +27,8 @@ from tortoise.models import Model
 
 from core.batches import Batches
 from core.statements import parameters, shifted
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,9 @@ async def _committed_together(batch: list[Sequence[Write]]) -> list[BaseExceptio
                     async with connection.transaction():
                         for sql, rows in shapes.items():
                             await connection.executemany(sql, rows)
-        except Exception:  # noqa: S110 (which one failed is found below)
-            pass
+        except Exception as exc:  # which one failed is found below
+            log.warning("a batch of %d commits failed (%s); each again alone", len(batch),
+                        type(exc).__name__)
         else:
             return [None] * len(batch)
     return [await _alone(writes) for writes in batch]

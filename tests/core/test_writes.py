@@ -155,7 +155,8 @@ async def test_concurrent_commits_are_committed_together(full_demo: None, shapes
     assert await Notification.filter(kind="TEST", text__startswith="m").count() == 20 // shapes
 
 
-async def test_one_failing_commit_fails_alone(full_demo: None) -> None:
+async def test_one_failing_commit_fails_alone(full_demo: None,
+                                              caplog: pytest.LogCaptureFixture) -> None:
     """One operation of a batch breaks a foreign key: it fails with its own error, nothing of
     it is written, and the others are committed (each alone, once the batch failed)."""
     case = await Case.first()
@@ -166,6 +167,8 @@ async def test_one_failing_commit_fails_alone(full_demo: None) -> None:
     outcomes = await asyncio.gather(broken, *fine, return_exceptions=True)
     assert isinstance(outcomes[0], IntegrityError)
     assert outcomes[1:] == [None] * 5
+    assert [r.getMessage() for r in caplog.records if r.name == "core.writes"] == [
+        "a batch of 6 commits failed (ForeignKeyViolationError); each again alone"]
     assert not await Notification.filter(text="broken").exists()
     assert await Notification.filter(text__startswith="fine").count() == 5
     assert await CaseEvent.filter(case_id=case.id, kind="OK").count() == 5
