@@ -6,6 +6,8 @@ each write is a `Write`, a statement with its own $1…$n, and `run` sends them 
 data-modifying parts of one statement (PostgreSQL's WITH … INSERT … RETURNING). One statement
 is atomic on its own: all of its writes commit, or none. Its parts see the same snapshot and
 not one another's rows; foreign keys between them are checked when the whole statement ends.
+Outside a transaction, `commit` sends such a statement committed together with those of
+concurrent requests (one round trip, one transaction, one commit flush for the batch).
 
 A row that other parts of the statement name must have its key before it is written:
 `Keys` takes keys from the table's sequence ahead, a few at a time, in each process.
