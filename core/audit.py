@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 from tortoise import connections, fields
-from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.models import Model
 
 from core import clock, writes
@@ -128,7 +127,7 @@ async def record(actor: Actor, action: str, **target: Unpack[Target]) -> None:
     """Append one record: inside the operation's transaction, so that both commit or neither;
     a lone record (a read that discloses something) may be appended outside one, and returns
     once it is committed."""
-    if isinstance(connections.get("default"), TransactionalDBClient):
+    if writes.inside_transaction():
         await writes.run(append(actor, action, **target))
     else:
         await _lone_records.hand_in(_row(actor, action, **target))

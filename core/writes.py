@@ -119,10 +119,15 @@ async def commit(*writes: Write) -> None:
     (core/batches.py): the audit chain's lock, which each takes, and the commit's flush are
     taken once for several of them, and those of one shape go in one round trip. Each request
     goes on once its own writes are committed."""
-    if isinstance(connections.get("default"), TransactionalDBClient):
+    if inside_transaction():
         await run(*writes)
     else:
         await _committing.hand_in(writes)
+
+
+def inside_transaction() -> bool:
+    """Whether the caller runs inside a transaction (Tortoise's `in_transaction`)."""
+    return isinstance(connections.get("default"), TransactionalDBClient)
 
 
 @functools.cache

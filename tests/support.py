@@ -1,4 +1,5 @@
-"""Test helpers: a GraphQL client over the ASGI app, and a counter of SQL statements."""
+"""Test helpers: a GraphQL client over the ASGI app, a counter of SQL statements, and a wait
+for what a notice changes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,15 @@ from typing import Any
 import httpx
 
 DEMO_PASSWORD = "demo-pass-2020"
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> bool:
+    """Whether `check` comes true within five seconds (a notice takes a moment to arrive)."""
+    for _ in range(100):
+        if await check():
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 @dataclass

@@ -13,7 +13,7 @@ from asgi import listener_for
 from core import clock
 from core.accounts import principals
 from core.config import settings
-from tests.support import Api, QueryCounter
+from tests.support import Api, QueryCounter, eventually
 
 ME = "{ me { username } }"
 
@@ -24,11 +24,10 @@ def _reads_credentials(counter: QueryCounter) -> bool:
 
 async def _refused_soon(api: Api, token: str | None = None, api_key: str | None = None) -> bool:
     """Whether the credential is refused within a few seconds (the notice's way back)."""
-    for _ in range(100):
-        if (await api.gql(ME, token=token, api_key=api_key)).codes == ["UNAUTHENTICATED"]:
-            return True
-        await asyncio.sleep(0.05)
-    return False
+    async def refused() -> bool:
+        return (await api.gql(ME, token=token, api_key=api_key)).codes == ["UNAUTHENTICATED"]
+
+    return await eventually(refused)
 
 
 async def test_known_token_is_not_looked_up_again(api: Api, demo: None, listening: None) -> None:
@@ -54,10 +53,10 @@ async def test_change_made_elsewhere_reaches_the_cache(api: Api, demo: None, lis
     assert (await api.gql(ME, token=token)).ok()
     assert len(principals.cache) == 1
     await owner.execute(change)  # as an operator would, outside the application
-    for _ in range(100):
-        if len(principals.cache) == 0:
-            break
-        await asyncio.sleep(0.05)
+    async def forgotten() -> bool:
+        return len(principals.cache) == 0
+
+    await eventually(forgotten)
     assert len(principals.cache) == 0
     answer = await api.gql("{ me { username homeJurisdiction { path } } }", token=token)
     assert answer.codes == ["UNAUTHENTICATED"] or (

@@ -4,8 +4,6 @@ nobody listens."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -16,22 +14,13 @@ from core.kept import Kept
 from core.principal import Principal
 from core.roster import service as roster
 from tests.cases.helpers import SUBMIT, agency_id, submit
-from tests.support import Api, QueryCounter
+from tests.support import Api, QueryCounter, eventually
 
 ONLY_ID = "mutation($input: CaseInput!) { submitCase(input: $input) { id } }"
 
 
 def _reads(counter: QueryCounter, table: str) -> bool:
     return any(f'FROM "{table}"' in s for s in counter.statements)
-
-
-async def _until(check: Callable[[], Awaitable[bool]]) -> bool:
-    """Whether `check` comes true within five seconds (a notice takes a moment)."""
-    for _ in range(100):
-        if await check():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def test_a_submission_reads_neither_record_again(api: Api, full_demo: None,
@@ -73,7 +62,7 @@ async def test_a_supervisor_changed_elsewhere_is_seen(api: Api, full_demo: None,
         result = await api.gql(SUBMIT, variables, as_user="sv.dc.001")
         return result.codes == ["RULE_VIOLATION"]
 
-    assert await _until(refused)
+    assert await eventually(refused)
     # a dismissed supervisor no longer submits, and a refused submission writes nothing
     cases = await owner.fetchval("SELECT count(*) FROM supervision_case")
     assert await refused()
@@ -89,7 +78,7 @@ async def test_an_agency_changed_elsewhere_is_seen(api: Api, full_demo: None, li
     async def renamed() -> bool:
         return bool((await submit(api))["agency"]["name"] == "市场监管新局")
 
-    assert await _until(renamed)
+    assert await eventually(renamed)
 
 
 async def test_own_supervisor_hands_out_copies(full_demo: None, listening: None) -> None:
@@ -144,6 +133,6 @@ async def test_a_change_of_the_tree_drops_them_too(api: Api, full_demo: None, li
     async def dropped() -> bool:
         return len(roster.own_records) == 0 and len(agencies.kept) == 0
 
-    assert await _until(dropped)
+    assert await eventually(dropped)
     await submit(api)
     assert len(roster.own_records) == 1 and len(agencies.kept) == 1
