@@ -15,7 +15,7 @@ resolvers give it:
   (a core.pagination.Window, or the query of one row), nothing read yet. A connection may
   ask for `edges { cursor node }`, `pageInfo { hasNextPage endCursor }` and `__typename`;
 - the objects under it are types declared by `table(...)`: fields that are columns shown as
-  they are stored (IDs, strings, integers, booleans, dates, enums), relations by a foreign
+  they are stored (IDs, strings, integers, booleans, dates, times, enums), relations by a foreign
   key to another declared type, and guarded relations, which the database reads and Python
   shows only where their `Guard` decides (and audits) that the caller may see them.
 
@@ -49,6 +49,7 @@ from tortoise.fields import (
     BooleanField,
     CharField,
     DateField,
+    DatetimeField,
     IntField,
     SmallIntField,
     TextField,
@@ -67,6 +68,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 Lister = Callable[..., Awaitable[Window[Any]]]
 Finder = Callable[..., Awaitable[QuerySet[Any]]]
 
+# A time as strawberry's DateTime shows it, `datetime.isoformat()` of the value Tortoise reads
+# (in UTC, db.py): seconds, the microseconds only where there are any, then the zone.
+_ISO_DATETIME = ("""to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN """
+                 """date_trunc('second', {}) = {} THEN '' ELSE to_char({}, '.US') END || """
+                 """'+00:00'""")
 # How each kind of leaf (by its GraphQL name) is shown from a column of each type: PostgreSQL's
 # JSON of the value is then what graphql-core's serialization gives for it (a date's JSON is
 # ISO 8601, as `date.isoformat()`). Enums: _enum_shown.
@@ -76,6 +82,7 @@ _SHOWN: dict[str, dict[type, str]] = {
     "Int": {IntField: "{}", SmallIntField: "{}"},
     "Boolean": {BooleanField: "{}"},
     "Date": {DateField: "{}"},
+    "DateTime": {DatetimeField: _ISO_DATETIME},
 }
 _MAX_KEYS = 50  # json_build_object takes at most 100 arguments
 STATEMENTS_KEPT = 64  # by each query: its windows' shapes and page sizes
@@ -218,7 +225,7 @@ class _Writer:
                 _SHOWN.get(plan.leaf.name, {}).get(type(field)))
             if shown is None or (plan.non_null and field.null):
                 return None
-            return shown.replace("{}", self.column(alias, column), 1)
+            return shown.replace("{}", self.column(alias, column))
         field_of = _strawberry_field(plan)
         name = field_of.python_name if field_of else None
         if name not in found.relations or not isinstance(plan.completion, Selection):

@@ -169,10 +169,11 @@ async def _reporters_shown(context: Context, rows: list[tuple[Any, ...]]) -> lis
     return [row[0] in allowed for row in rows]
 
 
-# What the database shows as stored (times, `overdue` and the history stay with the
-# resolvers), and the reporter where R4.4 lets the caller see it.
+# What the database shows as stored (`overdue`, which depends on the clock, and the history
+# stay with the resolvers), and the reporter where R4.4 lets the caller see it.
 projection.table(Case, m.Case, relations=("jurisdiction", "agency"), columns=(
-    "id", "kind", "record_type", "category", "state", "title", "description", "place", "reply",
+    "id", "kind", "record_type", "category", "state", "title", "description", "place",
+    "occurred_at", "submitted_at", "transferred_at", "due_at", "replied_at", "closed_at", "reply",
     "finding", "major_lead", "adoption", "rating", "reopened", "escalated"), guarded={
     "reporter": projection.Guard(("id", "reporter_id", "jurisdiction_id"), _reporters_shown)})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -218,7 +219,8 @@ async def test_a_document_with_its_arguments_written_out_answers_each_caller_and
 
 CASES = ("query($first: Int!, $after: String, $filter: CaseFilter) { cases(first: $first, "
          "after: $after, filter: $filter) { edges { cursor node { __typename id kind recordType "
-         "category state title description place reply finding majorLead adoption rating "
+         "category state title description place occurredAt submittedAt transferredAt dueAt "
+         "repliedAt closedAt reply finding majorLead adoption rating "
          "reopened escalated agency { id name code jurisdiction { path } } "
          "jurisdiction { name level } } } pageInfo { hasNextPage endCursor } } }")
 
@@ -245,9 +247,30 @@ async def test_the_case_list_equals_the_executors_for_every_caller(
 
 
 CASE = ("query($id: ID!) { case(id: $id) { __typename id kind recordType category state title "
-        "description place reply finding majorLead adoption rating reopened escalated "
+        "description place occurredAt submittedAt transferredAt dueAt repliedAt closedAt reply "
+        "finding majorLead adoption rating reopened escalated "
         "agency { name } jurisdiction { path } } }")
 PERSON = "query($id: ID!) { supervisor(id: $id) { " + SUPERVISOR + " } }"
+
+
+async def test_times_are_shown_as_the_executor_shows_them(api: Api, answered: Answered,
+                                                          full_demo: None) -> None:
+    """A DateTime column: whole seconds without a fraction, microseconds with their leading
+    zeros, the last microsecond of a year, and null, each as `datetime.isoformat()`."""
+    from core.cases.models import Case
+
+    cases = await Case.filter(jurisdiction__path="jl.th.dc").order_by("id").limit(3)
+    times = [datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+             datetime(2026, 3, 1, 8, 0, 0, 120, tzinfo=UTC),
+             datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+    for case, at in zip(cases, times, strict=True):
+        await Case.filter(id=case.id).update(submitted_at=at, occurred_at=at, closed_at=None)
+    for case, at in zip(cases, times, strict=True):
+        projected, executed = await _both(api, answered, CASE, {"id": str(case.id)}, "admin.dc")
+        assert projected == executed
+        shown = projected["data"]["case"]
+        assert shown["submittedAt"] == shown["occurredAt"] == at.isoformat()
+        assert shown["closedAt"] is None
 
 
 async def test_a_detail_equals_the_executors_and_what_is_not_found_is_its_error(
