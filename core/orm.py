@@ -22,6 +22,12 @@ listens on its own connection, core/events.py), so a use that ends without an ex
 released without the reset. Anything else is reset as asyncpg would: a statement that failed
 or was cancelled (the pool first waits for the cancellation to finish), a script, which may
 set anything. tests/core/test_orm.py shows each case.
+
+A clean connection's release then waits for nothing, and is run in place: asyncpg runs every
+release in a task of its own (`asyncio.shield`, so that a cancelled caller cannot leave it half
+done) under a timer, a task and a turn of the event loop per statement; a release that never
+waits cannot be interrupted. Acquiring skips its timer when a connection is free at once. In
+process, 32 concurrent county lists at M: ~5 % less CPU a request.
 """
 
 from __future__ import annotations
@@ -284,8 +290,11 @@ class FairPool(asyncpg.Pool):
         self._turns = asyncio.Semaphore(settings["max_size"])
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's)
-        async with asyncio.timeout(timeout):
+        if timeout is None or not self._turns.locked():  # a turn at once: no timer
             await self._turns.acquire()
+        else:
+            async with asyncio.timeout(timeout):
+                await self._turns.acquire()
         try:
             return await super()._acquire(timeout)
         except BaseException:
@@ -294,13 +303,34 @@ class FairPool(asyncpg.Pool):
 
     async def release(self, connection: Any, *,
                       timeout: float | None = None) -> None:  # noqa: ASYNC109 (asyncpg's)
-        holder = getattr(connection, "_holder", None)
+        holder: Any = getattr(connection, "_holder", None)
         taken = getattr(holder, "_pool", None) is self and connection._con is not None
         try:
-            await super().release(connection, timeout=timeout)
+            if taken and self._at_rest(holder):
+                # asyncpg's release with nothing to wait for, run in place: asyncpg runs it
+                # in a task of its own (shield), so that a cancelled caller cannot leave it
+                # half done, and under a timer; one that never waits cannot be interrupted
+                connection._con._on_release()
+                holder._con.take_clean()
+                holder._timeout = None
+                holder._release()
+                holder._setup_inactive_callback()
+            else:
+                await super().release(connection, timeout=timeout)
         finally:
             if taken:
                 self._turns.release()
+
+    def _at_rest(self, holder: Any) -> bool:
+        """Whether asyncpg's release of the holder's connection would wait for nothing: open,
+        clean (its reset is none, above), no transaction, no cancellation under way, neither
+        worn out (max_queries) nor expired, no listeners left (asyncpg warns of those)."""
+        con: Connection = holder._con
+        return (con._clean and not con.is_closed() and not con._protocol.is_in_transaction()
+                and con._top_xact is None and not con._protocol._is_cancelling()
+                and con._protocol.queries_count < holder._max_queries
+                and holder._generation == self._generation
+                and not con._listeners and not con._log_listeners)
 
 
 class Client(AsyncpgDBClient):

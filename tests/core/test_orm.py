@@ -252,3 +252,38 @@ async def test_connections_are_handed_out_in_the_order_asked_for(database_url: s
     finally:
         await ours.close()
         await theirs.close()
+
+
+async def test_a_clean_connection_goes_back_in_place_and_any_other_by_asyncpg(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean release waits for nothing, so it runs in place, without asyncpg's task and
+    timer; one that must be reset, or holds a listener, goes asyncpg's way."""
+    pool = await _one_connection_pool(database_url, FairPool)
+    shielded: list[object] = []
+    shield = asyncio.shield
+
+    def counted(released: Any) -> Any:
+        shielded.append(released)
+        return shield(released)
+
+    monkeypatch.setattr(asyncio, "shield", counted)
+    try:
+        held = await pool.acquire()
+        pid = await held.fetchval("SELECT pg_backend_pid()")
+        await held.execute("SET application_name = 'kept'")  # what the reset would undo
+        held._con.mark_clean()
+        await pool.release(held)
+        assert shielded == [] and pool._turns._value == 1
+        async with pool.acquire() as again:  # the same session, not reset
+            assert await again.fetchval("SELECT pg_backend_pid()") == pid
+            assert await again.fetchval("SHOW application_name") == "kept"
+        assert len(shielded) == 1  # not marked clean: reset by asyncpg's release
+        held = await pool.acquire()
+        assert await held.fetchval("SHOW application_name") != "kept"
+        await held.add_listener("somewhere", lambda *_: None)
+        held._con.mark_clean()
+        with pytest.warns(asyncpg.InterfaceWarning):  # asyncpg's, on a listener left behind
+            await pool.release(held)
+        assert len(shielded) == 2 and pool._turns._value == 1
+    finally:
+        await pool.close()
