@@ -24,7 +24,7 @@ from core.agencies import service as agencies
 from core.assistance.service import dispatch_loop
 from core.cases import attachments
 from core.config import settings
-from core.middleware import BodyLimit, RequestContext, RequestTimeout
+from core.middleware import BodyLimit, Direct, RequestContext, RequestTimeout
 from core.notifications import service as notifications
 from core.roster import service as roster
 from core.roster.terms import expire_terms_daily
@@ -165,7 +165,9 @@ def create_app(*, manage_database: bool = True) -> Starlette:
                     Middleware(BodyLimit, limit=cfg.max_body_bytes,
                                larger={"/uploads": attachments.MAX_BYTES + 64 * 1024}),
                     Middleware(RequestTimeout, seconds=cfg.request_timeout_s,
-                               paths=("/graphql",))],
+                               paths=("/graphql",)),
+                    Middleware(Direct, path="/graphql", methods=("GET", "POST"),
+                               endpoint=graphql)],
         lifespan=_database if manage_database else None,
     )
 

@@ -117,6 +117,24 @@ async def test_mutation_over_get_is_refused(api: Api, demo: None) -> None:
     assert await Session.all().count() == 0
 
 
+async def test_the_endpoint_and_everything_else_answer_as_when_routed(api: Api) -> None:
+    """GET and POST of /graphql go straight to it (core.middleware.Direct), with the request
+    id, the body limit and the timeout around it; other methods and paths are routed as
+    before."""
+    posted = await api.client.post("/graphql", json={"query": "{ __typename }"},
+                                   headers={"x-request-id": "direct-1"})
+    assert posted.json() == {"data": {"__typename": "Query"}}
+    assert posted.headers["x-request-id"] == "direct-1"
+    got = await api.client.get("/graphql", params={"query": "{ __typename }"})
+    assert got.json() == {"data": {"__typename": "Query"}} and "x-request-id" in got.headers
+    for method in ("PUT", "DELETE", "PATCH"):
+        refused = await api.client.request(method, "/graphql", json={"query": "{ __typename }"})
+        assert refused.status_code == 405
+    assert (await api.client.get("/healthz")).status_code == 200
+    assert (await api.client.post("/graphql/", json={"query": "{ __typename }"})
+            ).status_code in (307, 404)
+
+
 @pytest.mark.parametrize("content_type", [
     "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencoded"])
 async def test_cross_site_simple_requests_are_refused(api: Api, demo: None,
