@@ -53,9 +53,13 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.larger.get(scope["path"], self.limit)
-        length = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _too_large(send)
+            return
+        if length is not None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # the server reads no more than it says
             return
         seen = 0
 

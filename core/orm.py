@@ -347,6 +347,14 @@ class Client(AsyncpgDBClient):
         return TransactionContextPooled(_Transaction(self), self._pool_init_lock)
 
     @translate_exceptions
+    async def fetch_value(self, query: str, values: list[Any]) -> Any:
+        """The first column of the first row, errors translated as `execute_query`'s; without
+        its work for a statement that may be a write (it uppercases the whole text to tell)."""
+        async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)  # as Tortoise logs each (tests count them)
+            return await connection.fetchval(query, *values)
+
+    @translate_exceptions
     async def execute_script(self, query: str) -> None:
         """A script may change the session (SET, LISTEN, …): its connection is reset."""
         script: PoolConnectionWrapper[Connection] = PoolConnectionWrapper(

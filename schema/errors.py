@@ -21,7 +21,7 @@ from core.errors import (
     is_unstorable_value,
 )
 from core.logs import request_id
-from core.metrics import ERRORS, LATENCY, REQUESTS
+from core.metrics import ERRORS, operation
 
 log = logging.getLogger("graphql")
 
@@ -47,8 +47,9 @@ def finish(result: Any, operation_name: str | None, language: str, started: floa
     errors = getattr(result, "errors", None) or []
     if errors and result is not None:
         result.errors = [_present(e, language) for e in errors]
-    REQUESTS.labels(operation=name).inc()
-    LATENCY.labels(operation=name).observe(time.perf_counter() - started)
+    requests, latency = operation(name)
+    requests.inc()
+    latency.observe(time.perf_counter() - started)
     for error in result.errors if result is not None and result.errors else []:
         ERRORS.labels(code=(error.extensions or {}).get("code", "UNKNOWN")).inc()
 

@@ -408,11 +408,11 @@ class Projection:
             if len(self._statements) < STATEMENTS_KEPT:
                 self._statements[key] = statement
         try:
-            _, answered = await connections.get("default").execute_query(statement, values)
+            answered = await connections.get("default").fetch_value(statement, values)
         except Exception as raw:  # as the executor reports a failed root field
             failed = next(root for root in self.roots if isinstance(root, _Root)).plan
             raise located_error(raw, failed.nodes, [failed.key]) from None
-        data: dict[str, Any] = orjson.loads(answered[0][0])
+        data: dict[str, Any] = orjson.loads(answered)
         for root in self.roots:  # no row where one must be: the executor says why
             if isinstance(root, _Root) and root.plan.non_null and data[root.plan.key] is None:
                 return None

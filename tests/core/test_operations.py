@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from tortoise import connections
 
 from core.accounts.models import Account
@@ -50,6 +51,29 @@ async def test_metrics_count_operations_and_error_codes(api: Api, demo: None) ->
     assert 'graphql_requests_total{operation="Tree"}' in text
     assert 'graphql_request_seconds_bucket{le="0.005",operation="Tree"}' in text
     assert 'graphql_errors_total{code="UNAUTHENTICATED"}' in text
+
+
+async def test_operation_names_past_the_bound_share_one_series(
+        api: Api, demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Callers name their operations: the names measured are bounded, the rest counted as
+    one, and each is counted once per request, whichever way it was answered."""
+    from core import metrics
+
+    def sample(text: str, name: str) -> float:
+        line = 'graphql_requests_total{operation="' + name + '"} '
+        found = re.search("^" + re.escape(line) + r"(\S+)$", text, re.M)
+        return float(found.group(1)) if found else 0.0
+
+    monkeypatch.setattr(metrics, "OPERATIONS_MEASURED", len(metrics._by_operation) + 2)
+    before = (await api.client.get("/metrics")).text
+    names = [f"Named{n}" for n in range(6)]
+    for name in names * 2:  # the second time through schema/known.py
+        response = await api.client.post("/graphql", json={
+            "query": f"query {name} {{ __typename }}", "operationName": name})
+        assert response.json() == {"data": {"__typename": "Query"}}
+    text = (await api.client.get("/metrics")).text
+    assert [sample(text, n) for n in names] == [2, 2, 0, 0, 0, 0]
+    assert sample(text, metrics.OTHER) - sample(before, metrics.OTHER) == 8
 
 
 async def test_seed_demo_is_idempotent(demo: None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -105,6 +106,23 @@ async def test_request_body_over_the_limit_gets_413(api: Api) -> None:
                                      headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_a_streamed_body_over_the_limit_gets_413_and_one_under_it_is_answered(
+        api: Api) -> None:
+    """Without a Content-Length the body is counted as it arrives."""
+    async def chunks(total: int, body: bytes = b"") -> Any:
+        yield body
+        for _ in range(total // 100_000):
+            yield b" " * 100_000
+
+    refused = await api.client.post("/graphql", content=chunks(1_100_000),
+                                    headers={"content-type": "application/json"})
+    assert refused.status_code == 413
+    assert refused.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    answered = await api.client.post("/graphql", content=chunks(
+        200_000, b'{"query": "{ __typename }"}'), headers={"content-type": "application/json"})
+    assert answered.json() == {"data": {"__typename": "Query"}}
 
 
 async def test_mutation_over_get_is_refused(api: Api, demo: None) -> None:
