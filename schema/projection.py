@@ -15,9 +15,10 @@ resolvers give it:
   (a core.pagination.Window, or the query of one row), nothing read yet. A connection may
   ask for `edges { cursor node }`, `pageInfo { hasNextPage endCursor }` and `__typename`;
 - the objects under it are types declared by `table(...)`: fields that are columns shown as
-  they are stored (IDs, strings, integers, booleans, dates, times, enums), relations by a foreign
-  key to another declared type, and guarded relations, which the database reads and Python
-  shows only where their `Guard` decides (and audits) that the caller may see them.
+  they are stored (IDs, strings, integers, booleans, dates, times, enums), fields derived by
+  SQL from the row's columns and the request's time, relations by a foreign key to another
+  declared type, and guarded relations, which the database reads and Python shows only where
+  their `Guard` decides (and audits) that the caller may see them.
 
 Anything else (another field, a field's own arguments below the root, a directive, a
 mutation, a resolver with permission extensions) and the query goes through the compiled
@@ -30,6 +31,7 @@ declared field, for each kind of caller, and the audit records of guarded reads.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -58,6 +60,7 @@ from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from core import clock
 from core.pagination import Window
 from core.statements import parameters, shifted
 from schema.arguments import Unconverted, arguments
@@ -115,6 +118,7 @@ class Table:
 
     model: type[Model]
     columns: dict[str, tuple[str, Any]]  # attribute: (column, Tortoise field)
+    derived: dict[str, str]  # attribute: its SQL over `{column}`s and `{now}`
     relations: dict[str, tuple[str, type[Model], bool]]  # field: (column, model, nullable)
     guards: dict[str, Guard]  # relations shown where their guard says so, by columns
 
@@ -123,16 +127,22 @@ class Table:
         return str(self.model._meta.db_table)
 
 
-_declared: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...], dict[str, Guard]]] = {}
+_declared: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...], dict[str, Guard],
+                           dict[str, str]]] = {}
+_NAMED = re.compile(r"\{(\w+)\}")
+NOW = "$1"  # the request's time (core.clock), the statement's first value where it is used
 
 
 def table(kind: type, model: type[Model], *, columns: Iterable[str],
-          relations: Iterable[str] = (), guarded: dict[str, Guard] | None = None) -> None:
+          relations: Iterable[str] = (), guarded: dict[str, Guard] | None = None,
+          derived: dict[str, str] | None = None) -> None:
     """Declares that `kind`'s fields `columns` show the model's columns of those names as
-    they are stored, that its fields `relations` are the objects of those foreign keys, and
-    its fields `guarded` too, where their guards let them be seen."""
+    they are stored, that its fields `relations` are the objects of those foreign keys, its
+    fields `guarded` too, where their guards let them be seen, and that each of its fields
+    `derived` is the value of its SQL, in which `{column}` is a column of the row and `{now}`
+    the request's time, as its resolver computes it (never null)."""
     _declared[kind.__strawberry_definition__.name] = (  # type: ignore[attr-defined]
-        model, tuple(columns), tuple(relations), dict(guarded or {}))
+        model, tuple(columns), tuple(relations), dict(guarded or {}), dict(derived or {}))
 
 
 @functools.cache
@@ -140,7 +150,7 @@ def _table(name: str) -> Table | None:
     """The declared type's table, read from its model once the models are initialised."""
     if name not in _declared:
         return None
-    model, columns, relations, guarded = _declared[name]
+    model, columns, relations, guarded, derived = _declared[name]
     meta = model._meta
     found = {attribute: (meta.fields_db_projection[attribute], meta.fields_map[attribute])
              for attribute in columns}
@@ -153,7 +163,7 @@ def _table(name: str) -> Table | None:
                                  relation.related_model, relation.null)
     guards = {relation_name: Guard(tuple(meta.fields_db_projection[c] for c in guard.columns),
                                    guard.decide) for relation_name, guard in guarded.items()}
-    return Table(model, found, linked, guards)
+    return Table(model, found, derived, linked, guards)
 
 
 @dataclass(frozen=True)
@@ -199,6 +209,7 @@ class _Writer:
         self.joins: list[str] = []  # the related rows joined to the rows read (alias t)
         self.read: set[str] = set()  # the columns read of the window's rows (alias t)
         self.guarded: list[tuple[Path, Guard]] = []  # where guarded relations are, and how
+        self.now = False  # whether the request's time is a value of the statement (NOW)
 
     def alias(self) -> str:
         self.aliases += 1
@@ -208,6 +219,13 @@ class _Writer:
         if alias == "t":
             self.read.add(column)
         return f'{alias}."{column}"'
+
+    def named(self, alias: str, name: str) -> str:
+        """A derived field's `{name}`: the request's time, or a column of the row."""
+        if name == "now":
+            self.now = True
+            return NOW
+        return self.column(alias, name)
 
     def node(self, selection: Selection, alias: str, path: Path) -> str:
         """The JSON of a declared type's row `alias`, found at `path` in the data."""
@@ -226,6 +244,9 @@ class _Writer:
             if shown is None or (plan.non_null and field.null):
                 return None
             return shown.replace("{}", self.column(alias, column))
+        if plan.leaf is not None and plan.attribute in found.derived:
+            return _NAMED.sub(lambda name: self.named(alias, name[1]),
+                              found.derived[plan.attribute])
         field_of = _strawberry_field(plan)
         name = field_of.python_name if field_of else None
         if name not in found.relations or not isinstance(plan.completion, Selection):
@@ -377,8 +398,8 @@ class Projection:
     """One query operation as one statement, its windows' SQL bound per request."""
 
     def __init__(self, typename: str, roots: list[_Root | str],
-                 guarded: list[tuple[Path, Guard]]) -> None:
-        self.typename, self.roots, self.guarded = typename, roots, guarded
+                 guarded: list[tuple[Path, Guard]], now: bool) -> None:
+        self.typename, self.roots, self.guarded, self.now = typename, roots, guarded, now
         self._statements: dict[tuple[tuple[str, int], ...], str] = {}
 
     async def answer(self, context: Any, variables: VariableValues | None
@@ -386,7 +407,7 @@ class Projection:
         """The operation's data, given the request's context and its coerced variables; None
         where the executor must answer (a window raised)."""
         windows: list[tuple[str, int]] = []
-        values: list[Any] = []
+        values: list[Any] = [clock.now()] if self.now else []
         for root in self.roots:
             if isinstance(root, str):
                 continue
@@ -424,7 +445,7 @@ class Projection:
         return data
 
     def _statement(self, windows: list[tuple[str, int]]) -> str:
-        parts, before, next_window = [], 0, iter(windows)
+        parts, before, next_window = [], int(self.now), iter(windows)
         for root in self.roots:
             if isinstance(root, str):
                 parts += [_quoted(root), _quoted(self.typename)]
@@ -448,7 +469,7 @@ def projection(selection: Selection, schema: Schema) -> Projection | None:
             raise Unprojectable
     except Unprojectable:
         return None
-    return Projection(selection.type.name, roots, writer.guarded)
+    return Projection(selection.type.name, roots, writer.guarded, writer.now)
 
 
 def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:

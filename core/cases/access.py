@@ -149,3 +149,9 @@ def is_overdue(case: Case) -> bool:
     return (case.state is State.TRANSFERRED and case.due_at is not None
             and case.due_at < clock.now())
 
+
+# is_overdue in SQL, for the database's answers (schema/projection.py: `{column}` of the row,
+# `{now}` the request's time)
+OVERDUE_SQL = ("({state} = 'TRANSFERRED' AND {due_at} IS NOT NULL AND "
+               "{due_at} < {now})")
+

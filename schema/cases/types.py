@@ -13,7 +13,7 @@ from strawberry.types import Info
 from core.agencies.models import Agency as AgencyModel
 from core.cases import confidentiality, oversight, tally
 from core.cases import models as m
-from core.cases.access import is_overdue
+from core.cases.access import OVERDUE_SQL, is_overdue
 from schema import projection
 from schema.context import Context
 from schema.roster.types import Supervisor
@@ -169,12 +169,13 @@ async def _reporters_shown(context: Context, rows: list[tuple[Any, ...]]) -> lis
     return [row[0] in allowed for row in rows]
 
 
-# What the database shows as stored (`overdue`, which depends on the clock, and the history
-# stay with the resolvers), and the reporter where R4.4 lets the caller see it.
+# What the database shows as stored and `overdue` (the history stays with the resolvers),
+# and the reporter where R4.4 lets the caller see it.
 projection.table(Case, m.Case, relations=("jurisdiction", "agency"), columns=(
     "id", "kind", "record_type", "category", "state", "title", "description", "place",
     "occurred_at", "submitted_at", "transferred_at", "due_at", "replied_at", "closed_at", "reply",
-    "finding", "major_lead", "adoption", "rating", "reopened", "escalated"), guarded={
+    "finding", "major_lead", "adoption", "rating", "reopened", "escalated"),
+    derived={"overdue": OVERDUE_SQL}, guarded={
     "reporter": projection.Guard(("id", "reporter_id", "jurisdiction_id"), _reporters_shown)})
 
 

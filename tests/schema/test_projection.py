@@ -5,8 +5,9 @@ anything not declared go through the executor."""
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -220,7 +221,7 @@ async def test_a_document_with_its_arguments_written_out_answers_each_caller_and
 CASES = ("query($first: Int!, $after: String, $filter: CaseFilter) { cases(first: $first, "
          "after: $after, filter: $filter) { edges { cursor node { __typename id kind recordType "
          "category state title description place occurredAt submittedAt transferredAt dueAt "
-         "repliedAt closedAt reply finding majorLead adoption rating "
+         "repliedAt closedAt overdue reply finding majorLead adoption rating "
          "reopened escalated agency { id name code jurisdiction { path } } "
          "jurisdiction { name level } } } pageInfo { hasNextPage endCursor } } }")
 
@@ -247,11 +248,37 @@ async def test_the_case_list_equals_the_executors_for_every_caller(
 
 
 CASE = ("query($id: ID!) { case(id: $id) { __typename id kind recordType category state title "
-        "description place occurredAt submittedAt transferredAt dueAt repliedAt closedAt reply "
-        "finding majorLead adoption rating reopened escalated "
+        "description place occurredAt submittedAt transferredAt dueAt repliedAt closedAt overdue "
+        "reply finding majorLead adoption rating reopened escalated "
         "agency { name } jurisdiction { path } } }")
 PERSON = "query($id: ID!) { supervisor(id: $id) { " + SUPERVISOR + " } }"
 
+
+def _fixed(at: datetime) -> datetime:
+    return at
+
+
+async def test_overdue_is_the_executors_at_the_requests_time(api: Api, answered: Answered,
+                                                            full_demo: None) -> None:
+    """`overdue` is derived by the database from the case's state and due date and the
+    request's time (core.clock), as `is_overdue` derives it: transferred and past due, only."""
+    from core import clock
+    from core.cases.models import Case, State
+
+    due = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    cases = await Case.filter(jurisdiction__path="jl.th.dc").order_by("id").limit(3)
+    for case, state, due_at in zip(cases, (State.TRANSFERRED, State.TRANSFERRED, State.REPLIED),
+                                   (due, None, due), strict=True):
+        await Case.filter(id=case.id).update(state=state, due_at=due_at)
+    seen = []
+    for now in (due - timedelta(microseconds=1), due, due + timedelta(microseconds=1)):
+        clock.set_source(functools.partial(_fixed, now))
+        for case in cases:
+            projected, executed = await _both(api, answered, CASE, {"id": str(case.id)},
+                                              "admin.dc")
+            assert projected == executed
+            seen.append(projected["data"]["case"]["overdue"])
+    assert seen == [False, False, False, False, False, False, True, False, False]
 
 async def test_times_are_shown_as_the_executor_shows_them(api: Api, answered: Answered,
                                                           full_demo: None) -> None:
