@@ -17,7 +17,7 @@ from core.cases.models import Category as CaseCategory
 from core.errors import InvalidInput, NotFound
 from core.pagination import Page, Window, keyset, window
 from core.principal import Principal
-from core.roster.models import Supervisor
+from core.roster import service as roster
 from policies.access import scope
 from tenants.directory import jurisdictions
 
@@ -34,8 +34,8 @@ class Relations:
 
 
 async def relations(principal: Principal) -> Relations:
-    if principal.kind is AccountKind.SUPERVISOR:
-        own = await Supervisor.filter(account_id=principal.account_id).only("id").first()
+    if principal.kind is AccountKind.SUPERVISOR:  # kept while the process listens
+        own = await roster.own_records.get(principal.account_id)
         return Relations(own.id if own else None, None)
     if principal.kind is AccountKind.AGENCY:
         link = await AgencyStaff.filter(account_id=principal.account_id).only(

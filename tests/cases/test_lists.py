@@ -112,6 +112,24 @@ async def test_a_case_detail_reads_the_case_its_reporter_and_appends_the_audit(
     assert all(f'JOIN "{t}"' in answer for t in ("agency", "supervisor", "jurisdiction"))
 
 
+async def test_a_supervisors_own_case_is_read_without_reading_the_supervisor(
+        api: Api, full_demo: None, listening: None) -> None:
+    """Which cases are the caller's own comes from the kept supervisor record
+    (core.roster.service.own_records), not from a read of it on every request: the detail
+    is the answer's one statement once the record is kept."""
+    case = await submit(api, user="sv.dc.007")
+    query = "query($id: ID!) { case(id: $id) { id state reporter { name } } }"
+    first = (await api.gql(query, {"id": case["id"]}, as_user="sv.dc.007")).ok()["case"]
+    with QueryCounter() as counter:
+        again = (await api.gql(query, {"id": case["id"]}, as_user="sv.dc.007")).ok()["case"]
+    assert again == first and first["reporter"]["name"]
+    assert [s for s in counter.statements if '"session"' not in s] == [
+        s for s in counter.statements if s.startswith("SELECT json_build_object")]
+    assert len(counter.statements) <= 2, counter.statements
+    assert (await api.gql(query, {"id": case["id"]}, as_user="sv.dc.008")).codes == [
+        "NOT_FOUND"]
+
+
 async def test_each_actor_against_each_write(api: Api, full_demo: None) -> None:
     """Who may move a transferred case: only the assigned agency replies; nobody else moves
     it, and what they cannot see is NOT_FOUND."""
