@@ -73,7 +73,8 @@ MIRRORS: dict[str, tuple[events.Mirror, ...]] = {
     principals.CHANNEL: (principals.cache,),
     directory.CHANNEL: (directory.jurisdictions, roster.own_records, agencies.kept),
     roster.CHANNEL: (roster.own_records,),
-    agencies.CHANNEL: (agencies.kept,)}
+    agencies.CHANNEL: (agencies.kept,),
+    agencies.STAFF_CHANNEL: (agencies.staff_agency,)}
 KEPT = tuple(dict.fromkeys(mirror for mirrors in MIRRORS.values() for mirror in mirrors))
 
 

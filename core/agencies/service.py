@@ -31,6 +31,17 @@ CHANNEL = "agency"
 kept: Kept[int, Agency] = Kept(_agency)
 
 
+async def _staff_agency(account_id: int) -> int | None:
+    link = await AgencyStaff.filter(account_id=account_id).only("agency_id").first()
+    return link.agency_id if link else None  # type: ignore[attr-defined]
+
+
+# The agency each agency account works for, by account id, kept the same way (migration 0014
+# notifies STAFF_CHANNEL): asked on every read of cases by agency staff.
+STAFF_CHANNEL = "agency_staff"
+staff_agency: Kept[int, int] = Kept(_staff_agency)
+
+
 async def list_agencies(jurisdiction: str | None = None) -> list[Agency]:
     query = Agency.all()
     if jurisdiction:

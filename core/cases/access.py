@@ -11,7 +11,7 @@ from tortoise.queryset import QuerySet
 
 from core import clock
 from core.accounts.models import AccountKind
-from core.agencies.models import AgencyStaff
+from core.agencies import service as agencies
 from core.cases.models import Case, Kind, State
 from core.cases.models import Category as CaseCategory
 from core.errors import InvalidInput, NotFound
@@ -34,13 +34,11 @@ class Relations:
 
 
 async def relations(principal: Principal) -> Relations:
-    if principal.kind is AccountKind.SUPERVISOR:  # kept while the process listens
+    if principal.kind is AccountKind.SUPERVISOR:  # both kept while the process listens
         own = await roster.own_records.get(principal.account_id)
         return Relations(own.id if own else None, None)
     if principal.kind is AccountKind.AGENCY:
-        link = await AgencyStaff.filter(account_id=principal.account_id).only(
-            "agency_id").first()
-        return Relations(None, link.agency_id if link else None)  # type: ignore[attr-defined]
+        return Relations(None, await agencies.staff_agency.get(principal.account_id))
     return Relations(None, None)
 
 

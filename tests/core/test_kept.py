@@ -1,4 +1,4 @@
-"""Supervisor and agency records kept in process memory (core/kept.py): read once while the
+"""Supervisor and agency records and agency staff links kept in process memory (core/kept.py): read once while the
 process listens, dropped the moment the database says their table changed, never used while
 nobody listens."""
 
@@ -13,7 +13,7 @@ from core.agencies import service as agencies
 from core.kept import Kept
 from core.principal import Principal
 from core.roster import service as roster
-from tests.cases.helpers import SUBMIT, agency_id, submit
+from tests.cases.helpers import SUBMIT, agency_id, submit, to_transferred
 from tests.support import Api, QueryCounter, eventually
 
 ONLY_ID = "mutation($input: CaseInput!) { submitCase(input: $input) { id } }"
@@ -79,6 +79,29 @@ async def test_an_agency_changed_elsewhere_is_seen(api: Api, full_demo: None, li
         return bool((await submit(api))["agency"]["name"] == "市场监管新局")
 
     assert await eventually(renamed)
+
+
+async def test_an_agency_staff_link_changed_elsewhere_is_seen(
+        api: Api, full_demo: None, listening: None, owner: asyncpg.Connection) -> None:
+    """Which agency an account works for decides which cases it reads: kept, and a move to
+    another agency made in SQL is seen."""
+    case = await submit(api)
+    await to_transferred(api, case["id"])
+    query = "query($id: ID!) { case(id: $id) { id state } }"
+    assert (await api.gql(query, {"id": case["id"]}, as_user="ag.dc.scjg")).ok()["case"]
+    with QueryCounter() as counter:
+        assert (await api.gql(query, {"id": case["id"]}, as_user="ag.dc.scjg")).ok()["case"]
+    assert not _reads(counter, "agency_staff") and len(agencies.staff_agency) == 1
+    await owner.execute(
+        "UPDATE agency_staff SET agency_id = (SELECT id FROM agency WHERE id <> "
+        "agency_staff.agency_id ORDER BY id LIMIT 1) FROM account "
+        "WHERE account.id = agency_staff.account_id AND username = 'ag.dc.scjg'")
+
+    async def moved() -> bool:
+        result = await api.gql(query, {"id": case["id"]}, as_user="ag.dc.scjg")
+        return result.codes == ["NOT_FOUND"]
+
+    assert await eventually(moved)
 
 
 async def test_own_supervisor_hands_out_copies(full_demo: None, listening: None) -> None:
