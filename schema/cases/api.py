@@ -122,8 +122,8 @@ class Query:
                                                strawberry.argument(name="from")] = None,
                               to: datetime | None = None) -> OversightStats:
         principal = await info.context.require()
-        return OversightStats.of(await oversight.oversight_stats(principal, jurisdiction,
-                                                                 from_, to))
+        return await OversightStats.read(await oversight.oversight_stats(
+            principal, jurisdiction, from_, to), info)
 
     @strawberry.field(description="R7.1: overdue cases of my office and every office below.")
     async def overdue_cases(self, info: Info[Context, None], first: int = 20,

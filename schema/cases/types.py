@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from core.agencies.models import Agency as AgencyModel
@@ -15,6 +14,7 @@ from core.cases import confidentiality, oversight, tally
 from core.cases import models as m
 from core.cases.access import OVERDUE_SQL, is_overdue
 from schema import projection
+from schema.asked import asked
 from schema.context import Context
 from schema.roster.types import Supervisor
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of, load_jurisdiction
@@ -193,56 +193,61 @@ class Count:
     count: int
 
 
+# The fields of OversightStats counted from the tally, by the figure each shows.
+_FIGURES = {"total": "total", "byKind": "kind", "byCategory": "category", "byState": "state",
+            "byAgency": "agency", "byJurisdiction": "jurisdiction",
+            "substantiationRate": "substantiation_rate"}
+
+
 @strawberry.type(description="R7.2: the shared figures of a jurisdiction and all below it.")
 class OversightStats:
     stats: strawberry.Private[oversight.Stats]
-    # The counts asked for by one query, read in one statement (sibling fields load together).
-    counted: strawberry.Private[DataLoader[str, tally.Figures]]
+    # The counts the query asks for, read together in one statement before its fields.
+    figures: strawberry.Private[tally.Figures]
 
     @classmethod
-    def of(cls, stats: oversight.Stats) -> OversightStats:
-        async def load(dimensions: list[str]) -> list[tally.Figures]:
-            return [await stats.figures(dimensions)] * len(dimensions)
+    async def read(cls, stats: oversight.Stats, info: Info[Context, None]) -> OversightStats:
+        """The figures of the counts `info`'s query asks for (no other dimension is read)."""
+        dimensions = {tally.dimension_of(_FIGURES[name]) for name in asked(info)
+                      if name in _FIGURES}
+        return cls(stats=stats, figures=await stats.figures(dimensions) if dimensions else
+                   tally.Figures(by={}))
 
-        return cls(stats=stats, counted=DataLoader(load_fn=load))
-
-    async def _counts(self, dimension: str) -> list[Count]:
-        figures = await self.counted.load(tally.dimension_of(dimension))
-        values = figures.by.get(dimension, {})
+    def _counts(self, dimension: str) -> list[Count]:
+        values = self.figures.by.get(dimension, {})
         return [Count(key=k, count=v) for k, v in sorted(values.items())]
 
     @strawberry.field
-    async def total(self) -> int:
-        return (await self.counted.load(tally.dimension_of("total"))).total
+    def total(self) -> int:
+        return self.figures.total
 
     @strawberry.field
-    async def by_kind(self) -> list[Count]:
-        return await self._counts("kind")
+    def by_kind(self) -> list[Count]:
+        return self._counts("kind")
 
     @strawberry.field
-    async def by_category(self) -> list[Count]:
-        return await self._counts("category")
+    def by_category(self) -> list[Count]:
+        return self._counts("category")
 
     @strawberry.field
-    async def by_state(self) -> list[Count]:
-        return await self._counts("state")
+    def by_state(self) -> list[Count]:
+        return self._counts("state")
 
     @strawberry.field(description="Agencies by name.")
-    async def by_agency(self) -> list[Count]:
-        return await self._counts("agency")
+    def by_agency(self) -> list[Count]:
+        return self._counts("agency")
 
     @strawberry.field(description="Jurisdictions by path.")
-    async def by_jurisdiction(self) -> list[Count]:
-        return await self._counts("jurisdiction")
+    def by_jurisdiction(self) -> list[Count]:
+        return self._counts("jurisdiction")
 
     @strawberry.field(description="Read from the open transferred cases when asked for.")
     async def overdue(self) -> int:
         return await self.stats.overdue()
 
     @strawberry.field
-    async def substantiation_rate(self) -> float | None:
-        return (await self.counted.load(tally.dimension_of("substantiation_rate"))
-                ).substantiation_rate
+    def substantiation_rate(self) -> float | None:
+        return self.figures.substantiation_rate
 
     @strawberry.field(description="Read from the replied cases of the period when asked for: "
                                   "narrow it with from/to.")

@@ -187,3 +187,24 @@ async def test_r7_2_only_the_dimensions_asked_for_are_read_in_one_statement(
         # agencies are counted by id: their names are joined only when agencies are asked for
         assert ("JOIN agency" in counts[0]) is (dimension == "agency"), counts
     assert whole["byAgency"] and not any(e["key"].isdigit() for e in whole["byAgency"])
+
+
+async def test_r7_2_figures_not_asked_for_are_not_read_and_inline_fragments_count(
+        api: Api, full_demo: None) -> None:
+    """The counts a query asks for are read before its fields (schema/asked.py): none for a
+    query of other figures, the kind through an inline fragment, the same the second time
+    (the document's answer kept)."""
+    await api.token("admin.th")
+    for _ in range(2):
+        with QueryCounter() as counter:
+            data = (await api.gql('{ oversightStats(jurisdiction: "jl.th") { overdue } }',
+                                  as_user="admin.th")).ok()["oversightStats"]
+        assert isinstance(data["overdue"], int)
+        assert not [s for s in counter.statements if "case_tally" in s]
+        with QueryCounter() as counter:
+            kinds = (await api.gql('{ oversightStats(jurisdiction: "jl.th") { '
+                                   "... on OversightStats { k: byKind { key count } } } }",
+                                   as_user="admin.th")).ok()["oversightStats"]["k"]
+        counts = [s for s in counter.statements if "case_tally" in s]
+        assert len(counts) == 1 and "['kind']" in counts[0], counts
+        assert sum(k["count"] for k in kinds) == await Case.all().count()

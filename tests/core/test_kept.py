@@ -1,6 +1,6 @@
-"""Supervisor and agency records and agency staff links kept in process memory (core/kept.py): read once while the
-process listens, dropped the moment the database says their table changed, never used while
-nobody listens."""
+"""Supervisor and agency records and agency staff links kept in process memory
+(core/kept.py): read once while the process listens, dropped the moment the database says
+their table changed, never used while nobody listens."""
 
 from __future__ import annotations
 
