@@ -108,6 +108,15 @@ async def ensure_database(url: str) -> None:
         await conn.close()
 
 
+async def drop_database(url: str) -> None:
+    """Drop the URL's database, closing whatever is connected to it (tests, bench data)."""
+    conn = await connect(url, "postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{credentials(url)["database"]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def init(url: str) -> None:
     """Open the ORM for this process (global fallback, so every task and request sees it)."""
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)

@@ -63,8 +63,7 @@ async def database_url() -> AsyncIterator[str]:
     admin = await db.connect(url, "postgres")
     try:
         await admin.execute("SELECT pg_advisory_lock($1)", MIGRATING_LOCK)
-        await admin.execute(
-            f'DROP DATABASE IF EXISTS "{db.credentials(url)["database"]}" WITH (FORCE)')
+        await db.drop_database(url)
         await db.migrate(url)
         await db.close()
     finally:
