@@ -30,7 +30,7 @@ def asked(info: Info) -> frozenset[str]:
     if len(_kept) >= KEPT:
         del _kept[next(iter(_kept))]
     _kept[id(nodes[0])] = (nodes, frozenset(names))
-    return frozenset(names)
+    return _kept[id(nodes[0])][1]
 
 
 def _names(selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode],

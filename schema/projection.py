@@ -130,7 +130,7 @@ class Table:
 _declared: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...], dict[str, Guard],
                            dict[str, str]]] = {}
 _NAMED = re.compile(r"\{(\w+)\}")
-NOW = "$1"  # the request's time (core.clock), the statement's first value where it is used
+_NOW = "$1"  # the request's time (core.clock), the statement's first value where it is used
 
 
 def table(kind: type, model: type[Model], *, columns: Iterable[str],
@@ -209,7 +209,7 @@ class _Writer:
         self.joins: list[str] = []  # the related rows joined to the rows read (alias t)
         self.read: set[str] = set()  # the columns read of the window's rows (alias t)
         self.guarded: list[tuple[Path, Guard]] = []  # where guarded relations are, and how
-        self.now = False  # whether the request's time is a value of the statement (NOW)
+        self.now = False  # whether the request's time is a value of the statement (_NOW)
 
     def alias(self) -> str:
         self.aliases += 1
@@ -224,7 +224,7 @@ class _Writer:
         """A derived field's `{name}`: the request's time, or a column of the row."""
         if name == "now":
             self.now = True
-            return NOW
+            return _NOW
         return self.column(alias, name)
 
     def node(self, selection: Selection, alias: str, path: Path) -> str:

@@ -141,7 +141,10 @@ class Stats:
     _percentiles: asyncio.Task[tuple[float | None, float | None]] | None = None
 
     async def figures(self, dimensions: Collection[str]) -> tally.Figures:
-        """The counts of `dimensions` (tally.DIMENSIONS), in one statement."""
+        """The counts of `dimensions` (tally.DIMENSIONS), in one statement; none without
+        any."""
+        if not dimensions:
+            return tally.Figures(by={})
         return await tally.figures(self.jurisdiction_ids, self.period, dimensions)
 
     async def reply_percentiles(self) -> tuple[float | None, float | None]:

@@ -210,8 +210,7 @@ class OversightStats:
         """The figures of the counts `info`'s query asks for (no other dimension is read)."""
         dimensions = {tally.dimension_of(_FIGURES[name]) for name in asked(info)
                       if name in _FIGURES}
-        return cls(stats=stats, figures=await stats.figures(dimensions) if dimensions else
-                   tally.Figures(by={}))
+        return cls(stats=stats, figures=await stats.figures(dimensions))
 
     def _counts(self, dimension: str) -> list[Count]:
         values = self.figures.by.get(dimension, {})
