@@ -14,6 +14,7 @@ from core.accounts.models import AccountKind
 from core.agencies import service as agencies
 from core.cases.models import Case, Kind, State
 from core.cases.models import Category as CaseCategory
+from core.cases.rules import overdue_filter
 from core.errors import InvalidInput, NotFound
 from core.pagination import Page, Window, keyset, window
 from core.principal import Principal
@@ -106,9 +107,9 @@ async def _filtered(base: Q, flt: CaseFilter, principal: Principal) -> Q:
             raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
         condition &= Q(jurisdiction_id=place.id)
     if flt.overdue is True:
-        condition &= Q(state=State.TRANSFERRED, due_at__lt=clock.now())
+        condition &= overdue_filter(clock.now())
     elif flt.overdue is False:
-        condition &= ~Q(state=State.TRANSFERRED, due_at__lt=clock.now())
+        condition &= ~overdue_filter(clock.now())
     if flt.submitted_from and flt.submitted_to and flt.submitted_from > flt.submitted_to:
         raise InvalidInput("起止时间颠倒", "`from` is after `to`", field="from")
     if flt.submitted_from is not None:
@@ -141,15 +142,3 @@ async def list_oversight_cases(principal: Principal, flt: CaseFilter, first: int
     ids = await scope(principal, "read", "oversight").jurisdiction_ids()
     condition = await _filtered(Q(jurisdiction_id__in=ids), flt, principal)
     return await keyset(Case.filter(condition), first, after)
-
-
-def is_overdue(case: Case) -> bool:
-    return (case.state is State.TRANSFERRED and case.due_at is not None
-            and case.due_at < clock.now())
-
-
-# is_overdue in SQL, for the database's answers (schema/projection.py: `{column}` of the row,
-# `{now}` the request's time)
-OVERDUE_SQL = ("({state} = 'TRANSFERRED' AND {due_at} IS NOT NULL AND "
-               "{due_at} < {now})")
-

@@ -14,8 +14,8 @@ from tortoise.transactions import in_transaction
 from core import clock
 from core.cases import notify, tally
 from core.cases.access import get_case, handled_paths
-from core.cases.models import Case, State, SupervisionOrder
-from core.cases.rules import OPEN_STATES
+from core.cases.models import Case, SupervisionOrder
+from core.cases.rules import OPEN_STATES, overdue_filter
 from core.cases.service import city_of, record_step
 from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from core.notifications.service import Notice
@@ -37,8 +37,7 @@ async def overdue_cases(principal: Principal, first: int, after: int | None) -> 
     """R7.1: transferred cases past their due date, for the handling office and every
     office above it (case:read over the case's jurisdiction)."""
     ids = await scope(principal, "read", "case").jurisdiction_ids()
-    query = Case.filter(jurisdiction_id__in=ids, state=State.TRANSFERRED,
-                        due_at__lt=clock.now())
+    query = Case.filter(overdue_filter(clock.now()), jurisdiction_id__in=ids)
     return await keyset(query, first, after)
 
 

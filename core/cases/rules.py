@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+from tortoise.expressions import Q
 
 from core import clock
-from core.cases.models import Kind, State
+from core.cases.models import Case, Kind, State
 
 # R5.1 / R7.4: default reply times in working days, unless a jurisdiction sets its own.
 DEFAULT_WORKING_DAYS: dict[Kind, int] = {
@@ -64,3 +65,19 @@ def due_at(transferred: datetime, days: int) -> datetime:
     local_day = transferred.astimezone(clock.LOCAL_ZONE).date()
     last = add_working_days(local_day, days)
     return datetime.combine(last, time(23, 59, 59), tzinfo=clock.LOCAL_ZONE)
+
+
+# Overdue (R5.1, R7.1): transferred, and its reply past the due time. One rule, in the three
+# forms its readers need: a case in hand, a filter of Tortoise's, and SQL.
+def is_overdue(case: Case, now: datetime) -> bool:
+    return case.state is State.TRANSFERRED and case.due_at is not None and case.due_at < now
+
+
+def overdue_filter(now: datetime) -> Q:
+    """The cases overdue at `now` (partial index on open transferred cases)."""
+    return Q(state=State.TRANSFERRED, due_at__lt=now)
+
+
+def overdue_sql(now: str, state: str = "state", due_at: str = "due_at") -> str:
+    """The condition in SQL over the columns named, `now` an expression of the time."""
+    return f"({state} = 'TRANSFERRED' AND {due_at} IS NOT NULL AND {due_at} < {now})"

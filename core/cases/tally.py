@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from tortoise import connections
 
 from core import clock
+from core.cases.rules import overdue_sql
 
 # Every counted value of a case, one row each (also the shape the trigger keeps).
 _VALUES = """CROSS JOIN LATERAL (VALUES ('kind', c.kind), ('category', c.category),
@@ -54,11 +55,11 @@ _AGENCY_NAMES = {
     "agency": "LEFT JOIN agency a ON counted.dimension = 'agency' AND a.id::text = counted.key"}
 _AGENCY_IDS = {"key": "counted.key", "agency": ""}
 
-_OVERDUE_SQL = """
+_OVERDUE_SQL = f"""
 SELECT count(*) AS n FROM supervision_case
-WHERE state = 'TRANSFERRED' AND due_at < $2 AND jurisdiction_id = ANY($1::int[])
+WHERE {overdue_sql(now="$2")} AND jurisdiction_id = ANY($1::int[])
   AND ($3::timestamptz IS NULL OR submitted_at >= $3)
-  AND ($4::timestamptz IS NULL OR submitted_at < $4)"""
+  AND ($4::timestamptz IS NULL OR submitted_at < $4)"""  # noqa: S608 (constant text)
 
 RECOUNT_SQL = f"""
 SELECT c.jurisdiction_id,

@@ -11,6 +11,7 @@ from typing import Any
 from tortoise import connections
 
 from core import clock
+from core.cases.rules import overdue_sql
 from core.errors import NotFound
 from core.principal import Principal
 from core.roster.service import get_supervisor
@@ -19,7 +20,7 @@ from policies import domains
 from policies.access import scope
 from tenants.models import Jurisdiction
 
-_JURISDICTIONS_SQL = """
+_JURISDICTIONS_SQL = f"""
 WITH places AS (
     SELECT id, path FROM jurisdiction WHERE id = ANY($1::int[])
 ), roster AS (
@@ -36,7 +37,7 @@ WITH places AS (
     SELECT jurisdiction_id AS jid, count(*) AS total,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM
                replied_at - transferred_at)) AS median_reply,
-           count(*) FILTER (WHERE state = 'TRANSFERRED' AND due_at < $4) AS overdue
+           count(*) FILTER (WHERE {overdue_sql(now='$4')}) AS overdue
     FROM cases GROUP BY 1
 ), by_kind AS (
     SELECT jid, jsonb_object_agg(kind, n) AS counts FROM (
@@ -81,18 +82,18 @@ SELECT p.id, p.path,
        COALESCE(r.active, 0) AS active, COALESCE(r.special, 0) AS special,
        COALESCE(r.small_micro, 0) AS small_micro,
        COALESCE(c.total, 0) AS cases, c.median_reply, COALESCE(c.overdue, 0) AS overdue,
-       COALESCE(k.counts, '{}') AS by_kind, COALESCE(o.counts, '{}') AS by_outcome,
+       COALESCE(k.counts, '{{}}') AS by_kind, COALESCE(o.counts, '{{}}') AS by_outcome,
        COALESCE(af.activities, 0) AS activities, COALESCE(af.attended, 0) AS attended,
        COALESCE(af.recorded, 0) AS recorded,
        COALESCE(s.requests, 0) AS assistance, s.median_accept, s.median_arrive,
-       COALESCE(g.counts, '{}') AS grades
+       COALESCE(g.counts, '{{}}') AS grades
 FROM places p
 LEFT JOIN roster r ON r.jid = p.id LEFT JOIN case_figures c ON c.jid = p.id
 LEFT JOIN by_kind k ON k.jid = p.id LEFT JOIN by_outcome o ON o.jid = p.id
 LEFT JOIN activity_figures af ON af.jid = p.id LEFT JOIN assistance_figures s ON s.jid = p.id
 LEFT JOIN grades g ON g.jid = p.id
 ORDER BY p.path
-"""
+"""  # noqa: S608 (constant text)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from core import clock
 from core.agencies.models import Agency as AgencyModel
 from core.cases import confidentiality, oversight, tally
 from core.cases import models as m
-from core.cases.access import OVERDUE_SQL, is_overdue
+from core.cases.rules import is_overdue, overdue_sql
 from schema import projection
 from schema.asked import asked
 from schema.context import Context
@@ -113,7 +114,7 @@ class Case:
             transferred_at=c.transferred_at, due_at=c.due_at, replied_at=c.replied_at,
             closed_at=c.closed_at, reply=c.reply, finding=c.finding, major_lead=c.major_lead,
             adoption=c.adoption, rating=c.rating, reopened=c.reopened, escalated=c.escalated,
-            overdue=is_overdue(c), model=c)
+            overdue=is_overdue(c, clock.now()), model=c)
 
     @strawberry.field(graphql_type=Jurisdiction, description="The handling office's jurisdiction.")
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
@@ -175,7 +176,7 @@ projection.table(Case, m.Case, relations=("jurisdiction", "agency"), columns=(
     "id", "kind", "record_type", "category", "state", "title", "description", "place",
     "occurred_at", "submitted_at", "transferred_at", "due_at", "replied_at", "closed_at", "reply",
     "finding", "major_lead", "adoption", "rating", "reopened", "escalated"),
-    derived={"overdue": OVERDUE_SQL}, guarded={
+    derived={"overdue": overdue_sql("{now}", "{state}", "{due_at}")}, guarded={
     "reporter": projection.Guard(("id", "reporter_id", "jurisdiction_id"), _reporters_shown)})
 
 

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from core import clock
 from core.cases.models import Case
+from core.cases.rules import is_overdue
 from core.config import settings
 from core.roster.models import Supervisor
 from tests.cases.helpers import submit, to_transferred
@@ -39,8 +40,11 @@ async def test_r7_2_scorecards_for_every_jurisdiction_in_one_statement(api: Api,
     assert len(by_path) == 10
     assert by_path["jl.th.dc"]["activeSupervisors"] == 110
     assert by_path["jl.th"]["specialSupervisors"] == 12
+    now = clock.now()
     for path, card in by_path.items():
-        assert card["cases"] == await Case.filter(jurisdiction__path=path).count()
+        cases = await Case.filter(jurisdiction__path=path)
+        assert card["cases"] == len(cases)
+        assert card["overdue"] == sum(is_overdue(c, now) for c in cases)
         assert sum(k["count"] for k in card["casesByKind"]) == card["cases"]
     assert by_path["jl.th.dc"]["assistanceRequests"] == 3
     assert by_path["jl.th.dc"]["attendanceRate"] is not None
