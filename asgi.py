@@ -16,9 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from tortoise import connections
 
-from core import audit, db, events, files, logs
+from core import audit, db, events, files, logs, orm
 from core.accounts import principals
 from core.agencies import service as agencies
 from core.assistance.service import dispatch_loop
@@ -45,7 +44,7 @@ async def healthz(_request: Request) -> Response:
 async def readyz(_request: Request) -> Response:
     """200 only when the database answers and every migration is applied."""
     try:
-        await connections.get("default").execute_query("SELECT 1")
+        await orm.client().execute_query("SELECT 1")
         pending = await db.pending_migrations()
     except Exception as exc:  # any failure to reach the database means not ready
         log.warning("not ready: %s", exc)

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import asyncpg
-from tortoise import connections
+
+from core import orm
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str], Coroutine[Any, Any, None]]
@@ -21,7 +22,7 @@ Handler = Callable[[str], Coroutine[Any, Any, None]]
 
 async def publish(channel: str, payload: str = "") -> None:
     """Notify every listening process (on commit, when called inside a transaction)."""
-    await connections.get("default").execute_query("SELECT pg_notify($1, $2)", [channel, payload])
+    await orm.client().execute_query("SELECT pg_notify($1, $2)", [channel, payload])
 
 
 class Mirror:

@@ -45,8 +45,16 @@ from tortoise.backends.asyncpg.executor import AsyncpgExecutor
 from tortoise.backends.base.client import PoolConnectionWrapper, TransactionContextPooled
 from tortoise.backends.base.executor import CHUNK_SIZE
 from tortoise.backends.base_postgres.client import translate_exceptions
+from tortoise.context import require_context
 from tortoise.fields.data import CharEnumFieldInstance, DatetimeField, IntEnumFieldInstance
 from tortoise.models import Model
+
+
+def client() -> Any:
+    """The database client of the running task: the transaction's inside `in_transaction`,
+    else the pool's. Tortoise's `connections` proxy, deprecated in 1.x, takes ~5 µs a call
+    to find it (an import and two lookups each time); this ~1."""
+    return require_context().connections.get("default")
 
 
 class Hydrator:

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.models import Model
 
+from core import orm
 from core.batches import Batches
 from core.statements import parameters, shifted
 
@@ -69,7 +69,7 @@ async def run(*writes: Write) -> list[int]:
     how many rows each one returned."""
     if not writes:
         return []
-    connection = connections.get("default")
+    connection = orm.client()
     if len(writes) == 1:  # as it is (Tortoise's execute_query counts an INSERT's rows as 0)
         return [len(await connection.execute_query_dict(writes[0].sql, list(writes[0].args)))]
     rows = await connection.execute_query_dict(*_statement(writes))
@@ -95,7 +95,7 @@ async def _committed_together(batch: list[Sequence[Write]]) -> list[BaseExceptio
             for writes in batch:
                 sql, values = _statement(writes)
                 shapes.setdefault(sql, []).append(values)
-            async with connections.get("default").acquire_connection() as connection:
+            async with orm.client().acquire_connection() as connection:
                 if len(shapes) == 1:  # one Sync for all: atomic on its own
                     await connection.executemany(*next(iter(shapes.items())))
                 else:
@@ -127,7 +127,7 @@ async def commit(*writes: Write) -> None:
 
 def inside_transaction() -> bool:
     """Whether the caller runs inside a transaction (Tortoise's `in_transaction`)."""
-    return isinstance(connections.get("default"), TransactionalDBClient)
+    return isinstance(orm.client(), TransactionalDBClient)
 
 
 @functools.cache
@@ -193,7 +193,7 @@ class Keys:
         # Two requests may find none left and both take `ahead` more: each key is still unique.
         while not self._free:
             table, named = _columns(self.model)
-            _, rows = await connections.get("default").execute_query(
+            _, rows = await orm.client().execute_query(
                 "SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3)",
                 [f'"{table}"', dict(named)[self.model._meta.pk_attr], self.ahead])
             self._free.extend(int(row[0]) for row in rows)

@@ -46,7 +46,6 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.schema.schema import Schema
 from strawberry.types.field import StrawberryField
-from tortoise import connections
 from tortoise.fields import (
     BooleanField,
     CharField,
@@ -60,7 +59,7 @@ from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from core import clock
+from core import clock, orm
 from core.pagination import Window
 from core.statements import parameters, shifted
 from schema.arguments import Unconverted, arguments
@@ -429,7 +428,7 @@ class Projection:
             if len(self._statements) < STATEMENTS_KEPT:
                 self._statements[key] = statement
         try:
-            answered = await connections.get("default").fetch_value(statement, values)
+            answered = await orm.client().fetch_value(statement, values)
         except Exception as raw:  # as the executor reports a failed root field
             failed = next(root for root in self.roots if isinstance(root, _Root)).plan
             raise located_error(raw, failed.nodes, [failed.key]) from None

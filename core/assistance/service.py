@@ -12,11 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from core import audit, clock, throttle
+from core import audit, clock, orm, throttle
 from core.assistance.models import (
     AssistanceOffer,
     AssistanceRequest,
@@ -153,7 +152,7 @@ async def _offer_round(request: AssistanceRequest) -> int:
     radius = START_RADIUS_M * 2 ** (request.round - 1)
     request.radius_km = radius / 1000
     request.next_round_at = clock.now() + timedelta(seconds=ROUND_SECONDS)
-    rows = await connections.get("default").execute_query_dict(_NEAREST_SQL, [
+    rows = await orm.client().execute_query_dict(_NEAREST_SQL, [
         request.latitude, request.longitude, radius,
         request.requester_id or 0, request.id, OFFERS_PER_ROUND])  # type: ignore[attr-defined]
     now = clock.now()

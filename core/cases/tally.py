@@ -13,9 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from tortoise import connections
-
-from core import clock
+from core import clock, orm
 from core.cases.rules import overdue_sql
 
 # Every counted value of a case, one row each (also the shape the trigger keeps).
@@ -168,7 +166,7 @@ async def figures(jurisdiction_ids: list[int], period: Period,
             params += [*edges[0], *edges[1]]
     params.append(sorted(set(dimensions)))
     names = _AGENCY_NAMES if "agency" in dimensions else _AGENCY_IDS
-    _, rows = await connections.get("default").execute_query(
+    _, rows = await orm.client().execute_query(
         _NAMED_SQL.format(counted=counted, dimensions=len(params), **names), params)
     by: dict[str, dict[str, int]] = {}
     for path, dimension, key, n in rows:
@@ -182,7 +180,7 @@ async def figures(jurisdiction_ids: list[int], period: Period,
 
 async def overdue(jurisdiction_ids: list[int], period: Period) -> int:
     """Transferred cases past their due date (partial index on open transferred cases)."""
-    rows = await connections.get("default").execute_query_dict(
+    rows = await orm.client().execute_query_dict(
         _OVERDUE_SQL, [jurisdiction_ids, clock.now(), period.start, period.end])
     return int(rows[0]["n"])
 
@@ -190,6 +188,6 @@ async def overdue(jurisdiction_ids: list[int], period: Period) -> int:
 async def reply_percentiles(jurisdiction_ids: list[int], period: Period
                             ) -> tuple[float | None, float | None]:
     """Median and 90th percentile of reply seconds (transfer to reply) in the period."""
-    rows = await connections.get("default").execute_query_dict(
+    rows = await orm.client().execute_query_dict(
         _PERCENTILES_SQL, [jurisdiction_ids, period.start, period.end])
     return rows[0]["median"], rows[0]["p90"]

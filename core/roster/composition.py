@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise import connections
-
+from core import orm
 from core.errors import NotFound
 from core.principal import Principal
 from core.roster.models import Category, Person, Status
@@ -35,7 +34,7 @@ class Report:
 
 async def _counts_by_path(under: str) -> dict[str, Counts]:
     """Active supervisors per home path, at and below `under` (one query)."""
-    rows = await connections.get("default").execute_query_dict(
+    rows = await orm.client().execute_query_dict(
         _COUNTS_SQL, [Status.ACTIVE.value, under, under + ".%"])
     by_path: dict[str, Counts] = {}
     for row in rows:

@@ -8,10 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from core import audit, clock
+from core import audit, clock, orm
 from core.errors import InvalidInput, InvalidTransition, NotFound
 from core.principal import Principal
 from core.roster.rules import check_text
@@ -175,7 +174,7 @@ async def run_assessment(principal: Principal, jurisdiction: str, period: str) -
             assessment.run_at = clock.now()
             await assessment.save()
             await AssessmentResult.filter(assessment=assessment).delete()
-        await connections.get("default").execute_query(_RUN_SQL, [
+        await orm.client().execute_query(_RUN_SQL, [
             assessment.id, place.id, start, end, _instant(start), _instant(end), *weights,
             TARGET_APPROVAL_RECORDS, TARGET_FIRM_RECORDS, TARGET_POINTS, TARGET_SUGGESTIONS,
             *thresholds])
@@ -240,7 +239,7 @@ async def finalize(principal: Principal, jurisdiction: str, period: str) -> Asse
             raise InvalidTransition("考核已定稿", "The assessment is final")
         found.finalized_at, found.finalized_by = clock.now(), principal.username
         await found.save()
-        await connections.get("default").execute_query(
+        await orm.client().execute_query(
             _CONSEQUENCES_SQL, [found.id, f"{period}考核：", clock.now()])
         await audit.record(principal.actor, "assessment.finalize", target_type="assessment",
                            target_id=found.id, jurisdiction=place.path,
@@ -257,7 +256,7 @@ class Latest:
 
 async def latest_final(supervisor_ids: list[int]) -> dict[int, Latest]:
     """R2.1: each supervisor's latest finalised result (adjusted where adjusted)."""
-    rows = await connections.get("default").execute_query_dict(
+    rows = await orm.client().execute_query_dict(
         "SELECT DISTINCT ON (r.supervisor_id) r.supervisor_id, "
         "COALESCE(r.adjusted_score, r.score) AS score, COALESCE(r.adjusted_grade, r.grade) "
         "AS grade FROM assessment_result r JOIN assessment a ON a.id = r.assessment_id "

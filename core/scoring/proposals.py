@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from core import audit, clock
+from core import audit, clock, orm
 from core.errors import InvalidTransition, NotFound
 from core.pagination import Page, keyset
 from core.principal import Principal
@@ -18,7 +17,7 @@ from policies.access import scope
 
 async def propose(supervisor_id: int, kind: ProposalKind, reason: str, source: str) -> bool:
     """Propose once per `source` (inside the caller's transaction)."""
-    rows = await connections.get("default").execute_query_dict(
+    rows = await orm.client().execute_query_dict(
         "INSERT INTO proposal (supervisor_id, kind, reason, source, status, created_at) "
         "VALUES ($1, $2, $3, $4, 'PROPOSED', $5) ON CONFLICT (source) DO NOTHING RETURNING id",
         [supervisor_id, kind.value, reason[:300], source, clock.now()])

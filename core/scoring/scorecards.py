@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from tortoise import connections
-
-from core import clock
+from core import clock, orm
 from core.cases.rules import overdue_sql
 from core.errors import NotFound
 from core.principal import Principal
@@ -120,7 +118,7 @@ async def jurisdiction_scorecards(principal: Principal, under: str, period: str 
               if domains.within(j.path, under)}
     if not places:
         raise NotFound("辖区不存在", "No such jurisdiction", field="under")
-    rows = await connections.get("default").execute_query_dict(
+    rows = await orm.client().execute_query_dict(
         _JURISDICTIONS_SQL, [list(places), start, end, clock.now(), period or ""])
     cards = []
     for row in rows:
@@ -154,7 +152,7 @@ SELECT
 async def supervisor_scorecard(principal: Principal, supervisor_id: int) -> dict[str, Any]:
     """One supervisor's figures, for whoever may read the supervisor (one statement)."""
     await get_supervisor(principal, supervisor_id)
-    row = (await connections.get("default").execute_query_dict(_SUPERVISOR_SQL,
+    row = (await orm.client().execute_query_dict(_SUPERVISOR_SQL,
                                                                [supervisor_id]))[0]
     figures = dict(row)
     figures["by_kind"] = _json(row["by_kind"])
