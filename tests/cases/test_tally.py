@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tortoise import connections
-
-from core import clock
+from core import clock, orm
 from core.cases.models import Case, CaseEvent, CaseTally, CaseTallyTotal
 from core.cases.tally import RECOUNT_SQL, Period
 from tests.cases.helpers import act, submit, to_transferred
@@ -25,7 +23,7 @@ async def _tally() -> dict[tuple, int]:
 
 
 async def _recount() -> dict[tuple, int]:
-    rows = await connections.get("default").execute_query_dict(RECOUNT_SQL)
+    rows = await orm.client().execute_query_dict(RECOUNT_SQL)
     return {(r["jurisdiction_id"], r["month"], r["dimension"], r["key"]): r["n"] for r in rows}
 
 
@@ -93,7 +91,7 @@ async def test_r7_2_a_change_holds_no_tally_row_before_its_commit(database_url: 
     (migration 0011), and both are counted."""
     from core import db
 
-    pair = await connections.get("default").execute_query_dict(
+    pair = await orm.client().execute_query_dict(
         "SELECT array_agg(id ORDER BY id) AS ids FROM supervision_case "
         "GROUP BY jurisdiction_id, date_trunc('month', submitted_at AT TIME ZONE "
         "'Asia/Shanghai'), state HAVING count(*) >= 2 LIMIT 1")

@@ -12,11 +12,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 from asyncpg.exceptions import RaiseError
-from tortoise import connections
 from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
-from core import audit, db
+from core import audit, db, orm
 from core.audit import AuditRecord
 from tests.support import Api, QueryCounter
 
@@ -126,7 +125,7 @@ async def test_a_failed_batch_fails_each_of_its_requests_and_the_next_is_appende
 async def test_the_application_role_cannot_change_or_remove_records(demo: None) -> None:
     """R-audit: the application's connections act as a role without UPDATE or DELETE on
     audit_record (migration 0004); the guard trigger is a second wall behind it."""
-    conn = connections.get("default")
+    conn = orm.client()
     rows = await conn.execute_query_dict(
         "SELECT current_user AS who, has_table_privilege('audit_record', 'INSERT') AS i, "
         "has_table_privilege('audit_record', 'UPDATE') AS u, "

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tortoise import connections
 
+from core import orm
 from core.accounts.models import Account
 from core.audit import AuditRecord
 from core.demo import seed_demo
@@ -25,7 +25,7 @@ async def test_healthz_answers(api: Api) -> None:
 
 async def test_readyz_is_503_while_a_migration_is_pending(api: Api) -> None:
     assert (await api.client.get("/readyz")).status_code == 200
-    conn = connections.get("default")
+    conn = orm.client()
     rows = await conn.execute_query_dict(
         "SELECT * FROM tortoise_migrations ORDER BY id DESC LIMIT 1")
     last = rows[0]

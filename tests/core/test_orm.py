@@ -10,14 +10,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 from tortoise.backends.asyncpg.executor import AsyncpgExecutor
 from tortoise.exceptions import OperationalError
 from tortoise.expressions import Subquery
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from core import db
+from core import db, orm
 from core.agencies.models import Agency
 from core.orm import Connection, Executor, FairPool, hydrator
 from core.roster.models import ContactFirm, Supervisor
@@ -25,7 +25,7 @@ from tenants.models import Jurisdiction
 
 
 async def test_every_model_is_built_as_tortoise_builds_it(full_demo: None) -> None:
-    conn = connections.get("default")
+    conn = orm.client()
     compared = 0
     for model in Tortoise.apps["models"].values():
         _, rows = await conn.execute_query(
@@ -45,7 +45,7 @@ def _typed(instance: object) -> dict[str, tuple[object, type, object]]:
 
 
 async def test_any_order_of_columns_is_read_by_name(full_demo: None) -> None:
-    conn = connections.get("default")
+    conn = orm.client()
     columns = [f'"{c}"' for c in Supervisor._meta.db_fields]
     forward = ", ".join(columns)
     backward = ", ".join(reversed(columns))
@@ -63,9 +63,27 @@ async def test_any_order_of_columns_is_read_by_name(full_demo: None) -> None:
         read(partial[0])
 
 
+async def test_the_client_of_the_running_task(roster_demo: None) -> None:
+    """orm.client(): the pool's client, and inside a transaction that transaction's, whose
+    statements see its uncommitted writes; the pool's again after it."""
+    pooled = orm.client()
+    assert type(pooled) is orm.Client
+    first = await Supervisor.all().order_by("id").first()
+    assert first is not None
+    async with in_transaction() as transaction:
+        assert orm.client() is transaction
+        await Supervisor.filter(id=first.id).update(name="事务中")
+        _, rows = await orm.client().execute_query(
+            "SELECT name FROM supervisor WHERE id = $1", [first.id])
+        assert rows[0]["name"] == "事务中"
+        await transaction.rollback()
+    assert orm.client() is pooled
+    assert (await Supervisor.get(id=first.id)).name == first.name
+
+
 async def test_queries_go_through_it(roster_demo: None, monkeypatch: pytest.MonkeyPatch
                                      ) -> None:
-    assert connections.get("default").executor_class is Executor
+    assert orm.client().executor_class is Executor
 
     def refuse(**_row: object) -> None:
         raise AssertionError("built Tortoise's way")
@@ -159,7 +177,7 @@ async def test_a_clean_use_is_released_without_the_reset(
         roster_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
     spy = ResetSpy(monkeypatch)
     assert len(await Supervisor.all().limit(3)) == 3
-    await connections.get("default").execute_query("SELECT 1")
+    await orm.client().execute_query("SELECT 1")
     async with in_transaction():
         first = await Supervisor.all().order_by("id").first()
         assert first is not None
@@ -170,7 +188,7 @@ async def test_a_clean_use_is_released_without_the_reset(
 async def test_a_failed_statement_a_rolled_back_transaction_and_a_script_are_reset(
         roster_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
     spy = ResetSpy(monkeypatch)
-    conn = connections.get("default")
+    conn = orm.client()
     with pytest.raises(OperationalError):
         await conn.execute_query("SELECT * FROM no_such_table")
     assert spy.count == 1
@@ -189,7 +207,7 @@ async def test_a_failed_statement_a_rolled_back_transaction_and_a_script_are_res
 async def test_a_cancelled_statement_leaves_no_busy_connection(
         roster_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
     spy = ResetSpy(monkeypatch)
-    conn = connections.get("default")
+    conn = orm.client()
     task = asyncio.create_task(conn.execute_query("SELECT pg_sleep(30)"))
     await asyncio.sleep(0.3)
     task.cancel()

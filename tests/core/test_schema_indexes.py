@@ -3,8 +3,10 @@ account, an agency's staff) and RESTRICT checks never read a whole table. Every 
 declares unique is unique in the database."""
 
 import pytest
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
+
+from core import orm
 
 UNINDEXED = """
 SELECT c.conrelid::regclass::text AS tbl, a.attname AS col
@@ -15,7 +17,7 @@ WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1
 
 
 async def test_every_foreign_key_is_indexed() -> None:
-    rows = await connections.get("default").execute_query_dict(UNINDEXED)
+    rows = await orm.client().execute_query_dict(UNINDEXED)
     assert rows == []
 
 
@@ -29,7 +31,7 @@ WHERE i.indisunique AND i.indnatts = 1"""
 async def test_every_unique_field_is_unique_in_the_database() -> None:
     """What a model declares unique (one supervisor record, one agency per account) the
     database enforces; the first migration left two such foreign keys with plain indexes."""
-    rows = await connections.get("default").execute_query_dict(UNIQUE_COLUMNS)
+    rows = await orm.client().execute_query_dict(UNIQUE_COLUMNS)
     unique = {(r["tbl"], r["col"]) for r in rows}
     declared = set()
     for model in Tortoise.apps["models"].values():

@@ -9,11 +9,10 @@ from typing import Any
 
 import asyncpg
 import pytest
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import clock, writes
+from core import clock, orm, writes
 from core.cases.models import Case, CaseEvent, Finding, State
 from core.notifications.models import Notification
 
@@ -90,7 +89,7 @@ async def test_an_insert_writes_what_tortoise_writes(full_demo: None) -> None:
         detail={"n": 1})
     event.at = their_event.at
     await writes.run(writes.insert(event))  # its key is the sequence's next
-    conn = connections.get("default")
+    conn = orm.client()
     _, cases = await conn.execute_query(
         "SELECT * FROM supervision_case WHERE id = ANY($1::int[]) ORDER BY id",
         [[theirs.id, ours.id]])
@@ -122,7 +121,7 @@ async def test_an_update_writes_what_tortoise_writes(full_demo: None) -> None:
 async def test_keys_taken_ahead_are_unique_and_from_the_sequence(
         clean: None, owner: asyncpg.Connection) -> None:
     keys = writes.Keys(Case, ahead=4)
-    conn = connections.get("default")
+    conn = orm.client()
     _, before = await conn.execute_query(
         "SELECT nextval(pg_get_serial_sequence('supervision_case', 'id'))")
     taken = await asyncio.gather(*(keys.take() for _ in range(30)))

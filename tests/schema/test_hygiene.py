@@ -233,9 +233,9 @@ async def test_introspection_is_on_in_development(api: Api) -> None:
 
 
 async def test_the_database_cancels_long_statements(database_url: str) -> None:
-    from tortoise import connections
+    from core import orm
 
-    rows = await connections.get("default").execute_query_dict("SHOW statement_timeout")
+    rows = await orm.client().execute_query_dict("SHOW statement_timeout")
     assert rows[0]["statement_timeout"] == "15s"
 
 
