@@ -51,6 +51,7 @@ from tortoise.fields import (
     CharField,
     DateField,
     DatetimeField,
+    FloatField,
     IntField,
     SmallIntField,
     TextField,
@@ -75,6 +76,9 @@ Finder = Callable[..., Awaitable[QuerySet[Any]]]
 _ISO_DATETIME = ("""to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN """
                  """date_trunc('second', {}) = {} THEN '' ELSE to_char({}, '.US') END || """
                  """'+00:00'""")
+# A Float: PostgreSQL's text of a double reads back as the same double, but a whole number is
+# written without a fraction, which JSON readers take for an integer: `.0` is added to it.
+_FLOAT = r"""regexp_replace({}::text, '^(-?[0-9]+)$', '\1.0')::json"""
 # How each kind of leaf (by its GraphQL name) is shown from a column of each type: PostgreSQL's
 # JSON of the value is then what graphql-core's serialization gives for it (a date's JSON is
 # ISO 8601, as `date.isoformat()`). Enums: _enum_shown.
@@ -85,6 +89,7 @@ _SHOWN: dict[str, dict[type, str]] = {
     "Boolean": {BooleanField: "{}"},
     "Date": {DateField: "{}"},
     "DateTime": {DatetimeField: _ISO_DATETIME},
+    "Float": {FloatField: _FLOAT},
 }
 _MAX_KEYS = 50  # json_build_object takes at most 100 arguments
 STATEMENTS_KEPT = 64  # by each query: its windows' shapes and page sizes

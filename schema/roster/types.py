@@ -191,7 +191,7 @@ class Supervisor:
 projection.table(Supervisor, m.Supervisor, relations=("jurisdiction",), columns=(
     "id", "name", "phone", "id_number_masked", "gender", "birth_year", "category",
     "is_small_micro", "is_npc_deputy", "is_cppcc_member", "unit", "recommending_unit",
-    "industry", "is_special", "status", "term_start", "term_end"))
+    "industry", "is_special", "status", "term_start", "term_end", "latitude", "longitude"))
 
 
 @strawberry.type

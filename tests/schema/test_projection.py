@@ -17,7 +17,8 @@ from tests.support import Api, QueryCounter
 
 SUPERVISOR = ("__typename id name phone idNumberMasked gender birthYear category isSmallMicro "
               "isNpcDeputy isCppccMember unit recommendingUnit industry isSpecial status "
-              "termStart termEnd jurisdiction { __typename id path code name level }")
+              "termStart termEnd latitude longitude "
+              "jurisdiction { __typename id path code name level }")
 EVERYTHING = ("query($first: Int!, $after: String, $filter: SupervisorFilter) {"
               " __typename supervisors(first: $first, after: $after, filter: $filter) {"
               " __typename edges { __typename cursor node { " + SUPERVISOR + " } }"
@@ -155,7 +156,6 @@ async def test_errors_are_the_executors(api: Api, answered: Answered, roster_dem
 
 @pytest.mark.parametrize("selection", [
     "totalCount edges { node { id } }",  # a connection field not declared
-    "edges { node { id latitude } }",  # a float column (126.0 would read 126)
     "edges { node { id group { name } } }",  # a relation to a type not declared
     "edges { node { id jurisdiction { parent { id } } } }",  # a field of the related type
     "edges { node { id pointsBalance } }",  # a resolver
@@ -384,3 +384,25 @@ def _reporters(value: Any) -> list[Any]:
         return []
     return [*(value[k] for k in ("reporter", "r", "again") if k in value),
             *(r for v in value.values() for r in _reporters(v))]
+
+
+async def test_coordinates_are_floats_as_the_executor_shows_them(api: Api, answered: Answered,
+                                                                 roster_demo: None) -> None:
+    """A Float column: PostgreSQL writes a whole number without its fraction (`5`), which a
+    JSON reader takes for an integer; the database's answer shows `5.0`, as the executor.
+    Also negative zero, tiny and long fractions, and null."""
+    from core.roster.models import Supervisor
+
+    people = await Supervisor.filter(jurisdiction__path="jl.th.dc").order_by("id").limit(5)
+    places = [(5.0, -120.0), (-0.0, 0.0), (0.00001, 1.5e-07), (41.730001, 125.950123456789),
+              (None, None)]
+    for person, (latitude, longitude) in zip(people, places, strict=True):
+        await Supervisor.filter(id=person.id).update(latitude=latitude, longitude=longitude)
+    for person, (latitude, longitude) in zip(people, places, strict=True):
+        projected, executed = await _both(api, answered, PERSON, {"id": str(person.id)},
+                                          "admin.dc")
+        assert projected == executed
+        shown = projected["data"]["supervisor"]
+        for got, want in ((shown["latitude"], latitude), (shown["longitude"], longitude)):
+            assert type(got) is type(want) and repr(got) == repr(want)
+
