@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,13 +20,14 @@ from starlette.staticfiles import StaticFiles
 from core import audit, db, events, files, logs, orm
 from core.accounts import principals
 from core.agencies import service as agencies
-from core.assistance.service import dispatch_loop
+from core.assistance.service import advance_dispatch
 from core.cases import attachments
 from core.config import settings
+from core.jobs import periodic
 from core.middleware import BodyLimit, Direct, RequestContext, RequestTimeout
 from core.notifications import service as notifications
 from core.roster import service as roster
-from core.roster.terms import expire_terms_daily
+from core.roster.terms import expire_terms
 from policies import grants
 from policies.enforcer import store
 from schema.http import STATIC, GraphQLApp
@@ -42,7 +43,8 @@ async def healthz(_request: Request) -> Response:
 
 
 async def readyz(_request: Request) -> Response:
-    """200 only when the database answers and every migration is applied."""
+    """200 only when the database answers, every migration is applied and the policy is
+    loaded."""
     try:
         await orm.client().execute_query("SELECT 1")
         pending = await db.pending_migrations()
@@ -51,6 +53,8 @@ async def readyz(_request: Request) -> Response:
         return JSONResponse({"status": "database unreachable"}, status_code=503)
     if pending:
         return JSONResponse({"status": "migrations pending", "pending": pending}, status_code=503)
+    if not store.loaded:  # the database is back, the listener not yet (it retries)
+        return JSONResponse({"status": "policy not loaded"}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 
@@ -64,6 +68,17 @@ async def metrics(_request: Request) -> Response:
 # served ~15-20 % more requests a second without it (A/B runs). Above what the requests in
 # flight hold, it runs only as garbage in cycles builds up.
 COLLECTOR_THRESHOLD = 10_000
+
+# Every server process's jobs: (name, period in seconds, run). R2.2 term expiry daily, R6.3
+# dispatch rounds, the audit chain's head in the log hourly.
+JOBS: tuple[tuple[str, float, Callable[[], Awaitable[object]]], ...] = (
+    ("expire-terms", 24 * 3600, expire_terms),
+    ("assistance-dispatch", 5.0, advance_dispatch),
+    ("audit-head", 3600, audit.witness))
+
+# How long start-up waits for the listener's first connect (which loads the policy) before it
+# serves anyway: milliseconds when the database is up.
+START_WAIT_S = 5.0
 
 # What this process keeps in memory while it hears the notices that say it changed, by the
 # channel whose notices drop it (supervisor records and agencies are kept with their
@@ -112,17 +127,22 @@ def listener_for(url: str) -> events.Listener:
 
 @asynccontextmanager
 async def _database(app: Starlette) -> AsyncIterator[None]:
-    """Open the ORM, load the policy, follow changes made by other processes, and run the jobs
-    (R2.2 daily term expiry, R6.3 dispatch rounds, the audit head hourly in the log)."""
+    """Open the ORM, follow changes made by other processes (loading the policy on each
+    connect), and run the JOBS. A database down at start does not stop the process: it serves, and
+    answers as in any outage until the database is back (after a power cut the application's
+    machine may well come up first)."""
     url = await asyncio.to_thread(db.database_url)
     await db.init(url)
-    await store.reload()
     listener = listener_for(url)
     listener.start()
+    try:  # its first connect loads the policy: at once, unless the database is down
+        await asyncio.wait_for(listener.connected.wait(), timeout=START_WAIT_S)
+    except TimeoutError:
+        log.warning("database unreachable at start: serving; SERVICE_UNAVAILABLE and /readyz "
+                    "503 until it answers")
     stop = asyncio.Event()
-    jobs = [asyncio.create_task(expire_terms_daily(stop), name="expire-terms"),
-            asyncio.create_task(dispatch_loop(stop), name="assistance-dispatch"),
-            asyncio.create_task(audit.witness_hourly(stop), name="audit-head")]
+    jobs = [asyncio.create_task(periodic(stop, name, every, run), name=name)
+            for name, every, run in JOBS]
     # What start-up made (modules, schema, models, policy: ~150,000 objects) lives as long as
     # the process: out of the collector's sight, a full collection no longer stops every
     # request for ~150 ms (measured under load at size M).

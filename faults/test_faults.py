@@ -5,6 +5,7 @@ by itself."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from websockets.typing import Subprotocol
 
 from core.cases.tally import RECOUNT_SQL
 from core.config import ROOT
+from core.jobs import OUTAGE_RETRY_S
 from faults.conftest import DATABASE, PGDATA, Cluster, Server, login
 
 SUBMIT = "mutation($i: CaseInput!) { submitCase(input: $i) { id } }"
@@ -210,6 +212,60 @@ async def test_a_cut_listen_connection_resumes_and_subscriptions_still_receive(
     finally:
         await conn.close()
         await admin.close()
+
+
+async def test_a_server_started_while_postgresql_is_down_serves_once_it_is_back(
+        cluster: Cluster, start_server: Callable[[], Server]) -> None:
+    """After a power cut the application's machine may come up before the database's: the
+    server starts anyway, says it is alive and not ready, answers SERVICE_UNAVAILABLE, and
+    serves once PostgreSQL is back, without a restart; its daily R2.2 expiry, which failed at
+    start, runs again soon rather than the next day."""
+    owner = await cluster.owner()
+    try:  # a term that has ended: the start-up run of the expiry job would end it
+        ended = await owner.fetchval(
+            "UPDATE supervisor SET term_end = current_date - 1 WHERE id = (SELECT max(id) "
+            "FROM supervisor WHERE status = 'ACTIVE') RETURNING id")
+    finally:
+        await owner.close()
+    await asyncio.to_thread(cluster.stop)
+    try:
+        server = start_server()
+        async with httpx.AsyncClient(base_url=server.base, timeout=20) as client:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError(server.log.read_text())
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["status"] == (
+                "database unreachable")
+            refused = (await client.post("/graphql", json={"query": (
+                'mutation { login(username: "admin.dc", password: "x") { accessToken } }')})
+            ).json()
+            assert refused["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    finally:
+        await asyncio.to_thread(cluster.start)
+    await server.ready()
+    token = await login(server.base, "admin.dc")
+    async with httpx.AsyncClient(base_url=server.base, timeout=20, headers={
+            "Authorization": f"Bearer {token}"}) as client:
+        listed = (await client.post("/graphql", json={
+            "query": "{ supervisors(first: 5) { edges { node { id } } } }"})).json()
+    assert "errors" not in listed and len(listed["data"]["supervisors"]["edges"]) == 5
+    assert server.process.poll() is None, "the server process did not survive"
+    owner = await cluster.owner()
+    try:
+        for _ in range(int(OUTAGE_RETRY_S + 15)):
+            if await owner.fetchval("SELECT status FROM supervisor WHERE id = $1",
+                                    ended) == "EXPIRED":
+                break
+            await asyncio.sleep(1)
+        else:
+            raise AssertionError("the expiry that failed at start did not run again")
+    finally:
+        await owner.close()
 
 
 # A fresh process asking for the embedded server's URL, as `make run` does on start.

@@ -87,7 +87,7 @@ class Scope:
 
 def held_grants(principal: Principal) -> list[tuple[str, str]]:
     """(role, domain) pairs the principal holds, as loaded into the enforcer."""
-    return list(store.grants.get(principal.account_id, ()))
+    return store.grants_of(principal.account_id)
 
 
 def scope(principal: Principal, action: str, resource: str) -> Scope:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import casbin
 from casbin.model import Model as CasbinModel
 from casbin.persist import Adapter
 
+from core.errors import ServiceUnavailable
 from core.principal import subject
 from policies import domains
 from policies.models import Grant
@@ -49,28 +51,49 @@ def build(grants: list[tuple[int, str, str]]) -> casbin.Enforcer:
 
 
 class PolicyStore:
-    """The loaded policy and a version that changes with every reload."""
+    """The loaded policy and a version that changes with every reload. Until the first load
+    (the database unreachable since this process started) every question about it is
+    answered SERVICE_UNAVAILABLE, never a denial or an empty list."""
 
     def __init__(self) -> None:
         self.enforcer: casbin.Enforcer = build([])
         self.version = 0
-        self.grants: dict[int, list[tuple[str, str]]] = {}  # account -> (role, domain)
-        self.holders: dict[str, list[tuple[int, str]]] = {}  # domain -> (account, role)
+        self._grants: dict[int, list[tuple[str, str]]] = {}  # account -> (role, domain)
+        self._holders: dict[str, list[tuple[int, str]]] = {}  # domain -> (account, role)
         # Casbin's answers for this policy: its matcher is evaluated by an expression
         # interpreter (about a tenth of a submitCase's CPU); the same question gets the same
         # answer until the next reload.
         self._decisions: dict[tuple[str, str, str, str], bool] = {}
         self._lock = asyncio.Lock()
 
+    @property
+    def loaded(self) -> bool:
+        return self.version > 0
+
     def enforce(self, subject_: str, path: str, resource: str, action: str) -> bool:
         key = (subject_, path, resource, action)
         decided = self._decisions.get(key)
         if decided is None:
+            self._require_loaded()
             if len(self._decisions) >= MAX_DECISIONS:
                 self._decisions.clear()
             decided = self._decisions[key] = bool(
                 self.enforcer.enforce(subject_, path, resource, action))
         return decided
+
+    def grants_of(self, account_id: int) -> list[tuple[str, str]]:
+        """(role, domain) pairs the account holds."""
+        self._require_loaded()
+        return list(self._grants.get(account_id, ()))
+
+    def holders_of(self, domain: str) -> Sequence[tuple[int, str]]:
+        """(account, role) pairs granted at exactly `domain`."""
+        self._require_loaded()
+        return self._holders.get(domain, ())
+
+    def _require_loaded(self) -> None:
+        if not self.loaded:
+            raise ServiceUnavailable()
 
     async def reload(self) -> None:
         async with self._lock:
@@ -82,7 +105,7 @@ class PolicyStore:
             for account_id, role, domain in grants:
                 by_account.setdefault(account_id, []).append((role, domain))
                 by_domain.setdefault(domain, []).append((account_id, role))
-            self.grants, self.holders = by_account, by_domain
+            self._grants, self._holders = by_account, by_domain
             self.version += 1
             log.info("policy loaded", extra={"grants": len(grants), "version": self.version})
 

@@ -4,8 +4,6 @@ and an objective report."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import math
 import secrets
@@ -188,17 +186,6 @@ async def advance_dispatch() -> int:
             else:
                 await _offer_round(request)
             advanced += 1
-
-
-async def dispatch_loop(stop: asyncio.Event, every: float = 5.0) -> None:
-    """The in-process job that advances dispatch rounds; any process may run it."""
-    while not stop.is_set():
-        try:
-            await advance_dispatch()
-        except Exception:  # keep the loop alive; the next tick retries
-            log.exception("assistance dispatch failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
 
 
 async def _retract(request: AssistanceRequest, winner_id: int | None) -> None:

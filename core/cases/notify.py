@@ -20,7 +20,7 @@ async def office_accounts(jurisdiction_id: int) -> list[int]:
     """The staff of the office of a jurisdiction (its own grants, not overseers above), from
     the loaded policy."""
     place = (await jurisdictions.by_ids([jurisdiction_id]))[jurisdiction_id]
-    return sorted({account for account, role in store.holders.get(place.path, ())
+    return sorted({account for account, role in store.holders_of(place.path)
                    if role in OFFICE_ROLES})
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,7 +22,6 @@ from tenants.models import Jurisdiction
 
 log = logging.getLogger(__name__)
 SYSTEM = audit.Actor(None, "system")
-DAY = 24 * 3600
 
 
 async def expire_terms() -> int:
@@ -37,6 +34,8 @@ async def expire_terms() -> int:
             batch = await Supervisor.filter(status=Status.ACTIVE, term_end__lt=today
                                             ).select_for_update(skip_locked=True).limit(500)
             if not batch:
+                if expired:
+                    log.info("terms expired", extra={"count": expired})
                 return expired
             places = {j.id: j for j in await Jurisdiction.filter(
                 id__in={s.jurisdiction_id for s in batch})}  # type: ignore[attr-defined]
@@ -48,20 +47,6 @@ async def expire_terms() -> int:
                 supervisor.status = Status.EXPIRED
                 await supervisor.save(update_fields=["status"])
             expired += len(batch)
-
-
-async def expire_terms_daily(stop: asyncio.Event) -> None:
-    """The in-process daily job: at start-up, then every day. Every server process may run
-    it; the row locks make concurrent runs harmless."""
-    while not stop.is_set():
-        try:
-            count = await expire_terms()
-            if count:
-                log.info("terms expired", extra={"count": count})
-        except Exception:  # the job must survive a bad day; it is retried tomorrow
-            log.exception("expire-terms failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=DAY)
 
 
 @dataclass(frozen=True)

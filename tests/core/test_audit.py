@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from core import audit, db, orm
 from core.audit import AuditRecord
+from core.jobs import periodic
 from tests.support import Api, QueryCounter
 
 
@@ -272,7 +273,7 @@ async def test_the_head_is_logged_for_witnesses(demo: None,
                                                 caplog: pytest.LogCaptureFixture) -> None:
     stop = asyncio.Event()
     with caplog.at_level(logging.INFO, logger="core.audit"):
-        job = asyncio.create_task(audit.witness_hourly(stop))
+        job = asyncio.create_task(periodic(stop, "audit-head", 3600, audit.witness))
         await asyncio.sleep(0.3)
         stop.set()
         await job

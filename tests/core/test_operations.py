@@ -43,6 +43,30 @@ async def test_readyz_is_503_while_a_migration_is_pending(api: Api) -> None:
     assert (await api.client.get("/readyz")).status_code == 200
 
 
+async def test_until_the_policy_is_loaded_questions_are_unavailable_not_denied(
+        api: Api, demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process whose database has been down since it started has no policy yet (its
+    listener loads it on connecting, asgi._database): /readyz says so, and a question about
+    access answers SERVICE_UNAVAILABLE, never FORBIDDEN or an empty list."""
+    import asgi
+    from core.cases import notify
+    from policies import access, enforcer
+
+    query = "{ supervisors(first: 3) { edges { node { id } } } }"
+    token = await api.token("admin.dc")
+    loaded = (await api.gql(query, token=token)).ok()
+    unloaded = enforcer.PolicyStore()
+    for module in (asgi, access, notify):
+        monkeypatch.setattr(module, "store", unloaded)
+    ready = await api.client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["status"] == "policy not loaded"
+    refused = await api.gql(query, token=token)
+    assert refused.codes == ["SERVICE_UNAVAILABLE"] and refused.data is None
+    await unloaded.reload()  # as the listener's connect does
+    assert (await api.client.get("/readyz")).status_code == 200
+    assert (await api.gql(query, token=token)).ok() == loaded
+
+
 async def test_metrics_count_operations_and_error_codes(api: Api, demo: None) -> None:
     await api.client.post("/graphql", json={"query": "query Tree { jurisdictions { path } }",
                                             "operationName": "Tree"})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from core.accounts.models import Account
 from core.principal import Principal
 from policies import domains
@@ -73,6 +75,27 @@ async def test_policy_version_changes_with_each_reload(demo: None) -> None:
     version = store.version
     await store.reload()
     assert store.version == version + 1
+
+
+async def test_a_store_never_loaded_answers_unavailable(demo: None) -> None:
+    """Before its first load every question is refused as an outage, not answered from an
+    empty policy; once loaded it answers as the process's store."""
+    from core.errors import ServiceUnavailable
+    from policies.enforcer import PolicyStore
+
+    principal = await _principal("admin.dc")
+    fresh = PolicyStore()
+    assert not fresh.loaded
+    for ask in (lambda: fresh.enforce(principal.subject, "jl.th.dc", "case", "read"),
+                lambda: fresh.grants_of(principal.account_id),
+                lambda: fresh.holders_of("jl.th.dc")):
+        with pytest.raises(ServiceUnavailable):
+            ask()
+    await fresh.reload()
+    assert fresh.loaded
+    assert fresh.enforce(principal.subject, "jl.th.dc", "case", "read") is True
+    assert fresh.grants_of(principal.account_id) == store.grants_of(principal.account_id) != []
+    assert list(fresh.holders_of("jl.th.dc")) == list(store.holders_of("jl.th.dc")) != []
 
 
 async def test_remembered_decisions_end_with_the_policy(demo: None) -> None:

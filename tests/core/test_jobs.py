@@ -1,0 +1,61 @@
+"""The periodic jobs' loop (core/jobs.py): a failed run does not end a job, and a run the
+database's outage failed is tried again soon, not a period later."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+import pytest
+
+from core import jobs
+
+
+async def _run_for(seconds: float, every: float, run: object) -> None:
+    stop = asyncio.Event()
+    job = asyncio.create_task(jobs.periodic(stop, "test-job", every, run))  # type: ignore[arg-type]
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.wait_for(job, timeout=5)
+
+
+async def test_a_run_failed_by_an_outage_is_retried_soon(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        database_url: str) -> None:
+    monkeypatch.setattr(jobs, "OUTAGE_RETRY_S", 0.1)
+    runs: list[str] = []
+
+    async def run() -> None:
+        if len(runs) < 2:  # the database unreachable: a socket directory with no server
+            runs.append("outage")
+            await asyncpg.connect(host="/nonexistent-socket-dir", user="postgres")
+        runs.append("ran")
+        conn = await asyncpg.connect(database_url)  # and back
+        await conn.close()
+
+    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+        await _run_for(1.0, 3600, run)
+    assert runs == ["outage", "outage", "ran"]  # then the day's wait
+    assert [r.message for r in caplog.records] == [
+        "test-job: database unreachable, retried in 0.1 s"] * 2
+
+
+async def test_another_failure_is_logged_and_waits_for_the_next_period(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(jobs, "OUTAGE_RETRY_S", 0.1)
+    runs = 0
+
+    async def run() -> None:
+        nonlocal runs
+        runs += 1
+        raise ValueError("a bug")
+
+    with caplog.at_level(logging.ERROR, logger="core.jobs"):
+        await _run_for(0.5, 3600, run)
+    assert runs == 1
+    assert [(r.message, r.exc_info is not None) for r in caplog.records] == [
+        ("test-job failed", True)]
+    with caplog.at_level(logging.ERROR, logger="core.jobs"):
+        await _run_for(0.5, 0.1, run)  # a short period: the job lives on
+    assert runs >= 3
