@@ -37,6 +37,26 @@ log = logging.getLogger(__name__)
 # What the application's connections act as (migration 0004): every table, but audit records
 # can be neither changed nor removed. Migrations run as the login of the URL.
 APP_ROLE = "supervisor_app"
+# The role and its privileges, the one place they are written: first made by migration 0004,
+# asserted again by every `migrate`, so that a database restored without them (`pg_restore
+# --no-acl`, or into a cluster that never had the role) serves again after a migrate.
+APP_ROLE_GRANTS = [
+    f"""DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            CREATE ROLE {APP_ROLE} NOLOGIN;
+        END IF;
+    END $$""",
+    # The migrating login switches to it (SET ROLE) for the application's connections.
+    f"GRANT {APP_ROLE} TO CURRENT_USER",
+    f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}",
+    f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}",
+    f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+    f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+    f"GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {APP_ROLE}",
+    f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_record FROM {APP_ROLE}",
+]
 
 
 # How long the embedded server may take to become ready. After an unclean stop (the machine
@@ -196,11 +216,19 @@ async def close() -> None:
 
 
 async def migrate(url: str) -> None:
-    """Apply every migration under migrations/ (what `python -m core migrate` runs)."""
+    """Apply every migration under migrations/ (what `python -m core migrate` runs), then the
+    application role's privileges."""
     from tortoise.migrations.api import migrate as run_migrations
 
     await ensure_database(url)
     await run_migrations(config=tortoise_config(url, role=None))
+    conn = await connect(url)
+    try:
+        async with conn.transaction():
+            for statement in APP_ROLE_GRANTS:
+                await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 async def pending_migrations() -> int:

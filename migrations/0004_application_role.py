@@ -1,26 +1,11 @@
 """The role the application acts as (`core.db.APP_ROLE`): it reads and writes every table but
-can never change or remove an audit record, whatever the trigger of 0002 does."""
+can never change or remove an audit record, whatever the trigger of 0002 does. The statements
+are `core.db.APP_ROLE_GRANTS`, which every migrate asserts again."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-GRANTS = [
-    """DO $$ BEGIN
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supervisor_app') THEN
-            CREATE ROLE supervisor_app NOLOGIN;
-        END IF;
-    END $$""",
-    # The migrating login switches to it (SET ROLE) for the application's connections.
-    "GRANT supervisor_app TO CURRENT_USER",
-    "GRANT USAGE ON SCHEMA public TO supervisor_app",
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO supervisor_app",
-    "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO supervisor_app",
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO supervisor_app",
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
-    "GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO supervisor_app",
-    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_record FROM supervisor_app",
-]
+from core.db import APP_ROLE_GRANTS as GRANTS
 
 
 class Migration(migrations.Migration):
