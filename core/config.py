@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     statement_timeout_ms: int = Field(default=15_000, ge=100)  # PostgreSQL cancels longer ones
     request_timeout_s: float = Field(default=30.0, gt=0)  # GraphQL requests answer 504 after
+    # The reverse proxies in front of the server (addresses or networks, comma-separated; `*`
+    # any): from them the client's address is the one X-Forwarded-For gives (per-address rate
+    # limits, the audit trail). Unset: the connecting address, which no header can change.
+    forwarded_allow_ips: str | None = None
 
     @property
     def production(self) -> bool:

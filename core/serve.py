@@ -26,6 +26,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from core.config import settings
+
 log = logging.getLogger(__name__)
 
 
@@ -88,8 +90,10 @@ class Protocol(HttpToolsProtocol):
 
 
 def _worker(app: str, host: str, port: int) -> None:
-    config = uvicorn.Config(app, host=host, port=port, proxy_headers=False, log_config=None,
-                            access_log=False, http=Protocol)
+    proxies = settings().forwarded_allow_ips  # uvicorn's own ProxyHeadersMiddleware, if any
+    config = uvicorn.Config(app, host=host, port=port, proxy_headers=proxies is not None,
+                            forwarded_allow_ips=proxies, log_config=None, access_log=False,
+                            http=Protocol)
     uvicorn.Server(config).run(sockets=[_reuseport_socket(host, port)])
 
 

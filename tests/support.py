@@ -139,12 +139,14 @@ def serve_command(port: int) -> list[str]:
 
 
 @asynccontextmanager
-async def server_process(database_url: str, log: Path) -> AsyncIterator[str]:
+async def server_process(database_url: str, log: Path, **settings: str
+                         ) -> AsyncIterator[str]:
     """A real server process of the app on the test database, started as production starts
-    it (`python -m core serve`, one worker); yields its base URL."""
+    it (`python -m core serve`, one worker), with further `settings` in its environment;
+    yields its base URL."""
     port = free_port()
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, **settings}
     with log.open("wb") as sink:
         server = subprocess.Popen(serve_command(port), cwd=root, env=env,
                                   stdout=subprocess.DEVNULL, stderr=sink)

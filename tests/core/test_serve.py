@@ -4,6 +4,7 @@ kernel spreads keep-alive connections over both workers; a worker that dies is r
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import socket
@@ -17,8 +18,9 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from core import db
 from core.serve import Protocol
-from tests.support import free_port, wait_ready
+from tests.support import free_port, server_process, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,3 +137,46 @@ async def test_a_response_goes_to_the_socket_in_one_write() -> None:
     assert b"".join(gathered.writes) == b"".join(plain.writes)
     closing = await _writes(Protocol, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     assert len(closing.writes) == 1 and closing.closed_after == 1
+
+
+_ATTEMPTS = itertools.count()
+
+
+async def _failed_logins(base: str, forwarded_for: str, times: int) -> list[str]:
+    """The codes of `times` logins with a wrong password, each for another unknown name (the
+    per-account limit stays out of it), sent with X-Forwarded-For."""
+    codes = []
+    async with httpx.AsyncClient(base_url=base) as client:
+        for _ in range(times):
+            answer = (await client.post("/graphql", headers={"X-Forwarded-For": forwarded_for},
+                                        json={"query": (
+                f'mutation {{ login(username: "nobody{next(_ATTEMPTS)}", password: "wrong") '
+                "{ accessToken } }")})).json()
+            codes.append(answer["errors"][0]["extensions"]["code"])
+    return codes
+
+
+async def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(
+        database_url: str, tmp_path: Path) -> None:
+    """FORWARDED_ALLOW_IPS names the reverse proxies: from them the client's address is the one
+    X-Forwarded-For gives, so per-address limits (20 failed logins in 15 minutes) hold per
+    client, not for the whole city behind one proxy, and the audit trail names the client.
+    Unset, the header is not believed: a client cannot pass for another."""
+    async with server_process(database_url, tmp_path / "proxied.log",
+                              FORWARDED_ALLOW_IPS="127.0.0.1") as base:
+        assert await _failed_logins(base, "198.51.100.1", 20) == ["UNAUTHENTICATED"] * 20
+        assert await _failed_logins(base, "198.51.100.1", 1) == ["RATE_LIMITED"]
+        assert await _failed_logins(base, "198.51.100.2", 1) == ["UNAUTHENTICATED"]
+    async with server_process(database_url, tmp_path / "direct.log") as base:
+        assert await _failed_logins(base, "203.0.113.1", 20) == ["UNAUTHENTICATED"] * 20
+        # another address claimed by the same client: still the same client
+        assert await _failed_logins(base, "203.0.113.2", 1) == ["RATE_LIMITED"]
+    conn = await db.connect(database_url)
+    try:
+        logged = await conn.fetch("SELECT detail->>'address' AS address, count(*) AS n "
+                                  "FROM audit_record WHERE action = 'login.failed' "
+                                  "GROUP BY 1 ORDER BY 1")
+    finally:
+        await conn.close()
+    assert [(r["address"], r["n"]) for r in logged] == [
+        ("127.0.0.1", 20), ("198.51.100.1", 20), ("198.51.100.2", 1)]
