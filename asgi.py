@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from core import audit, db, events, files, logs, orm
+from core import audit, db, events, files, logs, orm, throttle
 from core.accounts import principals
 from core.agencies import service as agencies
 from core.assistance.service import advance_dispatch
@@ -70,11 +70,12 @@ async def metrics(_request: Request) -> Response:
 COLLECTOR_THRESHOLD = 10_000
 
 # Every server process's jobs: (name, period in seconds, run). R2.2 term expiry daily, R6.3
-# dispatch rounds, the audit chain's head in the log hourly.
+# dispatch rounds, the audit chain's head in the log hourly, spent rate-limit hits purged.
 JOBS: tuple[tuple[str, float, Callable[[], Awaitable[object]]], ...] = (
     ("expire-terms", 24 * 3600, expire_terms),
     ("assistance-dispatch", 5.0, advance_dispatch),
-    ("audit-head", 3600, audit.witness))
+    ("audit-head", 3600, audit.witness),
+    ("throttle-purge", 3600, throttle.purge))
 
 # How long start-up waits for the listener's first connect (which loads the policy) before it
 # serves anyway: milliseconds when the database is up.

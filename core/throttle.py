@@ -23,7 +23,14 @@ class ThrottleHit(Model):
         indexes = (("bucket", "key", "at"),)
 
 
+# No limit looks further back: older hits count for nothing, and are purged hourly (they would
+# pile up, one for every certificate verified and every failed sign-in, for ever).
+LONGEST_WINDOW = timedelta(hours=1)
+
+
 async def count(bucket: str, key: str, window: timedelta) -> int:
+    if window > LONGEST_WINDOW:
+        raise ValueError(f"a window of {window} outlives the hits kept ({LONGEST_WINDOW})")
     return await ThrottleHit.filter(bucket=bucket, key=key, at__gte=clock.now() - window).count()
 
 
@@ -42,3 +49,8 @@ async def take(bucket: str, key: str, limit: int, window: timedelta) -> None:
     """Check one limit and count this attempt."""
     await check([(bucket, key, limit)], window)
     await hit(bucket, key)
+
+
+async def purge() -> int:
+    """Delete the hits that no window reaches any more; how many."""
+    return await ThrottleHit.filter(at__lt=clock.now() - LONGEST_WINDOW).delete()
