@@ -70,12 +70,14 @@ async def metrics(_request: Request) -> Response:
 COLLECTOR_THRESHOLD = 10_000
 
 # Every server process's jobs: (name, period in seconds, run). R2.2 term expiry daily, R6.3
-# dispatch rounds, the audit chain's head in the log hourly, spent rate-limit hits purged.
+# dispatch rounds, the audit chain's head in the log hourly; spent rate-limit hits and uploads
+# nothing took, purged.
 JOBS: tuple[tuple[str, float, Callable[[], Awaitable[object]]], ...] = (
     ("expire-terms", 24 * 3600, expire_terms),
     ("assistance-dispatch", 5.0, advance_dispatch),
     ("audit-head", 3600, audit.witness),
-    ("throttle-purge", 3600, throttle.purge))
+    ("throttle-purge", 3600, throttle.purge),
+    ("staged-uploads-purge", 3600, attachments.purge_staged))
 
 # How long start-up waits for the listener's first connect (which loads the policy) before it
 # serves anyway: milliseconds when the database is up.

@@ -51,6 +51,9 @@ class Actor:
     name: str
 
 
+SYSTEM = Actor(None, "system")  # the CLI's and the jobs' acts
+
+
 def _body(fields_: dict[str, Any]) -> str:
     return json.dumps(fields_, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 

@@ -205,7 +205,7 @@ async def create_account(
         raise NotFound("辖区不存在", "No such jurisdiction", field="home")
     if principal is not None:
         authorize(principal, "create", "account", home.path)
-    actor = principal.actor if principal else audit.Actor(None, "system")
+    actor = principal.actor if principal else audit.SYSTEM
     async with in_transaction():
         return await open_account(actor, username=username, display_name=display_name,
                                   kind=kind, home=home, password=password, prehashed=prehashed)
@@ -278,7 +278,7 @@ async def create_api_key(principal: Principal | None, username: str, name: str
     async with in_transaction():
         created = await ApiKey.create(account=account, name=name, prefix=prefix,
                                       key_hash=auth.sha256(key), created_at=clock.now())
-        await audit.record(principal.actor if principal else audit.Actor(None, "system"),
+        await audit.record(principal.actor if principal else audit.SYSTEM,
                            "api_key.create", target_type="api_key", target_id=created.id,
                            jurisdiction=account.home.path, detail={"name": name})
     return created, key

@@ -66,7 +66,7 @@ async def create_agency(principal: Principal | None, *, jurisdiction: str, name:
     if not 1 <= len(name) <= 100:
         raise InvalidInput("名称长度须为1至100字", "Name must be 1 to 100 characters",
                            field="name")
-    actor = principal.actor if principal else audit.Actor(None, "system")
+    actor = principal.actor if principal else audit.SYSTEM
     async with in_transaction():
         if await Agency.exists(jurisdiction=place, code=code):
             raise Conflict("该部门代码已存在", "That agency code exists", field="code")

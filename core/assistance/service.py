@@ -42,7 +42,6 @@ ROUNDS = 3  # radius 5, 10, 20 km; then the handling office is alerted
 PUBLIC_PER_PHONE_PER_HOUR = 3
 PUBLIC_PER_ADDRESS_PER_HOUR = 10
 log = logging.getLogger(__name__)
-SYSTEM = audit.Actor(None, "system")
 
 # Great-circle distance in SQL (earthdistance), served by the GiST index on
 # ll_to_earth(latitude, longitude) of active supervisors; the box prefilters, the distance
@@ -96,7 +95,7 @@ async def _open(source: Source, place: Jurisdiction, requester: Supervisor | Non
             requester=requester, requester_name=name, requester_phone=phone,
             latitude=latitude, longitude=longitude, address=address, description=description,
             radius_km=START_RADIUS_M / 1000, created_at=clock.now())
-        await audit.record(SYSTEM if requester is None else audit.Actor(None, "supervisor"),
+        await audit.record(audit.SYSTEM if requester is None else audit.Actor(None, "supervisor"),
                            "assistance.request", target_type="assistance",
                            target_id=request.id, jurisdiction=place.path,
                            detail={"source": source.value})

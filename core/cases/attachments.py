@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 
 from PIL import Image, UnidentifiedImageError
+from tortoise.transactions import in_transaction
 
-from core import audit, clock, writes
+from core import audit, clock, orm, writes
 from core.cases.access import get_case
 from core.cases.models import Attachment
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, RateLimited
 from core.principal import Principal
 from core.roster.rules import check_text
 
 MAX_BYTES = 10 * 1024 * 1024
+# An upload waits, staged to its uploader, this long for the case or assistance report that
+# takes it, and is purged after (hourly, every server process); at most MAX_STAGED of one
+# account's wait at once. Each is up to 10 MB in the database.
+STAGED_FOR = timedelta(days=1)
+MAX_STAGED = 20
 _SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png",
                b"%PDF-": "application/pdf"}
 _PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
@@ -50,6 +57,11 @@ async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
     if content_type is None:
         raise InvalidInput("只接受 JPEG、PNG 或 PDF 文件", "Only JPEG, PNG or PDF files",
                            field="file")
+    if await Attachment.filter(uploader_id=principal.account_id, case_id=None,
+                               assistance_id=None).count() >= MAX_STAGED:
+        raise RateLimited(f"待提交的附件已有{MAX_STAGED}个，请先提交或等待其过期",
+                          f"{MAX_STAGED} uploads already wait to be submitted: submit them, "
+                          "or wait a day for them to lapse", field="file")
     if content_type in _PIL_FORMATS:
         data = strip_metadata(data, content_type)
     attachment = await Attachment.create(
@@ -111,3 +123,20 @@ async def fetch(principal: Principal, attachment_id: int) -> Attachment:
     elif found.uploader_id != principal.account_id:
         raise NotFound("附件不存在", "No such attachment", field="id")
     return found
+
+
+_PURGE = """
+DELETE FROM attachment WHERE case_id IS NULL AND assistance_id IS NULL AND uploaded_at < $1
+RETURNING id"""
+
+
+async def purge_staged() -> int:
+    """Delete the uploads that nothing took within STAGED_FOR (their upload is in the audit
+    trail, and one record names the purged); how many."""
+    async with in_transaction():
+        rows = await orm.client().execute_query_dict(_PURGE, [clock.now() - STAGED_FOR])
+        purged = sorted(r["id"] for r in rows)
+        if purged:
+            await audit.record(audit.SYSTEM, "attachment.purge", target_type="attachment",
+                               detail={"attachments": purged})
+    return len(purged)

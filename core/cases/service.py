@@ -45,7 +45,7 @@ def step(case: Case, principal: Principal | None, role: str, kind: str, *,
     """A history row and its audit record, as writes of the caller's transaction or statement
     (core/writes.py); the case moves to `to_state`. The audit names the case, never the
     reporter (R4.4)."""
-    actor = principal.actor if principal else audit.Actor(None, "system")
+    actor = principal.actor if principal else audit.SYSTEM
     event = CaseEvent(
         case_id=case.id, kind=kind, at=clock.now(), actor_account_id=actor.id, actor_role=role,
         actor=actor.name, from_state=case.state.value if to_state else None,

@@ -36,7 +36,6 @@ from core.roster.models import (
 from policies.models import Grant
 from tenants.models import Jurisdiction
 
-SYSTEM = audit.Actor(None, "system")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
          "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华", "志强", "海燕", "春梅"]
@@ -130,7 +129,7 @@ async def seed_roster(password_hash: str) -> int:
     for plan in PLANS:
         made += await _seed_plan(rnd, plan, password_hash)
     await _seed_applications(rnd)
-    await audit.record(SYSTEM, "demo.seed_roster", detail={"supervisors": made})
+    await audit.record(audit.SYSTEM, "demo.seed_roster", detail={"supervisors": made})
     return made
 
 

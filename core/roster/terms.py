@@ -21,7 +21,6 @@ from policies.access import jurisdiction_in_scope
 from tenants.models import Jurisdiction
 
 log = logging.getLogger(__name__)
-SYSTEM = audit.Actor(None, "system")
 
 
 async def expire_terms() -> int:
@@ -41,7 +40,7 @@ async def expire_terms() -> int:
                 id__in={s.jurisdiction_id for s in batch})}  # type: ignore[attr-defined]
             for supervisor in batch:
                 supervisor.jurisdiction = places[supervisor.jurisdiction_id]  # type: ignore[attr-defined]
-                await record_event(supervisor, SYSTEM, "EXPIRED", from_status=Status.ACTIVE,
+                await record_event(supervisor, audit.SYSTEM, "EXPIRED", from_status=Status.ACTIVE,
                                    to_status=Status.EXPIRED,
                                    detail={"termEnd": supervisor.term_end.isoformat()})
                 supervisor.status = Status.EXPIRED

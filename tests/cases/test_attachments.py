@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 
 from PIL import Image
 
+from core import clock
+from core.audit import AuditRecord
+from core.cases import attachments
 from core.cases.models import Attachment
 from tests.cases.helpers import agency_id, submit, to_transferred
 from tests.support import Api
@@ -83,3 +87,54 @@ async def test_uploads_are_checked(api: Api, full_demo: None) -> None:
                                   "description": "d", "occurredAt": "2026-01-01T00:00:00Z",
                                   "attachments": [pdf.json()["id"]]}}, as_user="sv.dc.002")
     assert stolen.codes == ["NOT_FOUND"]
+
+
+def _pdf(n: int) -> bytes:
+    return b"%PDF-1.4 evidence " + str(n).encode()
+
+
+async def test_an_account_has_at_most_twenty_uploads_waiting(api: Api, full_demo: None
+                                                             ) -> None:
+    """Each upload may be 10 MB, kept in the database until a case takes it: one account can
+    have MAX_STAGED waiting, no more; one taken frees its place."""
+    staged = []
+    for n in range(attachments.MAX_STAGED):
+        response = await _upload(api, "sv.dc.001", f"{n}.pdf", _pdf(n), "application/pdf")
+        assert response.status_code == 201, response.text
+        staged.append(response.json()["id"])
+    before = await Attachment.all().count()
+    refused = await _upload(api, "sv.dc.001", "x.pdf", _pdf(99), "application/pdf")
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["extensions"] == {"code": "RATE_LIMITED",
+                                                         "field": "file"}
+    assert await Attachment.all().count() == before
+    other = await _upload(api, "sv.dc.002", "y.pdf", _pdf(98), "application/pdf")
+    assert other.status_code == 201  # another account's are its own
+    await submit(api, attachments=staged[:1])
+    again = await _upload(api, "sv.dc.001", "x.pdf", _pdf(99), "application/pdf")
+    assert again.status_code == 201
+
+
+async def test_uploads_nothing_took_within_a_day_are_purged(api: Api, full_demo: None
+                                                            ) -> None:
+    taken, lapsing = [(await _upload(api, "sv.dc.001", f"{n}.pdf", _pdf(n),
+                                     "application/pdf")).json()["id"] for n in (1, 2)]
+    case = await submit(api, attachments=[taken])
+    later = clock.now() + attachments.STAGED_FOR + timedelta(minutes=1)
+    clock.set_source(lambda: later)
+    api.tokens.clear()  # signed in again, a day on
+    fresh = (await _upload(api, "sv.dc.001", "3.pdf", _pdf(3), "application/pdf")).json()["id"]
+
+    assert await attachments.purge_staged() == 1
+
+    left = await Attachment.all().order_by("id").values_list("id", "case_id")
+    assert [(str(i), c) for i, c in left] == [(taken, int(case["id"])), (fresh, None)]
+    record = await AuditRecord.get(action="attachment.purge")
+    assert record.actor == "system" and record.detail == {"attachments": [int(lapsing)]}
+    assert await attachments.purge_staged() == 0
+    late = await api.gql("""mutation($i: CaseInput!) { submitCase(input: $i) { id } }""",
+                         {"i": {"kind": "REPORT", "category": "OTHER",
+                                "agency": await agency_id("dc"), "title": "t",
+                                "description": "d", "occurredAt": "2026-01-01T00:00:00Z",
+                                "attachments": [lapsing]}}, as_user="sv.dc.001")
+    assert late.codes == ["NOT_FOUND"]
