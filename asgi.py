@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from core import audit, db, events, files, logs, orm, throttle
 from core.accounts import principals
+from core.accounts import service as accounts
 from core.agencies import service as agencies
 from core.assistance.service import advance_dispatch
 from core.cases import attachments
@@ -70,14 +71,15 @@ async def metrics(_request: Request) -> Response:
 COLLECTOR_THRESHOLD = 10_000
 
 # Every server process's jobs: (name, period in seconds, run). R2.2 term expiry daily, R6.3
-# dispatch rounds, the audit chain's head in the log hourly; spent rate-limit hits and uploads
-# nothing took, purged.
+# dispatch rounds, the audit chain's head in the log hourly; spent rate-limit hits, uploads
+# nothing took and sign-ins nothing can use any more, purged.
 JOBS: tuple[tuple[str, float, Callable[[], Awaitable[object]]], ...] = (
     ("expire-terms", 24 * 3600, expire_terms),
     ("assistance-dispatch", 5.0, advance_dispatch),
     ("audit-head", 3600, audit.witness),
     ("throttle-purge", 3600, throttle.purge),
-    ("staged-uploads-purge", 3600, attachments.purge_staged))
+    ("staged-uploads-purge", 3600, attachments.purge_staged),
+    ("sessions-purge", 24 * 3600, accounts.purge_sessions))
 
 # How long start-up waits for the listener's first connect (which loads the policy) before it
 # serves anyway: milliseconds when the database is up.

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from core import audit, auth, clock, throttle
+from core import audit, auth, clock, orm, throttle
 from core.accounts import principals
 from core.accounts.models import Account, AccountKind, ApiKey, RefreshToken, Session
 from core.config import settings
@@ -298,3 +298,21 @@ async def revoke_api_key(principal: Principal, key_id: int) -> ApiKey:
         await audit.record(principal.actor, "api_key.revoke", target_type="api_key",
                            target_id=found.id, jurisdiction=found.account.home.path)
     return found
+
+
+# Sessions without a refresh token left, begun before the cutoff (a session's first token is
+# made with it, so all of its tokens have lapsed a refresh TTL ago).
+_ENDED_SESSIONS = """
+DELETE FROM session s WHERE s.created_at < $1
+AND NOT EXISTS (SELECT 1 FROM refresh_token r WHERE r.session_id = s.id) RETURNING s.id"""
+
+
+async def purge_sessions() -> int:
+    """Delete what no sign-in can use any more: refresh tokens a refresh TTL past their expiry
+    (until then a spent one presented again still revokes its session), then the sessions
+    left without any; how many sessions. Sign-ins and their ends stay in the audit trail."""
+    cutoff = clock.now() - timedelta(seconds=settings().refresh_token_ttl)
+    async with in_transaction():
+        await RefreshToken.filter(expires_at__lt=cutoff).delete()
+        ended = await orm.client().execute_query_dict(_ENDED_SESSIONS, [cutoff])
+    return len(ended)

@@ -7,7 +7,8 @@ from datetime import timedelta
 import jwt
 
 from core import auth, clock
-from core.accounts.models import ApiKey, Session
+from core.accounts.models import ApiKey, RefreshToken, Session
+from core.accounts.service import purge_sessions
 from core.config import settings
 from core.throttle import ThrottleHit
 from tests.support import Api
@@ -83,6 +84,31 @@ async def test_expired_refresh_token_is_refused(api: Api, demo: None) -> None:
     later = clock.now() + timedelta(seconds=settings().refresh_token_ttl + 1)
     clock.set_source(lambda: later)
     assert (await api.gql(REFRESH, {"t": first["refreshToken"]})).codes == ["UNAUTHENTICATED"]
+
+
+async def test_sign_ins_nothing_can_use_are_purged(api: Api, demo: None) -> None:
+    """A refresh TTL (30 days) past its tokens' expiry, what is left of a sign-in goes: its
+    tokens, then its session. Until then a spent token, presented again, still revokes its
+    session; a sign-in in use stays."""
+    ttl = timedelta(seconds=settings().refresh_token_ttl)
+    start = clock.now()
+    old = (await api.login("admin.dc")).ok()["login"]
+    (await api.gql(REFRESH, {"t": old["refreshToken"]})).ok()  # the first token spent
+    expired = start + ttl + timedelta(days=1)
+    clock.set_source(lambda: expired)
+    assert await purge_sessions() == 0
+    assert await RefreshToken.filter(session__account__username="admin.dc").count() == 2
+    recent = (await api.login("admin.edj")).ok()["login"]
+    later = start + 2 * ttl + timedelta(minutes=1)
+    clock.set_source(lambda: later)
+
+    assert await purge_sessions() == 1
+
+    assert await Session.all().values_list("account__username", flat=True) == ["admin.edj"]
+    assert await RefreshToken.filter(session__account__username="admin.dc").count() == 0
+    assert (await api.gql(REFRESH, {"t": recent["refreshToken"]})).ok()
+    assert (await api.gql(REFRESH, {"t": old["refreshToken"]})).codes == ["UNAUTHENTICATED"]
+    assert await purge_sessions() == 0
 
 
 async def test_logout_ends_access_and_refresh(api: Api, demo: None) -> None:
