@@ -24,7 +24,7 @@ from core.agencies import service as agencies
 from core.assistance.service import advance_dispatch
 from core.cases import attachments
 from core.config import settings
-from core.jobs import periodic
+from core.jobs import periodic, until_after_local_midnight
 from core.middleware import BodyLimit, Direct, RequestContext, RequestTimeout
 from core.notifications import service as notifications
 from core.roster import service as roster
@@ -70,11 +70,12 @@ async def metrics(_request: Request) -> Response:
 # flight hold, it runs only as garbage in cycles builds up.
 COLLECTOR_THRESHOLD = 10_000
 
-# Every server process's jobs: (name, period in seconds, run). R2.2 term expiry daily, R6.3
+# Every server process's jobs: (name, period in seconds, run). R2.2 term expiry at start and
+# just after each local midnight (a term ending on a date has ended as the next begins), R6.3
 # dispatch rounds, the audit chain's head in the log hourly; spent rate-limit hits, uploads
 # nothing took and sign-ins nothing can use any more, purged.
-JOBS: tuple[tuple[str, float, Callable[[], Awaitable[object]]], ...] = (
-    ("expire-terms", 24 * 3600, expire_terms),
+JOBS: tuple[tuple[str, float | Callable[[], float], Callable[[], Awaitable[object]]], ...] = (
+    ("expire-terms", until_after_local_midnight, expire_terms),
     ("assistance-dispatch", 5.0, advance_dispatch),
     ("audit-head", 3600, audit.witness),
     ("throttle-purge", 3600, throttle.purge),

@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, time, timedelta
 
+from core import clock
 from core.errors import is_database_outage
 
 log = logging.getLogger(__name__)
@@ -19,20 +21,32 @@ log = logging.getLogger(__name__)
 OUTAGE_RETRY_S = 30.0
 
 
-async def periodic(stop: asyncio.Event, name: str, every: float,
+def until_after_local_midnight() -> float:
+    """Seconds from now to half a minute past the offices' next midnight (clock.LOCAL_ZONE):
+    the period of a job that does what falls due on a date as the date begins (the half
+    minute: the timer may fire a little early)."""
+    now = clock.now().astimezone(clock.LOCAL_ZONE)
+    due = datetime.combine(now.date() + timedelta(days=1), time(0, 0, 30),
+                           tzinfo=clock.LOCAL_ZONE)
+    return (due - now).total_seconds()
+
+
+async def periodic(stop: asyncio.Event, name: str, every: float | Callable[[], float],
                    run: Callable[[], Awaitable[object]]) -> None:
-    """`run()` now, then `every` seconds after each run, until `stop` is set. A failed run is
-    logged and does not end the job."""
+    """`run()` now, then `every` seconds (or as many as `every()` says) after each run, until
+    `stop` is set. A failed run is logged and does not end the job."""
     while not stop.is_set():
-        wait = every
+        outage = False
         try:
             await run()
         except Exception as exc:  # the job outlives a bad run; the next one retries
-            if is_database_outage(exc):
-                wait = min(every, OUTAGE_RETRY_S)
-                log.warning("%s: database unreachable, retried in %s s", name, wait,
-                            extra={"job": name})
-            else:
+            outage = is_database_outage(exc)
+            if not outage:
                 log.exception("%s failed", name, extra={"job": name})
+        wait = every() if callable(every) else every
+        if outage:
+            wait = min(wait, OUTAGE_RETRY_S)
+            log.warning("%s: database unreachable, retried in %s s", name, wait,
+                        extra={"job": name})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=wait)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
-from core import jobs
+from core import clock, jobs
 
 
-async def _run_for(seconds: float, every: float, run: object) -> None:
+async def _run_for(seconds: float, every: float | Callable[[], float], run: object) -> None:
     stop = asyncio.Event()
     job = asyncio.create_task(jobs.periodic(stop, "test-job", every, run))  # type: ignore[arg-type]
     await asyncio.sleep(seconds)
@@ -59,3 +61,29 @@ async def test_another_failure_is_logged_and_waits_for_the_next_period(
     with caplog.at_level(logging.ERROR, logger="core.jobs"):
         await _run_for(0.5, 0.1, run)  # a short period: the job lives on
     assert runs >= 3
+
+
+@pytest.mark.parametrize(("local", "seconds"), [
+    ("2026-03-01T23:59:00", 90), ("2026-03-02T00:00:30", 24 * 3600),
+    ("2026-03-02T12:00:00", 12 * 3600 + 30), ("2026-12-31T23:59:59.5", 30.5)])
+def test_a_daily_job_is_due_just_after_the_offices_midnight(local: str, seconds: float) -> None:
+    """R2.2: a term that ended on a date is expired as the next date begins where the offices
+    are (UTC+8), not at whatever hour the server started."""
+    at = datetime.fromisoformat(local).replace(tzinfo=clock.LOCAL_ZONE)
+    clock.set_source(lambda: at.astimezone(UTC))
+    try:
+        assert jobs.until_after_local_midnight() == seconds
+    finally:
+        clock.set_source(None)
+
+
+async def test_a_job_waits_as_long_as_its_schedule_says() -> None:
+    runs = 0
+    waits = iter([0.05, 0.05, 3600])
+
+    async def run() -> None:
+        nonlocal runs
+        runs += 1
+
+    await _run_for(0.5, lambda: next(waits), run)
+    assert runs == 3
