@@ -70,10 +70,10 @@ async def metrics(_request: Request) -> Response:
 # flight hold, it runs only as garbage in cycles builds up.
 COLLECTOR_THRESHOLD = 10_000
 
-# Every server process's jobs: (name, period in seconds, run). R2.2 term expiry at start and
-# just after each local midnight (a term ending on a date has ended as the next begins), R6.3
-# dispatch rounds, the audit chain's head in the log hourly; spent rate-limit hits, uploads
-# nothing took and sign-ins nothing can use any more, purged.
+# Every server process's jobs: (name, period in seconds or a schedule, run). R2.2 term
+# expiry at start and just after each local midnight (a term ending on a date has ended as the
+# next begins), R6.3 dispatch rounds, the audit chain's head in the log hourly; spent
+# rate-limit hits, uploads nothing took and sign-ins nothing can use any more, purged.
 JOBS: tuple[tuple[str, float | Callable[[], float], Callable[[], Awaitable[object]]], ...] = (
     ("expire-terms", until_after_local_midnight, expire_terms),
     ("assistance-dispatch", 5.0, advance_dispatch),
@@ -134,9 +134,9 @@ def listener_for(url: str) -> events.Listener:
 @asynccontextmanager
 async def _database(app: Starlette) -> AsyncIterator[None]:
     """Open the ORM, follow changes made by other processes (loading the policy on each
-    connect), and run the JOBS. A database down at start does not stop the process: it serves, and
-    answers as in any outage until the database is back (after a power cut the application's
-    machine may well come up first)."""
+    connect), and run the JOBS. A database down at start does not stop the process: it
+    serves, and answers as in any outage until the database is back (after a power cut the
+    application's machine may well come up first)."""
     url = await asyncio.to_thread(db.database_url)
     await db.init(url)
     listener = listener_for(url)
