@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -185,17 +186,21 @@ def create_app(*, manage_database: bool = True) -> Starlette:
     ]
     if not cfg.production:
         routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
-    return Starlette(
-        routes=routes,
-        middleware=[Middleware(RequestContext),
-                    Middleware(BodyLimit, limit=cfg.max_body_bytes,
-                               larger={"/uploads": attachments.MAX_BYTES + 64 * 1024}),
-                    Middleware(RequestTimeout, seconds=cfg.request_timeout_s,
-                               paths=("/graphql",)),
-                    Middleware(Direct, path="/graphql", methods=("GET", "POST"),
-                               endpoint=graphql)],
-        lifespan=_database if manage_database else None,
-    )
+    middleware = [Middleware(RequestContext),
+                  Middleware(BodyLimit, limit=cfg.max_body_bytes,
+                             larger={"/uploads": attachments.MAX_BYTES + 64 * 1024}),
+                  Middleware(RequestTimeout, seconds=cfg.request_timeout_s,
+                             paths=("/graphql",)),
+                  Middleware(Direct, path="/graphql", methods=("GET", "POST"),
+                             endpoint=graphql)]
+    origins = [o.strip() for o in (cfg.cors_origins or "").split(",") if o.strip()]
+    if origins:  # outermost: refusals (413, 504) reach the portal's page readable too
+        middleware.insert(0, Middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-ID"],
+            expose_headers=["X-Request-ID"], max_age=600))
+    return Starlette(routes=routes, middleware=middleware,
+                     lifespan=_database if manage_database else None)
 
 
 app = create_app()

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # any): from them the client's address is the one X-Forwarded-For gives (per-address rate
     # limits, the audit trail). Unset: the connecting address, which no header can change.
     forwarded_allow_ips: str | None = None
+    # Browser origins (scheme://host[:port], comma-separated) whose pages may call the API:
+    # office portals served from elsewhere. Unset: the API's own origin only.
+    cors_origins: str | None = None
 
     @property
     def production(self) -> bool:

@@ -67,6 +67,52 @@ async def test_until_the_policy_is_loaded_questions_are_unavailable_not_denied(
     assert (await api.gql(query, token=token)).ok() == loaded
 
 
+PORTAL, DEVELOPER = "https://portal.th.example", "http://localhost:3000"
+
+
+def _preflight(origin: str) -> dict[str, str]:
+    return {"Origin": origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type"}
+
+
+async def test_office_portals_of_the_origins_given_may_call_the_api(
+        api: Api, demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CORS_ORIGINS names the origins of portals served elsewhere: their pages may call the
+    API from a browser (preflight answered, the answer readable, the request id exposed);
+    any other origin, and every origin while it is unset, may not."""
+    from asgi import create_app
+    from core.config import settings
+
+    monkeypatch.setenv("CORS_ORIGINS", f"{PORTAL}, {DEVELOPER}")
+    settings.cache_clear()
+    try:
+        app = create_app(manage_database=False)
+    finally:
+        monkeypatch.delenv("CORS_ORIGINS")
+        settings.cache_clear()
+    query = {"query": "{ jurisdictions { path } }"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as client:
+        allowed = await client.options("/graphql", headers=_preflight(PORTAL))
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == PORTAL
+        assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+        answered = await client.post("/graphql", json=query, headers={"Origin": DEVELOPER})
+        assert answered.headers["access-control-allow-origin"] == DEVELOPER
+        assert answered.headers["access-control-expose-headers"].lower() == "x-request-id"
+        assert answered.json()["data"]["jurisdictions"]
+        refused = await client.options("/graphql", headers=_preflight("https://evil.example"))
+        assert refused.status_code == 400
+        assert "access-control-allow-origin" not in refused.headers
+        stranger = await client.post("/graphql", json=query,
+                                     headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in stranger.headers
+    unset = await api.client.options("/graphql", headers=_preflight(PORTAL))
+    assert "access-control-allow-origin" not in unset.headers
+    answered = await api.client.post("/graphql", json=query, headers={"Origin": PORTAL})
+    assert "access-control-allow-origin" not in answered.headers
+
+
 async def test_metrics_count_operations_and_error_codes(api: Api, demo: None) -> None:
     await api.client.post("/graphql", json={"query": "query Tree { jurisdictions { path } }",
                                             "operationName": "Tree"})
