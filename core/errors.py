@@ -96,9 +96,11 @@ def _chain(error: BaseException | None) -> Iterator[BaseException]:
 
 
 def is_database_outage(error: BaseException | None) -> bool:
-    """Whether `error` (or what caused it) is a lost or refused database connection."""
+    """Whether `error` (or what caused it) is a lost or refused database connection, or what
+    it left behind (ServiceUnavailable: the policy not loaded yet)."""
     return any(
-        isinstance(e, OSError | DBConnectionError | asyncpg.PostgresConnectionError
+        isinstance(e, ServiceUnavailable | OSError | DBConnectionError
+                   | asyncpg.PostgresConnectionError
                    | asyncpg.CannotConnectNowError | asyncpg.AdminShutdownError
                    | asyncpg.CrashShutdownError)
         or (isinstance(e, asyncpg.InterfaceError) and "closed" in str(e))

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from core import clock, jobs
+from policies.enforcer import PolicyStore
 
 
 async def _run_for(seconds: float, every: float | Callable[[], float], run: object) -> None:
@@ -41,6 +42,25 @@ async def test_a_run_failed_by_an_outage_is_retried_soon(
     assert runs == ["outage", "outage", "ran"]  # then the day's wait
     assert [r.message for r in caplog.records] == [
         "test-job: database unreachable, retried in 0.1 s"] * 2
+
+
+async def test_a_run_refused_for_want_of_the_policy_is_retried_soon(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The database back, the listener not yet: the policy store refuses as in an outage."""
+    monkeypatch.setattr(jobs, "OUTAGE_RETRY_S", 0.1)
+    runs = 0
+
+    async def run() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            PolicyStore().holders_of("jl.th")
+
+    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+        await _run_for(0.5, 3600, run)
+    assert runs == 2
+    assert [r.message for r in caplog.records] == [
+        "test-job: database unreachable, retried in 0.1 s"]
 
 
 async def test_another_failure_is_logged_and_waits_for_the_next_period(
