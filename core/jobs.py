@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 
-from core import clock
+from core import clock, metrics
 from core.errors import is_database_outage
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ def until_after_local_midnight() -> float:
 async def periodic(stop: asyncio.Event, name: str, every: float | Callable[[], float],
                    run: Callable[[], Awaitable[object]]) -> None:
     """`run()` now, then `every` seconds (or as many as `every()` says) after each run, until
-    `stop` is set. A failed run is logged and does not end the job."""
+    `stop` is set. A failed run is logged and does not end the job. Each run is counted by its
+    outcome in /metrics, with the time of the last that succeeded."""
     while not stop.is_set():
         outage = False
         try:
@@ -43,6 +44,10 @@ async def periodic(stop: asyncio.Event, name: str, every: float | Callable[[], f
             outage = is_database_outage(exc)
             if not outage:
                 log.exception("%s failed", name, extra={"job": name})
+            metrics.JOB_RUNS.labels(job=name, outcome="outage" if outage else "failed").inc()
+        else:
+            metrics.JOB_RUNS.labels(job=name, outcome="ok").inc()
+            metrics.JOB_LAST_SUCCESS.labels(job=name).set_to_current_time()
         wait = every() if callable(every) else every
         if outage:
             wait = min(wait, OUTAGE_RETRY_S)

@@ -1,12 +1,16 @@
-"""Prometheus metrics of this process: requests and latency by operation, errors by code."""
+"""Prometheus metrics of this process: requests and latency by operation, errors by code, and
+the periodic jobs' runs (alert on a job whose last success is too old)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 REQUESTS = Counter("graphql_requests_total", "GraphQL operations served", ["operation"])
 LATENCY = Histogram("graphql_request_seconds", "GraphQL operation latency", ["operation"])
 ERRORS = Counter("graphql_errors_total", "GraphQL errors returned", ["code"])
+JOB_RUNS = Counter("job_runs_total", "Runs of the periodic jobs", ["job", "outcome"])
+JOB_LAST_SUCCESS = Gauge("job_last_success_timestamp_seconds",
+                         "When each periodic job last ran to its end (Unix time)", ["job"])
 # Operation names are the callers' own: past this many, further names share one series, so
 # that a client naming each request anew cannot grow the process's memory and /metrics.
 OPERATIONS_MEASURED = 300

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,11 +15,13 @@ import pytest
 
 from core import clock, jobs
 from policies.enforcer import PolicyStore
+from tests.support import Api
 
 
-async def _run_for(seconds: float, every: float | Callable[[], float], run: object) -> None:
+async def _run_for(seconds: float, every: float | Callable[[], float], run: object,
+                   name: str = "test-job") -> None:
     stop = asyncio.Event()
-    job = asyncio.create_task(jobs.periodic(stop, "test-job", every, run))  # type: ignore[arg-type]
+    job = asyncio.create_task(jobs.periodic(stop, name, every, run))  # type: ignore[arg-type]
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.wait_for(job, timeout=5)
@@ -107,3 +111,29 @@ async def test_a_job_waits_as_long_as_its_schedule_says() -> None:
 
     await _run_for(0.5, lambda: next(waits), run)
     assert runs == 3
+
+
+async def test_runs_are_counted_for_the_operators(api: Api) -> None:
+    """/metrics counts each job's runs by outcome and gives when it last succeeded: an
+    operator alerts on a daily job whose last success is over a day old."""
+    outcomes = iter(["ok", "failed", "outage", "ok"])
+
+    async def run() -> None:
+        outcome = next(outcomes, "ok")
+        if outcome == "failed":
+            raise ValueError("a bug")
+        if outcome == "outage":
+            await asyncpg.connect(host="/nonexistent-socket-dir", user="postgres")
+
+    def counted(text: str, outcome: str) -> float:
+        found = re.search(rf'job_runs_total{{job="counted-job",outcome="{outcome}"}} (\S+)',
+                          text)
+        return float(found.group(1)) if found else 0.0
+
+    before = time.time()
+    await _run_for(0.5, 0.1, run, name="counted-job")
+    text = (await api.client.get("/metrics")).text
+    assert counted(text, "ok") >= 2
+    assert counted(text, "failed") == counted(text, "outage") == 1
+    last = re.search(r'job_last_success_timestamp_seconds{job="counted-job"} (\S+)', text)
+    assert last is not None and before <= float(last.group(1)) <= time.time()
