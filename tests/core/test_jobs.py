@@ -7,7 +7,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -27,16 +27,25 @@ async def _run_for(seconds: float, every: float | Callable[[], float], run: obje
     await asyncio.wait_for(job, timeout=5)
 
 
+async def _connection_refused() -> None:  # a socket directory with no server
+    await asyncpg.connect(host="/nonexistent-socket-dir", user="postgres")
+
+
+async def _policy_not_loaded() -> None:  # the database back, the listener not yet
+    PolicyStore().holders_of("jl.th")
+
+
+@pytest.mark.parametrize("outage", [_connection_refused, _policy_not_loaded])
 async def test_a_run_failed_by_an_outage_is_retried_soon(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-        database_url: str) -> None:
+        database_url: str, outage: Callable[[], Awaitable[None]]) -> None:
     monkeypatch.setattr(jobs, "OUTAGE_RETRY_S", 0.1)
     runs: list[str] = []
 
     async def run() -> None:
-        if len(runs) < 2:  # the database unreachable: a socket directory with no server
+        if len(runs) < 2:
             runs.append("outage")
-            await asyncpg.connect(host="/nonexistent-socket-dir", user="postgres")
+            await outage()
         runs.append("ran")
         conn = await asyncpg.connect(database_url)  # and back
         await conn.close()
@@ -46,25 +55,6 @@ async def test_a_run_failed_by_an_outage_is_retried_soon(
     assert runs == ["outage", "outage", "ran"]  # then the day's wait
     assert [r.message for r in caplog.records] == [
         "test-job: database unreachable, retried in 0.1 s"] * 2
-
-
-async def test_a_run_refused_for_want_of_the_policy_is_retried_soon(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    """The database back, the listener not yet: the policy store refuses as in an outage."""
-    monkeypatch.setattr(jobs, "OUTAGE_RETRY_S", 0.1)
-    runs = 0
-
-    async def run() -> None:
-        nonlocal runs
-        runs += 1
-        if runs == 1:
-            PolicyStore().holders_of("jl.th")
-
-    with caplog.at_level(logging.WARNING, logger="core.jobs"):
-        await _run_for(0.5, 3600, run)
-    assert runs == 2
-    assert [r.message for r in caplog.records] == [
-        "test-job: database unreachable, retried in 0.1 s"]
 
 
 async def test_another_failure_is_logged_and_waits_for_the_next_period(
