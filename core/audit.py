@@ -194,8 +194,6 @@ async def verify(witnessed: Head | None = None) -> int | None:
             last_id = rec.id
 
 
-
-
 async def witness() -> None:
     """Log the chain's head (the `audit head` line), so that the logs, shipped out of the
     machine, hold heads for `audit-verify --head`; hourly in every server process."""

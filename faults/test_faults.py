@@ -5,7 +5,6 @@ by itself."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 import subprocess
@@ -21,6 +20,7 @@ from core.cases.tally import RECOUNT_SQL
 from core.config import ROOT
 from core.jobs import OUTAGE_RETRY_S
 from faults.conftest import DATABASE, PGDATA, Cluster, Server, login
+from tests.support import wait_ready
 
 SUBMIT = "mutation($i: CaseInput!) { submitCase(input: $i) { id } }"
 PROTOCOL = Subprotocol("graphql-transport-ws")
@@ -230,14 +230,8 @@ async def test_a_server_started_while_postgresql_is_down_serves_once_it_is_back(
     await asyncio.to_thread(cluster.stop)
     try:
         server = start_server()
+        await wait_ready(server.base, server.log, path="/healthz")
         async with httpx.AsyncClient(base_url=server.base, timeout=20) as client:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(server.log.read_text())
             ready = await client.get("/readyz")
             assert ready.status_code == 503 and ready.json()["status"] == (
                 "database unreachable")

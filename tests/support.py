@@ -120,12 +120,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def wait_ready(base: str, log: Path, seconds: float = 30) -> None:
-    """Until the server at `base` answers /readyz with 200; else fail showing its log."""
+async def wait_ready(base: str, log: Path, seconds: float = 30, path: str = "/readyz"
+                     ) -> None:
+    """Until the server at `base` answers `path` (/readyz: ready; /healthz: alive) with 200;
+    else fail showing its log."""
     async with httpx.AsyncClient(base_url=base) as client:
         for _ in range(int(seconds * 10)):
             try:
-                if (await client.get("/readyz")).status_code == 200:
+                if (await client.get(path)).status_code == 200:
                     return
             except httpx.TransportError:
                 pass

@@ -18,10 +18,10 @@ from policies.enforcer import PolicyStore
 from tests.support import Api
 
 
-async def _run_for(seconds: float, every: float | Callable[[], float], run: object,
-                   name: str = "test-job") -> None:
+async def _run_for(seconds: float, every: float | Callable[[], float],
+                   run: Callable[[], Awaitable[object]], name: str = "test-job") -> None:
     stop = asyncio.Event()
-    job = asyncio.create_task(jobs.periodic(stop, name, every, run))  # type: ignore[arg-type]
+    job = asyncio.create_task(jobs.periodic(stop, name, every, run))
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.wait_for(job, timeout=5)
