@@ -13,19 +13,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from core.cases import tally
 from core.db import credentials
 
 Q1 = """SELECT s.id, s.name, j.name AS jurisdiction FROM supervisor s
 JOIN jurisdiction j ON j.id = s.jurisdiction_id WHERE s.jurisdiction_id = $1
 ORDER BY s.id LIMIT 20"""
-# Q2 reads the maintained all-time tally, as the API does (core/cases/tally.py).
-Q2 = """SELECT t.jurisdiction_id, t.key AS state, t.n FROM case_tally_total t
-JOIN jurisdiction j ON j.id = t.jurisdiction_id
-WHERE (j.path = $1 OR j.path LIKE $1 || '.%') AND t.dimension = 'state' AND t.n <> 0"""
+# Q2 is the API's own statement over the maintained all-time tally (core/cases/tally.py), with
+# the ids of the jurisdictions under `under` written in; they are read once for each `under`.
+SUBTREE = "SELECT id FROM jurisdiction WHERE path = $1 OR path LIKE $1 || '.%' ORDER BY path"
 Q3 = """SELECT c.id, c.kind, c.state, s.name AS reporter, a.name AS agency
 FROM supervision_case c JOIN supervisor s ON s.id = c.reporter_id
 JOIN agency a ON a.id = c.agency_id WHERE c.id = $1"""
 pool: asyncpg.Pool | None = None
+q2_statements: dict[str, str] = {}
 
 
 @asynccontextmanager
@@ -47,7 +48,11 @@ async def q1(request: Request) -> JSONResponse:
 
 async def q2(request: Request) -> JSONResponse:
     assert pool is not None
-    rows = await pool.fetch(Q2, request.query_params["under"])
+    under = request.query_params["under"]
+    if under not in q2_statements:
+        ids = [r["id"] for r in await pool.fetch(SUBTREE, under)]
+        q2_statements[under], _ = tally.statement(ids, tally.Period.of(None, None), ["state"])
+    rows = await pool.fetch(q2_statements[under])
     return JSONResponse([dict(r) for r in rows])
 
 

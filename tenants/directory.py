@@ -25,9 +25,10 @@ class Tree:
         self.rows = sorted(rows, key=lambda j: j.path)
         self.by_id = {j.id: j for j in rows}
         self.by_path = {j.path: j for j in rows}
-        # ids_where's answers by their key: a scope's ids were a walk over every row for
-        # every request, a cost that grew with the tree (a tenth of a county list at size L)
-        self.selected: dict[Hashable, list[int]] = {}
+        # the jurisdictions selected (ids_where, paths_where) by their key: a scope's ids were
+        # a walk over every row for every request, a cost that grew with the tree (a tenth of
+        # a county list at size L)
+        self.selected: dict[Hashable, tuple[list[int], dict[int, str]]] = {}
 
 
 class Directory(Mirror):
@@ -71,18 +72,31 @@ class Directory(Mirror):
                         ) -> list[int]:
         """The ids of the jurisdictions whose path `covers` accepts, in path order; with a
         `key` that stands for `covers`, kept with the tree (the list is shared: read it)."""
+        return (await self._selection(covers, key))[0]
+
+    async def paths_where(self, covers: Callable[[str], bool], key: Hashable = None
+                          ) -> dict[int, str]:
+        """The same jurisdictions as ids_where, id -> path (shared too: read it)."""
+        return (await self._selection(covers, key))[1]
+
+    async def _selection(self, covers: Callable[[str], bool], key: Hashable
+                         ) -> tuple[list[int], dict[int, str]]:
         tree = await self._current()
         if tree is None:
             rows = await Jurisdiction.all().order_by("path").only("id", "path")
-            return [j.id for j in rows if covers(j.path)]
+            return _selected([(j.id, j.path) for j in rows if covers(j.path)])
         if key is not None and (kept := tree.selected.get(key)) is not None:
             return kept
-        found = [j.id for j in tree.rows if covers(j.path)]
+        found = _selected([(j.id, j.path) for j in tree.rows if covers(j.path)])
         if key is not None:
             if len(tree.selected) >= SELECTIONS_KEPT:
                 tree.selected.clear()
             tree.selected[key] = found
         return found
+
+
+def _selected(pairs: list[tuple[int, str]]) -> tuple[list[int], dict[int, str]]:
+    return [i for i, _ in pairs], dict(pairs)
 
 
 jurisdictions = Directory()

@@ -135,7 +135,8 @@ class Stats:
     """R7.2 figures of some jurisdictions over a period, each read on demand: the counts of
     the dimensions asked for, the overdue count, the reply percentiles."""
 
-    jurisdiction_ids: list[int]
+    # id -> path of the jurisdictions counted
+    paths: dict[int, str]
     period: tally.Period
     _percentiles: asyncio.Task[tuple[float | None, float | None]] | None = None
 
@@ -144,18 +145,18 @@ class Stats:
         any."""
         if not dimensions:
             return tally.Figures(by={})
-        return await tally.figures(self.jurisdiction_ids, self.period, dimensions)
+        return await tally.figures(self.paths, self.period, dimensions)
 
     async def reply_percentiles(self) -> tuple[float | None, float | None]:
         """(median, 90th percentile) of reply seconds; one query however often asked."""
         if self._percentiles is None:
             self._percentiles = asyncio.ensure_future(
-                tally.reply_percentiles(self.jurisdiction_ids, self.period))
+                tally.reply_percentiles(list(self.paths), self.period))
         return await self._percentiles
 
     async def overdue(self) -> int:
         """Transferred cases past due now (not a count the tally can keep: time moves)."""
-        return await tally.overdue(self.jurisdiction_ids, self.period)
+        return await tally.overdue(list(self.paths), self.period)
 
 
 async def oversight_stats(principal: Principal, jurisdiction: str,
@@ -168,8 +169,7 @@ async def oversight_stats(principal: Principal, jurisdiction: str,
         raise InvalidInput("起止时间颠倒", "`from` is after `to`", field="from")
     await jurisdiction_in_scope(principal, "read", "oversight", jurisdiction)
     allowed = scope(principal, "read", "oversight")
-    ids = await jurisdictions.ids_where(
+    paths = await jurisdictions.paths_where(
         lambda path: allowed.covers(path) and domains.within(path, jurisdiction),
         key=(allowed, jurisdiction))
-    period = tally.Period.of(start, end)
-    return Stats(ids, period)
+    return Stats(paths, tally.Period.of(start, end))

@@ -20,38 +20,43 @@ from core.cases.rules import overdue_sql
 _VALUES = """CROSS JOIN LATERAL (VALUES ('kind', c.kind), ('category', c.category),
     ('state', c.state), ('agency', c.agency_id::text), ('finding', c.finding)) v(d, k)"""
 
-_TALLY_SQL = """
-SELECT jurisdiction_id, dimension, key, n FROM case_tally
-WHERE jurisdiction_id = ANY($1::int[])
-  AND ($2::date IS NULL OR month >= $2) AND ($3::date IS NULL OR month < $3)"""
+# The jurisdictions' ids and the dimensions are written into the statements below, not passed
+# as parameters: with an array as a parameter PostgreSQL planned every execution anew (a
+# custom plan each time, ~0.35 ms of the server's CPU for a city's counts at size M, more than
+# running it). Written in, a statement with no other parameter is planned once per connection
+# (asyncpg keeps it prepared): one statement for each scope and set of dimensions asked for,
+# both from the platform's own values (ids of the kept tree, names of DIMENSIONS).
 
-# Only for a period with partial months at its edges: their cases, counted one by one.
-_EDGE_SQL = f"""
-SELECT c.jurisdiction_id, v.d, v.k, 1 FROM supervision_case c {_VALUES}
-WHERE v.k IS NOT NULL AND c.jurisdiction_id = ANY($1::int[])
-  AND (c.submitted_at >= $4 AND c.submitted_at < $5
-       OR c.submitted_at >= $6 AND c.submitted_at < $7)"""  # noqa: S608 (constant text)
-
-# All of history: one row per jurisdiction and value, however many months there are.
+# All of history: the all-time tally holds one row per jurisdiction and value, however many
+# months there are, so nothing is summed here; figures() sums over the jurisdictions.
 _TOTAL_SQL = """
-SELECT jurisdiction_id, dimension, key, n FROM case_tally_total
-WHERE jurisdiction_id = ANY($1::int[])"""
+SELECT t.jurisdiction_id, t.dimension, {key}, t.n FROM case_tally_total t {agency}
+WHERE t.jurisdiction_id = ANY({ids}) AND t.dimension = ANY({dimensions}) AND t.n <> 0"""
 
-# Summed over the jurisdictions, except states, which also give the per-jurisdiction totals.
+# A period: its whole months from the monthly tally, summed, and only for partial months at
+# its edges, their cases counted one by one ({edges}).
+_PERIOD_SQL = """
+SELECT t.jurisdiction_id, t.dimension, {key}, sum(t.n)::bigint FROM (
+  SELECT jurisdiction_id, dimension, key, n FROM case_tally
+  WHERE jurisdiction_id = ANY({ids})
+    AND ($1::date IS NULL OR month >= $1) AND ($2::date IS NULL OR month < $2){edges}
+) t (jurisdiction_id, dimension, key, n) {agency}
+WHERE t.dimension = ANY({dimensions})
+GROUP BY 1, 2, 3
+HAVING sum(t.n) <> 0"""
+_EDGE_SQL = f"""
+  UNION ALL
+  SELECT c.jurisdiction_id, v.d, v.k, 1 FROM supervision_case c {_VALUES}
+  WHERE v.k IS NOT NULL AND c.jurisdiction_id = ANY({{ids}})
+    AND (c.submitted_at >= $3 AND c.submitted_at < $4
+         OR c.submitted_at >= $5 AND c.submitted_at < $6)"""  # noqa: S608 (constant text)
+
 # Agencies are counted by id and shown by name: joined only when asked for (building the join
 # over every agency was half the statement's time at size M).
-_NAMED_SQL = """
-SELECT CASE WHEN counted.dimension = 'state' THEN j.path END AS path, counted.dimension,
-       {key} AS key, sum(n)::bigint AS n
-FROM ({counted}) counted (jurisdiction_id, dimension, key, n)
-JOIN jurisdiction j ON j.id = counted.jurisdiction_id {agency}
-WHERE counted.dimension = ANY(${dimensions}::text[])
-GROUP BY 1, 2, 3
-HAVING sum(n) <> 0"""
 _AGENCY_NAMES = {
-    "key": "COALESCE(a.name, counted.key)",
-    "agency": "LEFT JOIN agency a ON counted.dimension = 'agency' AND a.id::text = counted.key"}
-_AGENCY_IDS = {"key": "counted.key", "agency": ""}
+    "key": "COALESCE(a.name, t.key)",
+    "agency": "LEFT JOIN agency a ON t.dimension = 'agency' AND a.id::text = t.key"}
+_AGENCY_IDS = {"key": "t.key", "agency": ""}
 
 _OVERDUE_SQL = f"""
 SELECT count(*) AS n FROM supervision_case
@@ -148,32 +153,41 @@ class Figures:
         return sum(findings.get(f, 0) for f in SUBSTANTIATED) / verified if verified else None
 
 
-async def figures(jurisdiction_ids: list[int], period: Period,
+def statement(ids: Collection[int], period: Period, dimensions: Collection[str]
+              ) -> tuple[str, list[object]]:
+    """The statement of figures() and its parameters; the ceiling of the benchmark serves it
+    as it is (bench/ceiling.py)."""
+    asked = sorted(set(dimensions))
+    if unknown := set(asked) - set(DIMENSIONS):  # written into the statement: our names only
+        raise ValueError(f"not a dimension: {unknown}")
+    listed = ",".join(str(int(i)) for i in ids)
+    written = {"ids": f"'{{{listed}}}'::int[]",
+               "dimensions": f"'{{{','.join(asked)}}}'::text[]",
+               **(_AGENCY_NAMES if "agency" in asked else _AGENCY_IDS)}
+    if period.first_month is None and period.end_month is None and not period.edges:
+        return _TOTAL_SQL.format(**written), []
+    params: list[object] = [period.first_month, period.end_month]
+    edges = ""
+    if period.edges:
+        edges = _EDGE_SQL.format(**written)
+        params += [edge for pair in [*period.edges, (None, None)][:2] for edge in pair]
+    return _PERIOD_SQL.format(edges=edges, **written), params
+
+
+async def figures(paths: dict[int, str], period: Period,
                   dimensions: Collection[str] = DIMENSIONS) -> Figures:
-    """Counts of the cases submitted in `period` in the given jurisdictions, for the
-    `dimensions` asked for (no other dimension is read): one statement, over the all-time
+    """Counts of the cases submitted in `period` in the jurisdictions given (id -> path), for
+    the `dimensions` asked for (no other dimension is read): one statement, over the all-time
     tally for the whole history, the monthly tally for whole months, and the cases only for
     partial months."""
-    params: list[object] = [jurisdiction_ids]
-    if period.first_month is None and period.end_month is None and not period.edges:
-        counted = _TOTAL_SQL
-    else:
-        counted = _TALLY_SQL
-        params += [period.first_month, period.end_month]
-        if period.edges:
-            edges = [*period.edges, (None, None)][:2]
-            counted += " UNION ALL " + _EDGE_SQL
-            params += [*edges[0], *edges[1]]
-    params.append(sorted(set(dimensions)))
-    names = _AGENCY_NAMES if "agency" in dimensions else _AGENCY_IDS
-    _, rows = await orm.client().execute_query(
-        _NAMED_SQL.format(counted=counted, dimensions=len(params), **names), params)
+    _, rows = await orm.client().execute_query(*statement(paths, period, dimensions))
     by: dict[str, dict[str, int]] = {}
-    for path, dimension, key, n in rows:
+    for jurisdiction_id, dimension, key, n in rows:
         counts = by.setdefault(dimension, {})
         counts[key] = counts.get(key, 0) + n
         if dimension == "state":
             counts = by.setdefault("jurisdiction", {})
+            path = paths[jurisdiction_id]
             counts[path] = counts.get(path, 0) + n
     return Figures(by=by)
 

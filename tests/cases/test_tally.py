@@ -167,7 +167,7 @@ async def test_r7_2_only_the_dimensions_asked_for_are_read_in_one_statement(
         whole = (await api.gql(every, as_user="admin.th")).ok()["oversightStats"]
     counts = [s for s in counter.statements if "case_tally" in s]
     assert len(counts) == 1
-    assert "['agency', 'category', 'finding', 'kind', 'state']" in counts[0]
+    assert "'{agency,category,finding,kind,state}'" in counts[0]
     # Asked for one by one, through a fragment and an alias: the same figures, and only the
     # dimension each needs is read.
     for field, dimension in (("total", "state"), ("byJurisdiction { key count }", "state"),
@@ -181,7 +181,7 @@ async def test_r7_2_only_the_dimensions_asked_for_are_read_in_one_statement(
                    ).ok()["oversightStats"]
         assert one["it"] == whole[name]
         counts = [s for s in counter.statements if "case_tally" in s]
-        assert len(counts) == 1 and f"['{dimension}']" in counts[0], counts
+        assert len(counts) == 1 and f"'{{{dimension}}}'" in counts[0], counts
         # agencies are counted by id: their names are joined only when agencies are asked for
         assert ("JOIN agency" in counts[0]) is (dimension == "agency"), counts
     assert whole["byAgency"] and not any(e["key"].isdigit() for e in whole["byAgency"])
@@ -204,5 +204,30 @@ async def test_r7_2_figures_not_asked_for_are_not_read_and_inline_fragments_coun
                                    "... on OversightStats { k: byKind { key count } } } }",
                                    as_user="admin.th")).ok()["oversightStats"]["k"]
         counts = [s for s in counter.statements if "case_tally" in s]
-        assert len(counts) == 1 and "['kind']" in counts[0], counts
+        assert len(counts) == 1 and "'{kind}'" in counts[0], counts
         assert sum(k["count"] for k in kinds) == await Case.all().count()
+
+
+async def test_r7_2_counts_over_all_time_are_planned_once_per_connection(
+        full_demo: None) -> None:
+    """The ids and dimensions are written into the statement: with them as array parameters
+    PostgreSQL planned every execution anew (custom plans, more server time than running it).
+    With none, the prepared statement's one plan serves every execution."""
+    from tortoise.transactions import in_transaction
+
+    from core.cases import tally
+    from tenants.directory import jurisdictions
+
+    paths = await jurisdictions.paths_where(lambda path: path.startswith("jl.th"))
+    dimensions, period = ["state", "agency"], Period.of(None, None)
+    sql, params = tally.statement(paths, period, dimensions)
+    assert "case_tally_total" in sql and params == []
+    async with in_transaction() as connection:  # one connection, so its prepared statements
+        answers = [await tally.figures(paths, period, dimensions) for _ in range(8)]
+        plans = await connection.execute_query_dict(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement = $1", [sql])
+    # (the pooled connection may have run it before, for another test)
+    assert len(plans) == 1 and plans[0]["custom_plans"] == 0 <= 8 <= plans[0]["generic_plans"]
+    assert all(a == answers[0] for a in answers) and answers[0].total == await Case.filter(
+        jurisdiction__path__startswith="jl.th").count() > 0

@@ -89,8 +89,8 @@ async def test_the_city_figures_jurisdictions_are_kept_until_the_tree_changes(
     city = Principal(account.id, account.username, account.kind, "jl.th")
     first = await oversight.oversight_stats(city, "jl.th", None, None)
     again = await oversight.oversight_stats(city, "jl.th", None, None)
-    assert again.jurisdiction_ids is first.jurisdiction_ids
+    assert again.paths is first.paths
     county = await oversight.oversight_stats(city, "jl.th.dc", None, None)
-    assert set(county.jurisdiction_ids) < set(first.jurisdiction_ids)
-    assert [j.path for j in (await jurisdictions.by_ids(county.jurisdiction_ids)).values()] == [
-        "jl.th.dc"]
+    assert set(county.paths) < set(first.paths)
+    assert list(county.paths.values()) == ["jl.th.dc"]
+    assert [j.path for j in (await jurisdictions.by_ids(county.paths)).values()] == ["jl.th.dc"]
