@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -59,14 +60,22 @@ class GraphQLApp(GraphQL[Context, None]):
         ten times faster than the standard library."""
         return orjson.dumps(data)
 
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """A JSON POST of a document that was valid before is answered by schema/known.py."""
-        if self.answers_known and isinstance(request, Request) and request.method == "POST" and (
-                context is UNSET):
-            response = await known.answer(self, request)
-            if response is not None:
-                return response
-        return await super().run(request, context, root_value)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """strawberry's own, but a JSON POST of a document that was valid before is answered
+        by schema/known.py, straight to `send`; anything else is strawberry's, given the same
+        request (its body, if read, kept by Starlette)."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if self.answers_known and request.method == "POST" and await known.answer(
+                self, request, send):
+            return
+        try:
+            response = await self.run(request)
+        except HTTPException as e:
+            response = PlainTextResponse(e.reason, status_code=e.status_code)
+        await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
