@@ -9,10 +9,10 @@ parses, keeps the limits and validates depends on its text alone, so a text that
 of the same text is executed directly: graphql-core's `execute` with the schema's execution
 context (the compiled one, schema/execution.py), its end presented and counted by
 `schema.errors.finish`, and the answer written to the connection as the view's own
-`create_response` makes it (past its request adapter, its sub-response and Starlette's
-Response: ~15 % of a trivial query's CPU). Everything else goes through strawberry unchanged: GET, other content types, batches, streamed
-responses, operation extensions, subscriptions, a text not yet seen or a body that is not a
-JSON object.
+`create_response` makes it (past strawberry's ASGI entry, its sub-response and Starlette's
+Response: ~7 % of a trivial query's CPU). Everything else goes through strawberry unchanged:
+GET, other content types, batches, streamed responses, operation extensions, subscriptions, a
+text not yet seen or a body that is not a JSON object.
 """
 
 from __future__ import annotations

@@ -22,10 +22,10 @@ _VALUES = """CROSS JOIN LATERAL (VALUES ('kind', c.kind), ('category', c.categor
 
 # The jurisdictions' ids and the dimensions are written into the statements below, not passed
 # as parameters: with an array as a parameter PostgreSQL planned every execution anew (a
-# custom plan each time, ~0.35 ms of the server's CPU for a city's counts at size M, more than
-# running it). Written in, a statement with no other parameter is planned once per connection
-# (asyncpg keeps it prepared): one statement for each scope and set of dimensions asked for,
-# both from the platform's own values (ids of the kept tree, names of DIMENSIONS).
+# custom plan each time, ~0.35 ms of PostgreSQL's CPU for a city's counts at size M, more
+# than running it). Written in, a statement with no other parameter is planned once per
+# connection (asyncpg keeps it prepared): one statement for each scope and set of dimensions
+# asked for, both from the platform's own values (ids of the kept tree, names of DIMENSIONS).
 
 # All of history: the all-time tally holds one row per jurisdiction and value, however many
 # months there are, so nothing is summed here; figures() sums over the jurisdictions.
