@@ -140,6 +140,10 @@ class Stats:
     period: tally.Period
     _percentiles: asyncio.Task[tuple[float | None, float | None]] | None = None
 
+    @property
+    def jurisdiction_ids(self) -> list[int]:
+        return list(self.paths)
+
     async def figures(self, dimensions: Collection[str]) -> tally.Figures:
         """The counts of `dimensions` (tally.DIMENSIONS), in one statement; none without
         any."""
@@ -151,12 +155,12 @@ class Stats:
         """(median, 90th percentile) of reply seconds; one query however often asked."""
         if self._percentiles is None:
             self._percentiles = asyncio.ensure_future(
-                tally.reply_percentiles(list(self.paths), self.period))
+                tally.reply_percentiles(self.jurisdiction_ids, self.period))
         return await self._percentiles
 
     async def overdue(self) -> int:
         """Transferred cases past due now (not a count the tally can keep: time moves)."""
-        return await tally.overdue(list(self.paths), self.period)
+        return await tally.overdue(self.jurisdiction_ids, self.period)
 
 
 async def oversight_stats(principal: Principal, jurisdiction: str,

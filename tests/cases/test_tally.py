@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
 from core import clock, orm
+from core.cases import tally
 from core.cases.models import Case, CaseEvent, CaseTally, CaseTallyTotal
 from core.cases.tally import RECOUNT_SQL, Period
+from tenants.directory import jurisdictions
 from tests.cases.helpers import act, submit, to_transferred
 from tests.support import Api, QueryCounter
 
@@ -213,11 +217,6 @@ async def test_r7_2_counts_over_all_time_are_planned_once_per_connection(
     """The ids and dimensions are written into the statement: with them as array parameters
     PostgreSQL planned every execution anew (custom plans, more server time than running it).
     With none, the prepared statement's one plan serves every execution."""
-    from tortoise.transactions import in_transaction
-
-    from core.cases import tally
-    from tenants.directory import jurisdictions
-
     paths = await jurisdictions.paths_where(lambda path: path.startswith("jl.th"))
     dimensions, period = ["state", "agency"], Period.of(None, None)
     sql, params = tally.statement(paths, period, dimensions)
