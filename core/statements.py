@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from tortoise import Tortoise, queryset
+from tortoise.backends.base.client import Capabilities
 from tortoise.exceptions import DoesNotExist, MultipleObjectsReturned
 from tortoise.expressions import Q
 from tortoise.filters import is_null, not_null
@@ -273,12 +274,22 @@ class QuerySet(queryset.QuerySet[M]):
 
 
 class ShapedManager(Manager):
+    """Starts each query with its connection's capabilities at hand: Tortoise looks them up
+    through the model's connection (context variables, the loop check) at every clone, ~10 µs
+    of a case detail's 55 in its window."""
+
+    def __init__(self, model: type[Model], capabilities: Capabilities) -> None:
+        super().__init__(model)
+        self._capabilities = capabilities
+
     def get_queryset(self) -> QuerySet[Any]:
-        return QuerySet(self._model)
+        query = QuerySet(self._model)
+        query._capabilities = self._capabilities
+        return query
 
 
 def install() -> None:
     """Every model's queries start from this module's query set."""
     for models in Tortoise.apps.values():
         for model in models.values():
-            model._meta.manager = ShapedManager(model)
+            model._meta.manager = ShapedManager(model, model._meta.db.capabilities)
