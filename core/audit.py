@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
+import orjson
 from tortoise import fields
 from tortoise.models import Model
 
@@ -54,8 +55,12 @@ class Actor:
 SYSTEM = Actor(None, "system")  # the CLI's and the jobs' acts
 
 
+# The hashed text of a record's fields; made once (json.dumps makes an encoder at each call).
+_HASHED_TEXT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _body(fields_: dict[str, Any]) -> str:
-    return json.dumps(fields_, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _HASHED_TEXT.encode(fields_)
 
 
 def _digest(prev_hash: str, fields_: dict[str, Any]) -> str:
@@ -99,7 +104,8 @@ def _row(actor: Actor, action: str, target_type: str = "", target_id: object = "
     fields_ = _hashed_fields(at, actor.id, actor.name, action, target_type, str(target_id),
                              jurisdiction, request, detail or {})
     return [at, actor.id, actor.name, action, target_type, str(target_id), jurisdiction, request,
-            json.dumps(detail or {}, ensure_ascii=False), _body(fields_)]
+            orjson.dumps(detail or {}, option=orjson.OPT_NON_STR_KEYS).decode(),
+            _body(fields_)]
 
 
 def append(actor: Actor, action: str, **target: Unpack[Target]) -> writes.Write:
