@@ -178,6 +178,7 @@ async def test_a_clean_use_is_released_without_the_reset(
     spy = ResetSpy(monkeypatch)
     assert len(await Supervisor.all().limit(3)) == 3
     await orm.client().execute_query("SELECT 1")
+    assert await orm.client().fetch_value("SELECT $1::int + 1", [1]) == 2
     async with in_transaction():
         first = await Supervisor.all().order_by("id").first()
         assert first is not None
@@ -192,23 +193,29 @@ async def test_a_failed_statement_a_rolled_back_transaction_and_a_script_are_res
     with pytest.raises(OperationalError):
         await conn.execute_query("SELECT * FROM no_such_table")
     assert spy.count == 1
+    with pytest.raises(OperationalError):
+        await conn.fetch_value("SELECT * FROM no_such_table", [])
+    assert spy.count == 2
     with pytest.raises(RuntimeError):
         async with in_transaction():
             await Supervisor.all().first()
             raise RuntimeError("rolled back")
-    assert spy.count == 2
-    await conn.execute_script("SET application_name = 'left behind'")
     assert spy.count == 3
+    await conn.execute_script("SET application_name = 'left behind'")
+    assert spy.count == 4
     for _ in range(5):  # whichever pooled connection answers, the setting is gone
         _, rows = await conn.execute_query("SHOW application_name")
         assert rows[0]["application_name"] != "left behind"
 
 
+@pytest.mark.parametrize("way", ["execute_query", "fetch_value"])
 async def test_a_cancelled_statement_leaves_no_busy_connection(
-        roster_demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        roster_demo: None, monkeypatch: pytest.MonkeyPatch, way: str) -> None:
     spy = ResetSpy(monkeypatch)
     conn = orm.client()
-    task = asyncio.create_task(conn.execute_query("SELECT pg_sleep(30)"))
+    statement = conn.execute_query("SELECT pg_sleep(30)") if way == "execute_query" else (
+        conn.fetch_value("SELECT pg_sleep(30)", []))
+    task = asyncio.create_task(statement)
     await asyncio.sleep(0.3)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
