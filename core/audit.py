@@ -123,7 +123,7 @@ async def _append_rows(rows: list[list[Any]]) -> list[BaseException | None]:
     """Lone records of concurrent requests in one statement: under load the chain's lock and
     the commit's flush are taken once for several reads instead of once each (at size M, the
     case detail with its reporter: ~375 -> ~495 requests a second)."""
-    await orm.client().execute_query(_APPEND, _arguments(rows))
+    await orm.client().fetch_value(_APPEND, _arguments(rows))
     return [None] * len(rows)
 
 
