@@ -78,14 +78,15 @@ def _hashed_fields(
     }
 
 
-# Appends records in order after the last one (migration 0012): the chain's lock, each record
-# hashed after its predecessor by PostgreSQL over the same text as _digest.
-_APPEND = "SELECT audit_append_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+# Appends records in order after the last one (migration 0017): the chain's lock, each record
+# hashed after its predecessor by PostgreSQL over the same text as _digest. The records go as
+# one JSON array of rows (_row).
+_APPEND = "SELECT audit_append_records($1, $2, $3)"
 
 
 def _arguments(rows: list[list[Any]]) -> list[Any]:
-    """The append's arguments: the lock and the genesis, then each column of the rows."""
-    return [_CHAIN_LOCK, GENESIS, *(list(column) for column in zip(*rows, strict=True))]
+    """The append's arguments: the lock, the genesis and the rows."""
+    return [_CHAIN_LOCK, GENESIS, orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()]
 
 
 class Target(TypedDict, total=False):
@@ -99,13 +100,13 @@ class Target(TypedDict, total=False):
 
 def _row(actor: Actor, action: str, target_type: str = "", target_id: object = "",
          jurisdiction: str = "", detail: dict[str, Any] | None = None) -> list[Any]:
-    """The append's values for one record, its hashed text last."""
+    """The append's values for one record, its hashed text last (`at` goes as orjson writes
+    it, RFC 3339 to the microsecond, which PostgreSQL reads back exactly)."""
     at, request = clock.now(), current_request.get()
     fields_ = _hashed_fields(at, actor.id, actor.name, action, target_type, str(target_id),
                              jurisdiction, request, detail or {})
     return [at, actor.id, actor.name, action, target_type, str(target_id), jurisdiction, request,
-            orjson.dumps(detail or {}, option=orjson.OPT_NON_STR_KEYS).decode(),
-            _body(fields_)]
+            detail or {}, _body(fields_)]
 
 
 def append(actor: Actor, action: str, **target: Unpack[Target]) -> writes.Write:

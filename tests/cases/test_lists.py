@@ -110,7 +110,7 @@ async def test_a_case_detail_reads_the_case_its_reporter_and_appends_the_audit(
     read = [s.split("(")[0] if s.startswith("SELECT json_build_object") or " FROM " not in s
             else s.split(" FROM ")[1].split()[0] for s in counter.statements]
     assert [r for r in read if r not in ('"session"', '"jurisdiction"')] == [
-        "SELECT json_build_object", "SELECT audit_append_many"], counter.statements
+        "SELECT json_build_object", "SELECT audit_append_records"], counter.statements
     answer = counter.statements[read.index("SELECT json_build_object")]
     assert 'FROM "supervision_case"' in answer
     assert all(f'JOIN "{t}"' in answer for t in ("agency", "supervisor", "jurisdiction"))

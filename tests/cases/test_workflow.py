@@ -189,7 +189,7 @@ async def test_a_submission_is_written_in_one_statement(api: Api, full_demo: Non
     writing = [s for s in statements if not s.startswith("SELECT")]
     assert len(writing) == 1 and writing[0].startswith("WITH w0 AS (INSERT")
     assert _parts(writing[0]) == ["supervision_case", "point_entry", "notification",
-                                  "pg_notify", "case_event", "audit_append_many"]
+                                  "pg_notify", "case_event", "audit_append_records"]
     case_id = int(case["id"])
     rows = await Notification.filter(subject="case", subject_id=case_id).order_by(
         "id").values("kind", "account_id", "text")
@@ -215,7 +215,7 @@ async def test_a_step_is_written_in_one_statement_its_audit_last(api: Api,
     writing = [s.strip() for s in counter.statements if not s.strip().startswith("SELECT")]
     assert len(writing) == 1
     assert _parts(writing[0]) == ["supervision_case", "notification", "pg_notify", "case_event",
-                                  "audit_append_many"]
+                                  "audit_append_records"]
     stored = await Case.get(id=int(case["id"]))
     assert stored.state is State.ACCEPTED
     assert await CaseEvent.filter(case_id=stored.id, kind="ACCEPTED").count() == 1
