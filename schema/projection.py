@@ -62,14 +62,14 @@ from tortoise.queryset import QuerySet
 
 from core import clock, orm
 from core.pagination import Window
-from core.statements import parameters, shifted
+from core.statements import Bound, parameters, shifted
 from schema.arguments import Unconverted, arguments
 from schema.execution import DEFINITION_BACKREF, FieldPlan, Items, Selection
 from schema.relay import cursor_sql
 
 F = TypeVar("F", bound=Callable[..., Any])
 Lister = Callable[..., Awaitable[Window[Any]]]
-Finder = Callable[..., Awaitable[QuerySet[Any]]]
+Finder = Callable[..., Awaitable[QuerySet[Any] | Bound]]
 
 # A time as strawberry's DateTime shows it, `datetime.isoformat()` of the value Tortoise reads
 # (in UTC, db.py): seconds, the microseconds only where there are any, then the zone.
@@ -423,7 +423,7 @@ class Projection:
                 found, 1)
             if rows.model is not root.model:
                 raise TypeError(f"{root.plan.name}: rows of {rows.model.__name__}")
-            sql, args = rows.statement()  # type: ignore[attr-defined]
+            sql, args = rows.statement()  # type: ignore[union-attr]
             windows.append((sql, first))
             values += args
         key = tuple(windows)

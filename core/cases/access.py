@@ -19,6 +19,7 @@ from core.errors import InvalidInput, NotFound
 from core.pagination import Page, Window, keyset, window
 from core.principal import Principal
 from core.roster import service as roster
+from core.statements import Bound, Parts
 from policies.access import scope
 from tenants.directory import jurisdictions
 
@@ -70,6 +71,19 @@ async def get_case(principal: Principal, case_id: int) -> Case:
 async def case_query(principal: Principal, case_id: int) -> QuerySet[Case]:
     """The query of `get_case`'s case, nothing read yet."""
     return Case.filter(await visible(principal), id=case_id)
+
+
+_details = Parts()
+
+
+async def case_rows(principal: Principal, case_id: int) -> QuerySet[Case] | Bound:
+    """`case_query`'s statement, nothing read: kept for each visibility (what `visible`
+    reads), the case's id bound to it."""
+    ids = await scope(principal, "read", "case").jurisdiction_ids()
+    mine = await relations(principal)
+    key = (tuple(ids), mine)
+    return _details.get(key, Case, case_id) or _details.keep(
+        key, await case_query(principal, case_id), case_id)
 
 
 def handled_paths(principal: Principal) -> frozenset[str]:

@@ -16,6 +16,7 @@ from core.cases.models import Case as CaseModel
 from core.cases.models import Kind as KindEnum
 from core.notifications import service as notifications
 from core.pagination import Window
+from core.statements import Bound
 from schema.cases.types import (
     Adoption,
     Agency,
@@ -81,8 +82,8 @@ async def cases_window(context: Context, filter: CaseFilter | None = None, first
                                      decode_cursor(after))
 
 
-async def case_found(context: Context, id: strawberry.ID) -> QuerySet[CaseModel]:
-    return await access.case_query(await context.require(), parse_id(id))
+async def case_found(context: Context, id: strawberry.ID) -> QuerySet[CaseModel] | Bound:
+    return await access.case_rows(await context.require(), parse_id(id))
 
 
 @strawberry.type

@@ -169,3 +169,42 @@ async def test_single_results_and_locks(roster_demo: None) -> None:
     async with in_transaction():
         locked = await Supervisor.filter(id=first.id).select_for_update().first()
         assert locked is not None and locked.id == first.id
+
+
+async def test_parts_bind_the_last_value_to_the_statement_kept_for_the_rest(
+        full_demo: None) -> None:
+    """statements.Parts: kept by a key for everything before the last filter, a later query's
+    value is bound to the same statement, and the rows are Tortoise's; a query that does not
+    end with that value, or whose shape Tortoise builds, is not kept."""
+    from core import orm
+
+    statements.forget()
+    ids = [(await Jurisdiction.get(path="jl.th.dc")).id]
+    cases = await Case.filter(jurisdiction_id__in=ids).order_by("id").limit(3)
+    assert len(cases) == 3
+    parts = statements.Parts()
+    key = ("cases in", tuple(ids))
+
+    def query(case_id: int) -> queryset.QuerySet[Case]:
+        return Case.filter(Q(jurisdiction_id__in=ids), id=case_id)
+
+    assert parts.get(key, Case, cases[0].id) is None
+    first = parts.keep(key, query(cases[0].id), cases[0].id)
+    assert isinstance(first, statements.Bound)
+    for case in cases:
+        bound = parts.get(key, Case, case.id)
+        assert bound is not None and bound.model is Case
+        assert bound.statement() == query(case.id).statement()  # type: ignore[attr-defined]
+        sql, values = bound.statement()
+        rows = await orm.client().execute_query_dict(sql, values)
+        assert [r["id"] for r in rows] == [case.id]
+    outside = await Case.exclude(jurisdiction_id__in=ids).first()
+    assert outside is not None
+    sql, values = parts.get(key, Case, outside.id).statement()  # type: ignore[union-attr]
+    assert await orm.client().execute_query_dict(sql, values) == []
+
+    limited = Case.filter(Q(jurisdiction_id__in=ids), id=cases[0].id).limit(1)
+    assert parts.keep(("limited",), limited, cases[0].id) is limited  # ends with the limit
+    worded = Case.filter(title__icontains="x", id=cases[0].id)
+    assert parts.keep(("worded",), worded, cases[0].id) is worded  # Tortoise builds a LIKE
+    assert parts.get(("limited",), Case, 1) is None and parts.get(("worded",), Case, 1) is None
