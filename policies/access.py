@@ -92,7 +92,14 @@ def held_grants(principal: Principal) -> list[tuple[str, str]]:
 
 def scope(principal: Principal, action: str, resource: str) -> Scope:
     """Where the principal may do `action` on `resource`, derived from its grants and the roles
-    that carry the permission; agrees with authorize() at every path (tested)."""
+    that carry the permission; agrees with authorize() at every path (tested). Derived once
+    per account, action and resource until the policy is reloaded: a case detail asks twice,
+    and each new Scope's sets were hashed again where its jurisdictions are kept."""
+    return store.derived(("scope", principal.account_id, action, resource),
+                         lambda: _derived_scope(principal, action, resource))
+
+
+def _derived_scope(principal: Principal, action: str, resource: str) -> Scope:
     paths: set[str] = set()
     subtrees: set[str] = set()
     for role, domain in held_grants(principal):

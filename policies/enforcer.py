@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import casbin
 from casbin.model import Model as CasbinModel
@@ -22,6 +23,8 @@ from policies.roles import policy_lines
 
 MODEL_PATH = Path(__file__).with_name("model.conf")
 MAX_DECISIONS = 100_000
+T = TypeVar("T")
+_NONE = object()
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +67,8 @@ class PolicyStore:
         # interpreter (about a tenth of a submitCase's CPU); the same question gets the same
         # answer until the next reload.
         self._decisions: dict[tuple[str, str, str, str], bool] = {}
+        # what is derived from an account's grants (policies.access.scope), kept as long
+        self._derived: dict[Hashable, Any] = {}
         self._lock = asyncio.Lock()
 
     @property
@@ -80,6 +85,16 @@ class PolicyStore:
             decided = self._decisions[key] = bool(
                 self.enforcer.enforce(subject_, path, resource, action))
         return decided
+
+    def derived(self, key: Hashable, derive: Callable[[], T]) -> T:
+        """What `derive` gives from this policy for `key`, derived once until the next
+        reload."""
+        found = self._derived.get(key, _NONE)
+        if found is _NONE:
+            if len(self._derived) >= MAX_DECISIONS:
+                self._derived.clear()
+            found = self._derived[key] = derive()
+        return found
 
     def grants_of(self, account_id: int) -> list[tuple[str, str]]:
         """(role, domain) pairs the account holds."""
@@ -99,7 +114,7 @@ class PolicyStore:
         async with self._lock:
             rows = await Grant.all().order_by("id").values_list("account_id", "role", "domain")
             grants = [(int(a), str(r), str(d)) for a, r, d in rows]
-            self.enforcer, self._decisions = build(grants), {}
+            self.enforcer, self._decisions, self._derived = build(grants), {}, {}
             by_account: dict[int, list[tuple[str, str]]] = {}
             by_domain: dict[str, list[tuple[int, str]]] = {}
             for account_id, role, domain in grants:

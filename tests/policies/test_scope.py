@@ -99,19 +99,25 @@ async def test_a_store_never_loaded_answers_unavailable(demo: None) -> None:
 
 
 async def test_remembered_decisions_end_with_the_policy(demo: None) -> None:
-    """Casbin's answers are kept per policy: a grant or revocation changes them at once."""
+    """Casbin's answers and the scopes are kept per policy: a grant or revocation changes
+    them at once."""
     from policies.models import Grant
 
     principal = await _principal("admin.dc")
     assert not can(principal, "read", "supervisor", "jl.th.ja")
     assert not can(principal, "read", "supervisor", "jl.th.ja")  # the remembered answer
+    before = scope(principal, "read", "supervisor")
+    assert scope(principal, "read", "supervisor") is before  # derived once
+    assert not before.covers("jl.th.ja")
     grant = await Grant.create(account_id=principal.account_id, role="office_staff",
                                domain="jl.th.ja")
     await store.reload()
     assert can(principal, "read", "supervisor", "jl.th.ja")
+    assert scope(principal, "read", "supervisor").covers("jl.th.ja")
     await grant.delete()
     await store.reload()
     assert not can(principal, "read", "supervisor", "jl.th.ja")
+    assert scope(principal, "read", "supervisor") == before
     # and they are the enforcer's own
     assert can(principal, "read", "case", "jl.th.dc") is bool(
         store.enforcer.enforce(principal.subject, "jl.th.dc", "case", "read")) is True
