@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Coroutine
+from typing import Any
 
 import httpx
 import pytest
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.middleware import RequestContext, RequestTimeout
 
@@ -53,40 +55,41 @@ async def test_a_request_past_its_time_answers_504_the_others_as_they_would() ->
     assert watch.sweeper is None  # nothing in flight: nothing left running
 
 
-async def test_a_request_cancelled_by_someone_else_stays_cancelled() -> None:
-    guarded = RequestTimeout(_endpoint({"/slow": 5}), 30.0, ("/slow",))
-    sent: list[dict[str, object]] = []
+class _Server:
+    """What a server hands an application for one POST to `path`, and what it was sent."""
 
-    async def receive() -> dict[str, object]:
+    def __init__(self, path: str) -> None:
+        self.scope: Scope = {"type": "http", "path": path, "method": "POST", "headers": []}
+        self.sent: list[Message] = []
+
+    async def receive(self) -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, object]) -> None:
-        sent.append(message)
+    async def send(self, message: Message) -> None:
+        self.sent.append(message)
 
-    scope = {"type": "http", "path": "/slow", "method": "POST", "headers": []}
-    request = asyncio.create_task(guarded(scope, receive, send))  # type: ignore[arg-type]
+    def serve(self, app: ASGIApp) -> Coroutine[Any, Any, None]:
+        return app(self.scope, self.receive, self.send)  # type: ignore[return-value]
+
+
+async def test_a_request_cancelled_by_someone_else_stays_cancelled() -> None:
+    guarded = RequestTimeout(_endpoint({"/slow": 5}), 30.0, ("/slow",))
+    server = _Server("/slow")
+    request = asyncio.create_task(server.serve(guarded))
     await asyncio.sleep(0.05)
     request.cancel()
     with pytest.raises(asyncio.CancelledError):
         await request
-    assert sent == []  # no 504 for a request the server itself gave up
+    assert server.sent == []  # no 504 for a request the server itself gave up
     assert guarded._watches[asyncio.get_running_loop()].requests == {}
 
 
 async def test_a_response_already_started_is_not_answered_twice() -> None:
     guarded = RequestTimeout(_endpoint({"/slow": 5}, stall_after_start=True), 0.1, ("/slow",))
-    sent: list[dict[str, object]] = []
-
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, object]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "path": "/slow", "method": "POST", "headers": []}
+    server = _Server("/slow")
     with pytest.raises(TimeoutError):
-        await guarded(scope, receive, send)  # type: ignore[arg-type]
-    assert [m["type"] for m in sent] == ["http.response.start"]
+        await server.serve(guarded)
+    assert [m["type"] for m in server.sent] == ["http.response.start"]
 
 
 @pytest.mark.parametrize(("given", "kept"), [
