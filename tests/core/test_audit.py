@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import orjson
 import pytest
 from asyncpg.exceptions import RaiseError
 from tortoise.exceptions import OperationalError
@@ -310,4 +311,22 @@ async def test_any_text_and_time_is_stored_as_given_and_verifies(demo: None) -> 
         (at, action) for at in times
         for action in ["odd.lone"] * 3 + ["odd.in_transaction"]]
     assert all(r.detail == odd and r.actor_id is None for r in stored)
+    assert await audit.verify() is None
+
+
+async def test_a_server_of_the_release_before_still_appends_during_a_rolling_update(
+        demo: None) -> None:
+    """Migration 0017 leaves 0012's function in place: a server not yet restarted appends its
+    records as ten column arrays, into the same chain."""
+    row = audit._row(audit.Actor(None, "old server"), "rolling.update", target_id=1,
+                     detail={"release": "before"})
+    columns = [[value] for value in row]
+    columns[8] = [orjson.dumps(row[8]).decode()]  # the detail went as JSON text
+    await orm.client().execute_query(
+        "SELECT audit_append_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        [audit._CHAIN_LOCK, audit.GENESIS, *columns])
+    await audit.record(audit.Actor(None, "new server"), "rolling.update", target_id=2)
+    stored = await AuditRecord.filter(action="rolling.update").order_by("id")
+    assert [(r.actor, r.target_id) for r in stored] == [("old server", "1"), ("new server", "2")]
+    assert stored[0].detail == {"release": "before"}
     assert await audit.verify() is None
