@@ -49,6 +49,47 @@ end
 """
 
 
+@dataclass(frozen=True)
+class Read:
+    """A read operation: its GraphQL body, the demo user who asks, and the ceiling's path
+    serving the same SQL."""
+
+    body: str
+    user: str
+    ceiling_path: str
+
+
+def reads(county: int, case_id: int) -> dict[str, Read]:
+    """Q1, Q3 and Q2 over the county jl.th.dc (`county` its id) and one of its cases."""
+    return {
+        "Q1 county list": Read(json.dumps({"query": '{ supervisors(first: 20, filter: '
+                                           '{jurisdiction: "jl.th.dc"}) { edges { node '
+                                           "{ id name jurisdiction { name } } } } }"}),
+                               "admin.dc", f"/q1?jurisdiction={county}"),
+        "Q3 case detail": Read(json.dumps({"query": f'{{ case(id: "{case_id}") {{ id kind '
+                                           "state reporter { name } agency { name } } }"}),
+                               "admin.dc", f"/q3?id={case_id}"),
+        "Q2 city aggregate": Read(json.dumps({"query": '{ oversightStats(jurisdiction: '
+                                              '"jl.th") { total byState { key count } '
+                                              "byJurisdiction { key count } } }"}),
+                                  "admin.th", "/q2?under=jl.th"),
+    }
+
+
+async def subjects(url: str) -> tuple[int, int, int]:
+    """The county jl.th.dc's id, its first case's and its first agency's."""
+    conn = await db.connect(url)
+    try:
+        county = await conn.fetchval("SELECT id FROM jurisdiction WHERE path = 'jl.th.dc'")
+        case_id = await conn.fetchval("SELECT id FROM supervision_case WHERE "
+                                      "jurisdiction_id = $1 ORDER BY id LIMIT 1", county)
+        agency_id = await conn.fetchval("SELECT id FROM agency WHERE jurisdiction_id = $1 "
+                                        "ORDER BY id LIMIT 1", county)
+    finally:
+        await conn.close()
+    return county, case_id, agency_id
+
+
 @dataclass
 class Figure:
     operation: str
@@ -252,12 +293,8 @@ async def _cancel_leftovers(url: str) -> None:
 async def run(size: str, seconds: int) -> None:
     url = bench_url(size)
     await generate(url, size)
+    dc, case_id, agency_id = await subjects(url)
     conn = await db.connect(url)
-    dc = await conn.fetchval("SELECT id FROM jurisdiction WHERE path = 'jl.th.dc'")
-    case_id = await conn.fetchval("SELECT id FROM supervision_case WHERE jurisdiction_id = $1 "
-                                  "ORDER BY id LIMIT 1", dc)
-    agency_id = await conn.fetchval("SELECT id FROM agency WHERE jurisdiction_id = $1 "
-                                    "ORDER BY id LIMIT 1", dc)
     counts = await conn.fetchrow("SELECT (SELECT count(*) FROM supervisor) AS s, "
                                  "(SELECT count(*) FROM supervision_case) AS c")
     await conn.close()
@@ -272,26 +309,14 @@ async def run(size: str, seconds: int) -> None:
         try:
             _wait(base, "/readyz")
             _wait(cbase, f"/q3?id={case_id}")
-            office, city = await _login(base, "admin.dc"), await _login(base, "admin.th")
+            ops = reads(dc, case_id)
+            users = {r.user: await _login(base, r.user) for r in ops.values()}
             other = await _login(base, "admin.ja")
             reporters = {f"sv.dc.{n:03d}": await _login(base, f"sv.dc.{n:03d}")
                          for n in range(1, 51)}
-            q3 = json.dumps({"query": f'{{ case(id: "{case_id}") {{ id kind state '
-                                      "reporter { name } agency { name } } }"})
-            hidden = httpx.post(base + "/graphql", content=q3, headers={
+            hidden = httpx.post(base + "/graphql", content=ops["Q3 case detail"].body, headers={
                 "Authorization": f"Bearer {other}", "Content-Type": "application/json"}).json()
             assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND", hidden
-            ops = {
-                "Q1 county list": (json.dumps({"query": '{ supervisors(first: 20, filter: '
-                                               '{jurisdiction: "jl.th.dc"}) { edges { node '
-                                               "{ id name jurisdiction { name } } } } }"}),
-                                   [office], f"{cbase}/q1?jurisdiction={dc}"),
-                "Q3 case detail": (q3, [office], f"{cbase}/q3?id={case_id}"),
-                "Q2 city aggregate": (json.dumps({"query": '{ oversightStats(jurisdiction: '
-                                                  '"jl.th") { total byState { key count } '
-                                                  "byJurisdiction { key count } } }"}),
-                                      [city], f"{cbase}/q2?under=jl.th"),
-            }
             submit = [json.dumps({"query": (
                 'mutation { submitCase(input: {kind: REPORT, category: EFFICIENCY, agency: "'
                 f'{agency_id}", title: "bench", description: "bench", occurredAt: '
@@ -301,9 +326,10 @@ async def run(size: str, seconds: int) -> None:
             figures.append(Figure("W1 submitCase", workers, w1.rps, w1.p50_ms, w1.p99_ms,
                                   w1.errors, cpu_ms=w1.cpu_ms))
             await _checkpoint(url)
-            for name, (body, tokens, ceiling_url) in ops.items():
-                got = _load(api, base + "/graphql", seconds, "POST", body, tokens)
-                bare = _load(ceiling, ceiling_url, seconds)
+            for name, read in ops.items():
+                got = _load(api, base + "/graphql", seconds, "POST", read.body,
+                            [users[read.user]])
+                bare = _load(ceiling, cbase + read.ceiling_path, seconds)
                 figures.append(Figure(name, workers, got.rps, got.p50_ms, got.p99_ms,
                                       got.errors, bare.rps, got.cpu_ms, bare.cpu_ms,
                                       bare.p99_ms))

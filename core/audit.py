@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
@@ -55,12 +56,36 @@ class Actor:
 SYSTEM = Actor(None, "system")  # the CLI's and the jobs' acts
 
 
-# The hashed text of a record's fields; made once (json.dumps makes an encoder at each call).
+# The hashed text of a record's fields, as the records so far were hashed: JSON with its keys
+# sorted, no spaces, non-ASCII text as it is (made once: json.dumps makes one at each call).
 _HASHED_TEXT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _body(fields_: dict[str, Any]) -> str:
+    """The hashed text, written by orjson where that is json's text to the byte: every text,
+    integer, list and map, but floats (json writes `1e-07`, orjson `1e-7`) and what orjson
+    refuses (integers past 64 bits, keys that are not text), which json writes as before.
+    A record's text in 1.4 µs against json's 4.6: ~4 % of a case detail's CPU at size M."""
+    if not _has_float(fields_["detail"]):
+        try:
+            return orjson.dumps(fields_, option=orjson.OPT_SORT_KEYS).decode()
+        except orjson.JSONEncodeError:
+            pass
     return _HASHED_TEXT.encode(fields_)
+
+
+def _has_float(value: object) -> bool:
+    items: Iterable[object]
+    if isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return isinstance(value, float)
+    for item in items:  # noqa: SIM110 (a generator at each level is half its time)
+        if _has_float(item):
+            return True
+    return False
 
 
 def _digest(prev_hash: str, fields_: dict[str, Any]) -> str:

@@ -14,6 +14,8 @@ import asyncpg
 import orjson
 import pytest
 from asyncpg.exceptions import RaiseError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
@@ -330,3 +332,25 @@ async def test_a_server_of_the_release_before_still_appends_during_a_rolling_upd
     assert [(r.actor, r.target_id) for r in stored] == [("old server", "1"), ("new server", "2")]
     assert stored[0].detail == {"release": "before"}
     assert await audit.verify() is None
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4)
+    | st.dictionaries(st.integers(), inner, min_size=1, max_size=3),
+    max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(detail=st.dictionaries(st.text(), _JSON_VALUES, max_size=4), text=st.text())
+def test_the_hashed_text_is_the_one_the_chain_was_hashed_over(detail: dict[str, object],
+                                                              text: str) -> None:
+    """Where orjson writes a record's hashed text, it is json's to the byte (the records so
+    far were hashed over json's, and verify must still find them whole): any text (quotes,
+    control characters, Chinese, beyond the BMP), integers past 64 bits, floats, keys that
+    are not text, nested lists and maps."""
+    from core import clock
+
+    fields = audit._hashed_fields(clock.now(), 7, text, "a.b", "case", text, "jl", "r", detail)
+    assert audit._body(fields) == audit._HASHED_TEXT.encode(fields)
