@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import random
 import re
 import weakref
 from typing import Any
@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.logs import request_id
 
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+_ids = random.Random()  # noqa: S311 (ids name requests, guard nothing; seeded by the system)
 
 
 class RequestContext:
@@ -27,8 +28,14 @@ class RequestContext:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        sent = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
-        rid = sent.decode("latin-1") if _SAFE_ID.fullmatch(sent) else os.urandom(16).hex()
+        rid = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                if _SAFE_ID.fullmatch(value):
+                    rid = value.decode("latin-1")
+                break
+        if rid is None:  # random, not secret: no system call for it (os.urandom makes one)
+            rid = f"{_ids.getrandbits(128):032x}"
         token = request_id.set(rid)
         header = (b"x-request-id", rid.encode())
 
@@ -54,13 +61,17 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.larger.get(scope["path"], self.limit)
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length")
+        limit = self.larger.get(scope["path"], self.limit) if self.larger else self.limit
+        length, chunked = None, False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _too_large(send)
             return
-        if length is not None and b"transfer-encoding" not in headers:
+        if length is not None and not chunked:
             await self.app(scope, receive, send)  # the server reads no more than it says
             return
         seen = 0
@@ -98,20 +109,13 @@ async def _refuse(send: Send, status: int, message: str, code: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _InFlight:
-    """A request under a deadline; `expired` once its time is up and it has been cancelled."""
-
-    __slots__ = ("deadline", "expired")
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline, self.expired = deadline, False
-
-
 class _Watch:
-    """One event loop's requests in flight and the task that sweeps them."""
+    """One event loop's requests in flight (task -> deadline), those cancelled for being past
+    theirs, and the task that sweeps them."""
 
     def __init__(self) -> None:
-        self.requests: dict[asyncio.Task[Any], _InFlight] = {}
+        self.requests: dict[asyncio.Task[Any], float] = {}
+        self.expired: set[asyncio.Task[Any]] = set()
         self.sweeper: asyncio.Task[None] | None = None
 
 
@@ -129,17 +133,27 @@ class RequestTimeout:
         self.tick = min(seconds / 10, 1.0)
         self._watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Watch] = (
             weakref.WeakKeyDictionary())
+        # the last loop's watch, found without a weak reference made for every request
+        self._last: tuple[weakref.ref[asyncio.AbstractEventLoop], _Watch] | None = None
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> _Watch:
+        last = self._last
+        if last is not None and last[0]() is loop:
+            return last[1]
+        watch = self._watches.get(loop)
+        if watch is None:
+            watch = self._watches[loop] = _Watch()
+        self._last = (weakref.ref(loop), watch)
+        return watch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
         if scope["type"] != "http" or scope["path"] not in self.paths or task is None:
             await self.app(scope, receive, send)
             return
-        loop = asyncio.get_running_loop()
-        watch = self._watches.get(loop)
-        if watch is None:
-            watch = self._watches[loop] = _Watch()
-        request = watch.requests[task] = _InFlight(loop.time() + self.seconds)
+        loop = task.get_loop()
+        watch = self._watch(loop)
+        watch.requests[task] = loop.time() + self.seconds
         if watch.sweeper is None:
             watch.sweeper = loop.create_task(self._sweep(watch))
         started = False
@@ -152,22 +166,24 @@ class RequestTimeout:
         try:
             await self.app(scope, receive, tracking)
         except asyncio.CancelledError:
-            if not request.expired or task.uncancel() > 0:
+            if task not in watch.expired or task.uncancel() > 0:
                 raise  # cancelled by someone else (the server, a client gone)
             if started:
                 raise TimeoutError from None
             await _refuse(send, 504, "Request timed out", "TIMEOUT")
         finally:
             del watch.requests[task]
+            if watch.expired:
+                watch.expired.discard(task)
 
     async def _sweep(self, watch: _Watch) -> None:
         try:
             while watch.requests:
                 await asyncio.sleep(self.tick)
                 now = asyncio.get_running_loop().time()
-                for task, request in list(watch.requests.items()):
-                    if request.deadline <= now and not request.expired:
-                        request.expired = True
+                for task, deadline in list(watch.requests.items()):
+                    if deadline <= now and task not in watch.expired:
+                        watch.expired.add(task)
                         task.cancel()
         finally:
             watch.sweeper = None
