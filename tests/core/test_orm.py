@@ -312,3 +312,65 @@ async def test_a_clean_connection_goes_back_in_place_and_any_other_by_asyncpg(
         assert len(shielded) == 2 and pool._turns._value == 1
     finally:
         await pool.close()
+
+
+async def test_an_idle_connection_is_taken_in_place_and_any_other_by_asyncpg(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An idle connection, open and current, is handed out without asyncpg's acquire; one
+    expired or closed goes asyncpg's way, which connects anew."""
+    pool = await _one_connection_pool(database_url, FairPool)
+    theirs: list[float | None] = []
+    acquire = asyncpg.Pool._acquire
+
+    async def counted(self: asyncpg.Pool, timeout: float | None) -> Any:  # noqa: ASYNC109
+        theirs.append(timeout)
+        return await acquire(self, timeout)
+
+    monkeypatch.setattr(asyncpg.Pool, "_acquire", counted)
+
+    async def backend() -> int:
+        async with pool.acquire() as connection:
+            return int(await connection.fetchval("SELECT pg_backend_pid()"))
+
+    try:
+        first = await backend()
+        assert await backend() == first and theirs == []  # the same session, in place
+        await pool.expire_connections()
+        second = await backend()
+        assert second != first and len(theirs) == 1
+        async with pool.acquire() as connection:
+            connection.terminate()
+        assert await backend() not in (first, second) and len(theirs) == 2
+        assert await backend() and len(theirs) == 2  # open and current again: in place
+        assert pool._turns._value == 1
+    finally:
+        await pool.close()
+
+
+async def test_a_connection_lost_in_use_gives_its_turn_back(database_url: str) -> None:
+    """PostgreSQL ends a session while a request holds it (a restart, an administrator): once
+    released, the pool serves again. asyncpg detaches a lost connection from its holder as
+    soon as it sees the socket close, before the release comes; its turn had been kept, and
+    ten such losses would have left the pool with no turn to give."""
+    pool = await _one_connection_pool(database_url, FairPool)
+    other = await db.connect(database_url)
+    try:
+        for _ in range(3):
+            held = await pool.acquire()
+            lost = asyncio.Event()
+            held.add_termination_listener(lambda *_, lost=lost: lost.set())
+            pid = await held.fetchval("SELECT pg_backend_pid()")
+            assert await other.fetchval("SELECT pg_terminate_backend($1)", pid)
+            async with asyncio.timeout(10):
+                await lost.wait()
+            assert held._con is None  # detached by asyncpg, before any release
+            with pytest.raises(asyncpg.InterfaceError, match="released back to the pool"):
+                await held.fetchval("SELECT 1")
+            await pool.release(held)
+            await pool.release(held)  # twice: the turn still comes back once
+            assert pool._turns._value == 1
+        async with asyncio.timeout(10), pool.acquire() as connection:
+            assert await connection.fetchval("SELECT 1") == 1
+    finally:
+        await other.close()
+        await pool.close()
