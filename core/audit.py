@@ -103,9 +103,9 @@ def _hashed_fields(
     }
 
 
-# Appends records in order after the last one (migration 0017): the chain's lock, each record
-# hashed after its predecessor by PostgreSQL over the same text as _digest. The records go as
-# one JSON array of rows (_row).
+# Appends records in order after the last one (migrations 0017, 0018): the chain's lock, each
+# record hashed after its predecessor by PostgreSQL over the same text as _digest, then all of
+# them inserted by one statement. The records go as one JSON array of rows (_row).
 _APPEND = "SELECT audit_append_records($1, $2, $3)"
 
 

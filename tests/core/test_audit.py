@@ -354,3 +354,35 @@ def test_the_hashed_text_is_the_one_the_chain_was_hashed_over(detail: dict[str, 
 
     fields = audit._hashed_fields(clock.now(), 7, text, "a.b", "case", text, "jl", "r", detail)
     assert audit._body(fields) == audit._HASHED_TEXT.encode(fields)
+
+
+async def test_a_batch_is_inserted_as_the_release_before_inserted_it(
+        owner: asyncpg.Connection, demo: None) -> None:
+    """Migration 0018 inserts a batch with one statement: its records, in the chain's order,
+    with consecutive ids, are field for field and hash for hash what 0017's function (a
+    statement per record) made of the same batch after the same record."""
+    from importlib import import_module
+
+    before = import_module("migrations.0017_audit_append_records").FUNCTION.replace(
+        "FUNCTION audit_append_records(", "FUNCTION pg_temp.append_as_before(")
+    await owner.execute(before)
+    rows = [audit._row(audit.Actor(n, f"batch {n}"), "batch.append", target_id=n,
+                       detail={"n": n, "text": "审计 \"q\""}) for n in range(5)]
+    lock, genesis, records = audit._arguments(rows)
+    columns = ("at, actor_id, actor, action, target_type, target_id, jurisdiction, "
+               "request_id, detail, prev_hash, hash")
+    made = {}
+    for function in ("pg_temp.append_as_before", "audit_append_records"):
+        undone = owner.transaction()
+        await undone.start()
+        last = await owner.fetchrow("SELECT id, hash FROM audit_record ORDER BY id DESC LIMIT 1")
+        await owner.execute(f"SELECT {function}($1, $2, $3)", lock, genesis, records)
+        stored = await owner.fetch(f"SELECT id, {columns} FROM audit_record WHERE id > $1 "
+                                   "ORDER BY id", last["id"])
+        await undone.rollback()
+        assert [r["actor"] for r in stored] == [f"batch {n}" for n in range(5)]
+        assert [r["id"] for r in stored] == list(range(stored[0]["id"], stored[0]["id"] + 5))
+        assert [r["prev_hash"] for r in stored] == [last["hash"]] + [
+            r["hash"] for r in stored[:-1]]
+        made[function] = [tuple(r)[1:] for r in stored]
+    assert made["pg_temp.append_as_before"] == made["audit_append_records"]
