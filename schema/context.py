@@ -19,8 +19,16 @@ from core.roster.models import Supervisor
 from schema.loaders import Loaders
 
 
-def language_of(conn: HTTPConnection) -> str:
-    return language_from(conn.headers.get("accept-language", ""))
+def caller_of(conn: HTTPConnection) -> tuple[str, str | None]:
+    """The language of messages and the Authorization header, from one pass over the
+    request's headers (a lookup of each walks them, and lowercases its name, every time)."""
+    language = authorization = None
+    for name, value in conn.scope["headers"]:
+        if name == b"accept-language" and language is None:
+            language = value.decode("latin-1")
+        elif name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+    return language_from(language or ""), authorization
 
 
 @dataclass

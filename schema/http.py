@@ -19,7 +19,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from core.errors import DomainError
 from schema import known
-from schema.context import Context, language_of
+from schema.context import Context, caller_of
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _LOCAL = {
@@ -79,8 +79,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
-        return Context(request=request, response=response, language=language_of(request),
-                       authorization=request.headers.get("authorization"))
+        language, authorization = caller_of(request)
+        return Context(request=request, response=response, language=language,
+                       authorization=authorization)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws: the client authenticates in connection_init with

@@ -118,6 +118,32 @@ async def test_requests_the_known_path_does_not_take_still_reach_strawberry(
     assert counted.by_strawberry == taken + 2
 
 
+async def test_the_known_path_reads_its_headers_as_strawberry_reads_them(
+        roster_demo: None) -> None:
+    """JSON with a charset, an Accept that asks for JSON, anything or a stream (this schema
+    serves none), an English caller: the known path answers each as strawberry would."""
+    counted = Counted()
+    async with counted.client() as client:
+        headers = await _token(client)
+        plain = await client.post("/graphql", json={"query": LIST}, headers=headers)
+        taken = counted.by_strawberry
+        for extra in ({"accept": "application/json"}, {"accept": "*/*"},
+                      {"content-type": "application/json; charset=utf-8"}):
+            again = await client.post("/graphql", json={"query": LIST},
+                                      headers={**headers, **extra})
+            assert again.status_code == 200 and again.json() == plain.json()
+        refused = await client.post("/graphql", json={"query": "{ me { username } }"},
+                                    headers={"accept-language": "en"})  # known once valid
+        refused = await client.post("/graphql", json={"query": "{ me { username } }"},
+                                    headers={"accept-language": "en"})
+        assert counted.by_strawberry == taken + 1  # the first of the two only
+        assert refused.json()["errors"][0]["message"].isascii()
+        streamed = await client.post("/graphql", json={"query": LIST}, headers={
+            **headers, "accept": "multipart/mixed"})
+        assert streamed.json() == plain.json()  # this schema serves no streamed answers
+        assert counted.by_strawberry == taken + 1
+
+
 async def test_the_operation_is_chosen_by_name_as_strawberry_chooses_it(
         roster_demo: None) -> None:
     document = "query A { me { username } } query B { jurisdictions { path } }"
