@@ -8,6 +8,7 @@ import itertools
 import logging
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import asyncpg
@@ -289,8 +290,6 @@ async def test_any_text_and_time_is_stored_as_given_and_verifies(demo: None) -> 
     """The records go to PostgreSQL as one JSON array (migration 0017): quotes, backslashes,
     line breaks, Chinese and nested values, a time on the whole second and one with
     microseconds, alone and in a transaction, come back as given, and the chain holds."""
-    from datetime import UTC, datetime
-
     from core import clock
 
     odd = {"text": 'a "quoted" \\ back\nslash\t营商环境', "nested": [1, [2, {"k": None}]],
@@ -386,3 +385,12 @@ async def test_a_batch_is_inserted_as_the_release_before_inserted_it(
             r["hash"] for r in stored[:-1]]
         made[function] = [tuple(r)[1:] for r in stored]
     assert made["pg_temp.append_as_before"] == made["audit_append_records"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(at=st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))])
+                       | st.timezones()))
+def test_a_record_s_time_is_written_as_isoformat_writes_it(at: datetime) -> None:
+    """The hashed text's time, whoever writes it: to the microsecond, a zero fraction and
+    other zones included."""
+    assert audit._time_text(at) == at.isoformat(timespec="microseconds")
