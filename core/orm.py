@@ -298,8 +298,9 @@ class FairPool(asyncpg.Pool):
         super().__init__(dsn, **settings)
         self._turns = asyncio.Semaphore(settings["max_size"])
         # the connections handed out, each holding a turn until it is released: a connection
-        # lost while in use is detached from its holder before its release comes, and its turn
-        # must still come back (once, however often it is released)
+        # lost while held between statements (a transaction's, a request awaiting something
+        # else) is detached from its holder before its release comes, and its turn must
+        # still come back (once, however often it is released)
         self._out: set[Any] = set()
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's)

@@ -348,10 +348,12 @@ async def test_an_idle_connection_is_taken_in_place_and_any_other_by_asyncpg(
 
 
 async def test_a_connection_lost_in_use_gives_its_turn_back(database_url: str) -> None:
-    """PostgreSQL ends a session while a request holds it (a restart, an administrator): once
-    released, the pool serves again. asyncpg detaches a lost connection from its holder as
-    soon as it sees the socket close, before the release comes; its turn had been kept, and
-    ten such losses would have left the pool with no turn to give."""
+    """PostgreSQL ends a session while a request holds it between statements (a restart, an
+    administrator): once released, the pool serves again. asyncpg detaches a lost connection
+    from its holder as soon as it sees the socket close, before the release comes; its turn
+    had been kept, and ten such losses would have left the pool with no turn to give. (A
+    statement under way when the session ends fails first and is released before: the
+    restart fault test, faults/test_faults.py, lost no turn that way.)"""
     pool = await _one_connection_pool(database_url, FairPool)
     other = await db.connect(database_url)
     try:
