@@ -376,3 +376,11 @@ async def test_a_connection_lost_in_use_gives_its_turn_back(database_url: str) -
     finally:
         await other.close()
         await pool.close()
+
+
+async def test_a_closed_pool_refuses_as_asyncpg_s_does(database_url: str) -> None:
+    pool = await _one_connection_pool(database_url, FairPool)
+    await pool.close()
+    with pytest.raises(asyncpg.InterfaceError, match="closed"):
+        await pool.acquire()
+    assert pool._turns._value == 1
