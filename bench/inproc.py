@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import uvloop
 
 from bench.generate import bench_url
-from bench.run import PASSWORD, reads, subjects
+from bench.run import login_body, reads, server_settings, subjects
 from core import config
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -95,9 +95,7 @@ async def _cpu_per_request(request: Callable[[], Awaitable[bytes]], count: int) 
 async def measure(size: str, operation: str, rounds: int, count: int, only: str | None
                   ) -> None:
     url = bench_url(size)
-    os.environ.update({"DATABASE_URL": url, "ENV": "production", "DB_POOL_SIZE": "10",
-                       "SECRET_KEY": os.environ.get("SECRET_KEY",
-                                                    "bench-secret-key-not-for-production-use")})
+    os.environ.update(server_settings(url))
     config.settings.cache_clear()  # bench_url read them before
     import asgi  # the app reads the settings just set, at import
     from bench import ceiling
@@ -106,10 +104,8 @@ async def measure(size: str, operation: str, rounds: int, count: int, only: str 
     read = next(r for name, r in reads(county, case_id).items() if name.startswith(operation))
     await _start(asgi.app)
     await _start(ceiling.app)
-    login = json.dumps({"query": "mutation($u: String!, $p: String!) { login(username: $u, "
-                                 "password: $p) { accessToken } }",
-                        "variables": {"u": read.user, "p": PASSWORD}}).encode()
-    token = json.loads(await _call(asgi.app, "/graphql", login))["data"]["login"]["accessToken"]
+    signed_in = await _call(asgi.app, "/graphql", login_body(read.user).encode())
+    token = json.loads(signed_in)["data"]["login"]["accessToken"]
     body = read.body.encode()
     answer = json.loads(await _call(asgi.app, "/graphql", body, token))
     if "errors" in answer:

@@ -165,10 +165,21 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_settings(url: str) -> dict[str, str]:
+    """The environment the measured servers run with, on the database at `url`."""
+    return {"DATABASE_URL": url, "ENV": "production", "DB_POOL_SIZE": "10",
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-use")}
+
+
+def login_body(username: str) -> str:
+    """The demo user's sign-in, as a GraphQL request's JSON."""
+    return json.dumps({"query": "mutation($u: String!, $p: String!) { login(username: $u, "
+                                "password: $p) { accessToken } }",
+                       "variables": {"u": username, "p": PASSWORD}})
+
+
 def _serve(target: str, port: int, workers: int, url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "ENV": "production",
-           "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-use"),
-           "DB_POOL_SIZE": "10"}
+    env = {**os.environ, **server_settings(url)}
     # What production runs: one SO_REUSEPORT socket per worker (core/serve.py). The servers'
     # logs go to .data/bench-logs/ (warnings and errors only).
     logs = ROOT / ".data" / "bench-logs"
@@ -226,9 +237,8 @@ def _wrk(url: str, seconds: int, method: str = "GET", body: str | None = None,
 
 async def _login(base: str, username: str) -> str:
     async with httpx.AsyncClient(base_url=base) as client:
-        r = await client.post("/graphql", json={"query": (
-            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) "
-            "{ accessToken } }"), "variables": {"u": username, "p": PASSWORD}})
+        r = await client.post("/graphql", content=login_body(username),
+                              headers={"Content-Type": "application/json"})
         return str(r.json()["data"]["login"]["accessToken"])
 
 

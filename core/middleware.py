@@ -18,6 +18,19 @@ _SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _ids = random.Random()  # noqa: S311 (ids name requests, guard nothing; seeded by the system)
 
 
+def header_values(scope: Scope, names: tuple[bytes, ...]) -> list[bytes | None]:
+    """The first value of each of `names` (lowercase) among the request's headers, None for
+    one not sent: one pass over them (Starlette's `Headers` walks them, and lowercases the
+    name, at each lookup)."""
+    found: list[bytes | None] = [None] * len(names)
+    for name, value in scope["headers"]:
+        if name in names:
+            at = names.index(name)
+            if found[at] is None:
+                found[at] = value
+    return found
+
+
 class RequestContext:
     """Takes a sane `X-Request-ID` or makes one; logs and audit records carry it."""
 
@@ -28,14 +41,10 @@ class RequestContext:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        rid = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                if _SAFE_ID.fullmatch(value):
-                    rid = value.decode("latin-1")
-                break
-        if rid is None:  # random, not secret: no system call for it (os.urandom makes one)
-            rid = f"{_ids.getrandbits(128):032x}"
+        sent = header_values(scope, (b"x-request-id",))[0]
+        # else random, not secret: no system call for it (os.urandom makes one)
+        rid = sent.decode("latin-1") if sent is not None and _SAFE_ID.fullmatch(sent) else (
+            f"{_ids.getrandbits(128):032x}")
         token = request_id.set(rid)
         header = (b"x-request-id", rid.encode())
 

@@ -14,21 +14,18 @@ from core.accounts import service as accounts
 from core.cases.confidentiality import visible_reporters
 from core.cases.models import Case
 from core.errors import Unauthenticated, language_from
+from core.middleware import header_values
 from core.principal import Principal
 from core.roster.models import Supervisor
 from schema.loaders import Loaders
 
 
 def caller_of(conn: HTTPConnection) -> tuple[str, str | None]:
-    """The language of messages and the Authorization header, from one pass over the
-    request's headers (a lookup of each walks them, and lowercases its name, every time)."""
-    language = authorization = None
-    for name, value in conn.scope["headers"]:
-        if name == b"accept-language" and language is None:
-            language = value.decode("latin-1")
-        elif name == b"authorization" and authorization is None:
-            authorization = value.decode("latin-1")
-    return language_from(language or ""), authorization
+    """The language of messages and the Authorization header, in one pass over the
+    request's headers."""
+    language, authorization = header_values(conn.scope, (b"accept-language", b"authorization"))
+    return (language_from(language.decode("latin-1") if language else ""),
+            authorization.decode("latin-1") if authorization is not None else None)
 
 
 @dataclass

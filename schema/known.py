@@ -40,6 +40,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.http import process_result
 
+from core.middleware import header_values
 from schema.errors import finish
 from schema.execution import DOCUMENTS_KEPT, kept_plan
 
@@ -90,12 +91,7 @@ async def answer(view: GraphQLApp, request: Request, send: Send) -> bool:
     """Answers a JSON POST of a known document, straight to `send`, as strawberry's view
     would (status 200, the same JSON); False, having sent nothing, where strawberry answers."""
     known: KnownDocuments | None = getattr(view.schema, "known", None)
-    content_type = accept = None
-    for name, value in request.scope["headers"]:  # one pass, not a lookup of each (~3 µs)
-        if name == b"content-type" and content_type is None:
-            content_type = value
-        elif name == b"accept" and accept is None:
-            accept = value
+    content_type, accept = header_values(request.scope, (b"content-type", b"accept"))
     if known is None or content_type is None or content_type.split(b";")[0].strip() != (
             b"application/json") or (accept not in _NO_STREAM and (
                 view._get_stream_transport_from_headers({"accept": accept.decode("latin-1")}))):
