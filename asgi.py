@@ -32,6 +32,7 @@ from core.roster import service as roster
 from core.roster.terms import expire_terms
 from policies import grants
 from policies.enforcer import store
+from schema import live
 from schema.http import STATIC, GraphQLApp
 from schema.schema import build_schema
 from tenants import directory
@@ -91,7 +92,7 @@ START_WAIT_S = 5.0
 # channel whose notices drop it (supervisor records and agencies are kept with their
 # jurisdiction rows, so a change of the tree drops them too).
 MIRRORS: dict[str, tuple[events.Mirror, ...]] = {
-    principals.CHANNEL: (principals.cache,),
+    principals.CHANNEL: (principals.cache, live.sockets),
     directory.CHANNEL: (directory.jurisdictions, roster.own_records, agencies.kept),
     roster.CHANNEL: (roster.own_records,),
     agencies.CHANNEL: (agencies.kept,),
@@ -173,6 +174,7 @@ def create_app(*, manage_database: bool = True) -> Starlette:
         build_schema(production=cfg.production),
         graphql_ide=None if cfg.production else "graphiql",
         multipart_uploads_enabled=False,  # uploads come with their own CSRF-safe endpoint
+        max_subscriptions_per_connection=live.SUBSCRIPTIONS_PER_SOCKET,
     )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

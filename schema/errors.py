@@ -39,6 +39,15 @@ class ErrorsAndMetrics(SchemaExtension):
         ctx = self.execution_context
         finish(ctx.result, ctx.operation_name, getattr(ctx.context, "language", "zh"), started)
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event of a subscription (over a socket) leaves as an operation's result does:
+        a refusal raised in the subscription keeps its code, anything else is masked."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            language = getattr(self.execution_context.context, "language", "zh")
+            result.errors = [_present(e, language) for e in errors]
+        yield
+
 
 def finish(result: Any, operation_name: str | None, language: str, started: float) -> None:
     """An operation's end: its errors presented in the caller's language, and it counted

@@ -20,6 +20,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from core.errors import DomainError
 from schema import known
 from schema.context import Context, caller_of
+from schema.live import TextFrames, sockets
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _LOCAL = {
@@ -50,6 +51,7 @@ def local_graphiql_html() -> str:
 
 class GraphQLApp(GraphQL[Context, None]):
     _ide_html: str | None = None
+    websocket_adapter_class = TextFrames
     answers_known = True  # schema/known.py; off only where a test compares with strawberry
 
     def decode_json(self, data: str | bytes) -> object:
@@ -65,7 +67,10 @@ class GraphQLApp(GraphQL[Context, None]):
         by schema/known.py, straight to `send`; anything else is strawberry's, given the same
         request (its body, if read, kept by Starlette)."""
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                sockets.unwatch(scope)
             return
         request = Request(scope, receive)
         if self.answers_known and request.method == "POST" and await known.answer(
@@ -85,14 +90,18 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws: the client authenticates in connection_init with
-        `{"Authorization": "Bearer …"}`; without valid credentials the socket is refused."""
+        `{"Authorization": "Bearer …"}`; without valid credentials the socket is refused, and
+        it is closed (4403) once they stop working (schema/live.py)."""
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         context.authorization = header if isinstance(header, str) else None
         try:
-            await context.require()
+            principal = await context.require()
         except DomainError as exc:
             raise ConnectionRejectionError({"code": exc.code}) from None
+        assert context.authorization is not None  # require() found a principal in it
+        assert isinstance(context.response, WebSocket)
+        sockets.watch(context.response, context.authorization, principal)
         return UNSET
 
     async def render_graphql_ide(self, request: Request) -> Response:

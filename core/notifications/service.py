@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from core import clock, writes
+from core.errors import RateLimited
 from core.notifications.models import Notification
 from core.pagination import Page, keyset
 from core.principal import Principal
@@ -82,6 +83,11 @@ async def newer_than(account_id: int, last_id: int, subject: str) -> list[Notifi
                                      subject=subject).order_by("id")
 
 
+# Live subscriptions one account may hold in one server process, over all its sockets (each
+# socket holds at most SUBSCRIPTIONS_PER_SOCKET, asgi.py).
+SUBSCRIPTIONS_PER_ACCOUNT = 20
+
+
 class Hub:
     """This process's live subscribers, by account; woken by notices from any process."""
 
@@ -89,6 +95,8 @@ class Hub:
         self._queues: dict[int, set[asyncio.Queue[None]]] = defaultdict(set)
 
     def subscribe(self, account_id: int) -> asyncio.Queue[None]:
+        if len(self._queues.get(account_id, ())) >= SUBSCRIPTIONS_PER_ACCOUNT:
+            raise RateLimited("实时订阅过多", "Too many live subscriptions for this account")
         queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
         self._queues[account_id].add(queue)
         return queue
