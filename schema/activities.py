@@ -64,10 +64,11 @@ class Activity:
         principal = await info.context.require()
         return self.model.checkin_code if service.is_organiser(principal, self.model) else None
 
-    @strawberry.field(description="Target agencies of an inspection or visit (never shown "
-                                  "to agencies).")
-    async def target_agencies(self) -> list[Agency]:
-        return [Agency.of(a) for a in await service.target_agencies(self.model)]
+    @strawberry.field(description="Target agencies of an inspection or visit (null for "
+                                  "agencies: never shown to them).")
+    async def target_agencies(self, info: Info[Context, None]) -> list[Agency] | None:
+        found = await service.target_agencies(await info.context.require(), self.model)
+        return None if found is None else [Agency.of(a) for a in found]
 
     @strawberry.field(description="Participants and their attendance, for the organising "
                                   "office (null for others). One query: meant for details.")

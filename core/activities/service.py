@@ -202,9 +202,12 @@ async def my_participation(principal: Principal, activity: Activity) -> Particip
                                       supervisor__account_id=principal.account_id).first()
 
 
-async def target_agencies(activity: Activity) -> list[Agency]:
-    """The agencies an inspection or visit looks at (agencies never see an unannounced
-    visit at all, see _visible)."""
+async def target_agencies(principal: Principal, activity: Activity) -> list[Agency] | None:
+    """R7.4: the agencies an inspection or visit looks at, never shown to an agency (None:
+    an inspected agency learns neither that it is a target nor which others are; agencies
+    never see an unannounced visit at all, see _visible)."""
+    if principal.kind is AccountKind.AGENCY:
+        return None
     return await Agency.filter(activity_targets__activity_id=activity.id).order_by("id")
 
 

@@ -138,7 +138,8 @@ async def test_check_in_window_and_code(api: Api, full_demo: None) -> None:
 
 
 async def test_unannounced_visits_are_invisible_to_agencies(api: Api, full_demo: None) -> None:
-    """明察暗访: absent from every agency view (lists, details, counts, notifications)."""
+    """明察暗访: absent from every agency view (lists, details, counts, notifications); R7.4:
+    an inspection's targets are never shown to an agency, the target included."""
     target = await agency_id("dc", "scjg")
     visit = await _create(api, kind="UNANNOUNCED_VISIT", audience="JURISDICTION",
                           capacity=200, targetAgencies=[target])
@@ -152,6 +153,7 @@ async def test_unannounced_visits_are_invisible_to_agencies(api: Api, full_demo:
         assert visit["id"] not in ids and inspection["id"] in ids
         assert all(e["node"]["kind"] != "UNANNOUNCED_VISIT" for e in seen["edges"])
         assert seen["totalCount"] == len(ids)
+        assert all(e["node"]["targetAgencies"] is None for e in seen["edges"])
         detail = await api.gql(f'{{ activity(id: "{visit["id"]}") {{ title }} }}',
                                as_user=agency_user)
         assert detail.codes == ["NOT_FOUND"]
