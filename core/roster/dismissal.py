@@ -25,7 +25,6 @@ from core.roster.models import (
 from core.roster.service import managed_supervisor, own_supervisor, record_event
 from core.scoring import points
 from core.scoring.models import PointEvent
-from policies.access import authorize
 
 
 class DismissalReason(StrEnum):
@@ -50,7 +49,8 @@ def _term_began(supervisor: Supervisor) -> datetime:
 
 
 async def _active(principal: Principal, supervisor_id: int) -> Supervisor:
-    supervisor = await managed_supervisor(principal, supervisor_id, lock=True)
+    supervisor = await managed_supervisor(principal, supervisor_id, lock=True,
+                                          home_office=True)
     if supervisor.status is not Status.ACTIVE:
         raise InvalidTransition("该监督员不在任", "This supervisor is not active")
     return supervisor
@@ -168,8 +168,7 @@ async def record_correction(principal: Principal, discipline_id: int, note: str)
         "supervisor__jurisdiction").first()
     if found is None:
         raise NotFound("处分记录不存在", "No such discipline record", field="id")
-    supervisor = await managed_supervisor(principal, found.supervisor.id)
-    authorize(principal, "manage", "supervisor", supervisor.jurisdiction.path)
+    supervisor = await managed_supervisor(principal, found.supervisor.id, home_office=True)
     if found.kind not in (DisciplineKind.REMINDER, DisciplineKind.WARNING):
         raise InvalidTransition("只有提醒和告诫可以记录改正",
                                 "Only reminders and warnings are corrected")

@@ -16,7 +16,7 @@ from core.kept import Kept
 from core.pagination import Page, Window, window
 from core.principal import Principal
 from core.roster.models import Category, Group, Status, Supervisor, SupervisorEvent
-from policies.access import authorize, scope
+from policies.access import authorize, authorize_own_office, scope
 from tenants.directory import jurisdictions
 
 
@@ -46,11 +46,19 @@ async def get_supervisor(principal: Principal, supervisor_id: int) -> Supervisor
 
 
 async def managed_supervisor(principal: Principal, supervisor_id: int,
-                             *, lock: bool = False) -> Supervisor:
+                             *, lock: bool = False, home_office: bool = False) -> Supervisor:
     """A supervisor the caller may manage (supervisor:manage at its home jurisdiction).
-    Read scope first, so that what the caller cannot see is NOT_FOUND, not FORBIDDEN."""
+    Read scope first, so that what the caller cannot see is NOT_FOUND, not FORBIDDEN.
+
+    R7.1 `home_office`: for the acts the Measures leave to the home office (属地软环境办):
+    renewal (R2.1), dismissal (R2.3-R2.5), discipline (R4.5, R9.4), rewards and penalties
+    (R9.3) and points. An upper office oversees these; it does not act for the county, so
+    only a grant on the supervisor's own jurisdiction counts."""
     found = await get_supervisor(principal, supervisor_id)
-    authorize(principal, "manage", "supervisor", found.jurisdiction.path)
+    if home_office:
+        authorize_own_office(principal, "manage", "supervisor", found.jurisdiction.path)
+    else:
+        authorize(principal, "manage", "supervisor", found.jurisdiction.path)
     if lock:  # re-read under a row lock (no join: FOR UPDATE refuses outer joins)
         locked = await Supervisor.filter(id=found.id).select_for_update().first()
         assert locked is not None

@@ -91,7 +91,8 @@ async def renew_supervisor(principal: Principal, supervisor_id: int) -> Supervis
     """R2.1, R1.7: a new two-year term following the current one (or from today if it has
     ended), and a new pending filing. Only ACTIVE or EXPIRED supervisors are renewed."""
     async with in_transaction():
-        supervisor = await managed_supervisor(principal, supervisor_id, lock=True)
+        supervisor = await managed_supervisor(principal, supervisor_id, lock=True,
+                                              home_office=True)
         if supervisor.status not in (Status.ACTIVE, Status.EXPIRED):
             raise InvalidTransition("已解聘或除名的监督员不能续聘",
                                     "A dismissed or removed supervisor cannot be renewed")

@@ -69,7 +69,7 @@ async def adjust(principal: Principal, supervisor_id: int, points: int, reason: 
     if points == 0 or abs(points) > 1000:
         raise InvalidInput("调整分值须在±1000以内且不为0", "points: non-zero, at most ±1000",
                            field="points")
-    supervisor = await managed_supervisor(principal, supervisor_id)
+    supervisor = await managed_supervisor(principal, supervisor_id, home_office=True)
     async with in_transaction():
         entry = await PointEntry.create(
             supervisor=supervisor, event=PointEvent.ADJUSTMENT, points=points,

@@ -39,7 +39,8 @@ async def decide(principal: Principal, proposal_id: int, confirm: bool) -> Propo
     found = await Proposal.get_or_none(id=proposal_id)
     if found is None:
         raise NotFound("建议不存在", "No such proposal", field="id")
-    supervisor = await managed_supervisor(principal, found.supervisor_id)  # type: ignore[attr-defined]
+    supervisor = await managed_supervisor(
+        principal, found.supervisor_id, home_office=True)  # type: ignore[attr-defined]
     if found.status is not ProposalStatus.PROPOSED:
         raise InvalidTransition("该建议已处理", "This proposal has been decided")
     async with in_transaction():

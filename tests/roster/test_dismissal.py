@@ -135,3 +135,46 @@ async def test_r4_1_r4_2_discipline_names_the_duty_broken(api: Api, roster_demo:
         "violation", "kind")
     assert [(v.value, k.value) for v, k in recorded] == [("PRIVATE_GAIN", "WARNING"),
                                                          ("GIFTS", "CRITICISM")]
+
+
+async def test_r7_1_the_city_oversees_but_does_not_act_for_the_county(
+        api: Api, roster_demo: None) -> None:
+    """R7.1: dismissal, discipline, rewards and penalties, points and renewal are the home
+    office's; the city office, which reads Dongchang's roster, is refused each and changes
+    nothing. Its own special supervisors it manages itself (R7.5)."""
+    from core.roster.models import Discipline, SupervisorEvent
+    from core.scoring import proposals
+    from core.scoring.models import PointEntry, Proposal, ProposalKind
+
+    sid = await _sid("sv.dc.042")
+    await proposals.propose(int(sid), ProposalKind.REMINDER, "履职不力", "test:r7.1")
+    proposal = await Proposal.get(source="test:r7.1")
+    before = (await SupervisorEvent.filter(supervisor_id=int(sid)).count(),
+              await Discipline.filter(supervisor_id=int(sid)).count(),
+              await PointEntry.filter(supervisor_id=int(sid)).count())
+    seen = await api.gql(f'{{ supervisor(id: "{sid}") {{ name }} }}', as_user="admin.th")
+    assert seen.ok()["supervisor"]["name"]
+    acts = [
+        (DISMISS, {"id": sid, "reason": "UNFIT"}),
+        (DISCIPLINE, {"id": sid, "kind": "WARNING"}),
+        ('mutation($id: ID!) { decideProposal(id: $id, confirm: true) }',
+         {"id": str(proposal.id)}),
+        ('mutation($id: ID!) { adjustPoints(supervisorId: $id, points: 5, reason: "奖励") '
+         '{ points } }', {"id": sid}),
+        ('mutation($id: ID!) { renewSupervisor(id: $id) { id } }', {"id": sid}),
+        ('mutation($id: ID!) { recordConsultation(supervisorId: $id, note: "已沟通") { id } }',
+         {"id": sid}),
+    ]
+    for document, variables in acts:
+        assert (await api.gql(document, variables, as_user="admin.th")).codes == [
+            "FORBIDDEN"], document
+    assert (await SupervisorEvent.filter(supervisor_id=int(sid)).count(),
+            await Discipline.filter(supervisor_id=int(sid)).count(),
+            await PointEntry.filter(supervisor_id=int(sid)).count()) == before
+    assert (await Proposal.get(id=proposal.id)).status.value == "PROPOSED"
+    assert await _status(sid) is Status.ACTIVE
+    # the home office does it
+    assert (await api.gql(DISCIPLINE, {"id": sid, "kind": "REMINDER"}, as_user="admin.dc")).ok()
+    special = await _sid("sv.th.001")
+    assert (await api.gql(DISCIPLINE, {"id": special, "kind": "REMINDER"},
+                          as_user="admin.th")).ok()
