@@ -84,6 +84,25 @@ async def get_case(principal: Principal, case_id: int) -> Case:
     return found
 
 
+async def locked_case(principal: Principal, case_id: int) -> Case:
+    """A case the caller may see (else NOT_FOUND), locked for the caller's transaction and
+    read again under the lock, its jurisdiction and agency as the locked row names them: a
+    step decides on the case as it is, not as it was before a concurrent step (an escalation
+    committed meanwhile has moved it to the city)."""
+    seen = await get_case(principal, case_id)
+    locked = await Case.filter(id=seen.id).select_for_update().first()
+    if locked is None:
+        raise NotFound("案件不存在", "No such case", field="id")
+    moved = (locked.jurisdiction_id != seen.jurisdiction.id  # type: ignore[attr-defined]
+             or locked.agency_id != seen.agency.id)  # type: ignore[attr-defined]
+    if not moved:
+        locked.jurisdiction, locked.agency = seen.jurisdiction, seen.agency
+        return locked
+    again = await get_case(principal, case_id)  # moved: may no longer be the caller's to see
+    locked.jurisdiction, locked.agency = again.jurisdiction, again.agency
+    return locked
+
+
 async def case_query(principal: Principal, case_id: int) -> QuerySet[Case]:
     """The query of `get_case`'s case, nothing read yet."""
     return Case.filter(await visible(principal), id=case_id)

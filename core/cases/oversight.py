@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from core import clock
 from core.cases import notify, tally
-from core.cases.access import get_case, handled_paths
+from core.cases.access import handled_paths, locked_case
 from core.cases.models import Case, SupervisionOrder
 from core.cases.rules import OPEN_STATES, overdue_filter
 from core.cases.service import city_of, record_step
@@ -50,14 +50,15 @@ async def _upper_office(principal: Principal, case: Case) -> Jurisdiction:
 
 
 async def issue_order(principal: Principal, case_id: int, note: str) -> SupervisionOrder:
-    """R7.1 督办: an upper office presses the handling office on an open case."""
+    """R7.1 督办: an upper office presses the handling office on an open case (decided on
+    the locked case)."""
     note = check_text(note, "note", maximum=2000)
-    case = await get_case(principal, case_id)
-    issuer = await _upper_office(principal, case)
-    authorize(principal, "supervise", "case", case.jurisdiction.path)
-    if case.state not in OPEN_STATES:
-        raise InvalidTransition("案件已结束", "The case is no longer open")
     async with in_transaction():
+        case = await locked_case(principal, case_id)
+        issuer = await _upper_office(principal, case)
+        authorize(principal, "supervise", "case", case.jurisdiction.path)
+        if case.state not in OPEN_STATES:
+            raise InvalidTransition("案件已结束", "The case is no longer open")
         order = await SupervisionOrder.create(case=case, issued_by=issuer, note=note,
                                               issued_at=clock.now(), issuer=principal.username)
         await record_step(case, principal, "OFFICE", "SUPERVISION_ORDER", note=note,
@@ -69,15 +70,18 @@ async def issue_order(principal: Principal, case_id: int, note: str) -> Supervis
 
 
 async def acknowledge_order(principal: Principal, order_id: int) -> SupervisionOrder:
-    """The handling office acknowledges a supervision order on its case."""
+    """The handling office acknowledges a supervision order on its case, once: concurrent
+    acknowledgements wait for the order's lock, and all but the first are refused."""
     order = await SupervisionOrder.filter(id=order_id).select_related("issued_by").first()
     if order is None:
         raise NotFound("督办单不存在", "No such supervision order", field="id")
-    case = await get_case(principal, order.case_id)  # type: ignore[attr-defined]
-    authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
-    if order.acknowledged_at is not None:
-        raise InvalidTransition("已签收", "Already acknowledged")
     async with in_transaction():
+        case = await locked_case(principal, order.case_id)  # type: ignore[attr-defined]
+        authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
+        locked = await SupervisionOrder.filter(id=order.id).select_for_update().first()
+        assert locked is not None
+        if locked.acknowledged_at is not None:
+            raise InvalidTransition("已签收", "Already acknowledged")
         order.acknowledged_at, order.acknowledged_by = clock.now(), principal.username
         await order.save(update_fields=["acknowledged_at", "acknowledged_by"])
         await record_step(case, principal, "OFFICE", "ORDER_ACKNOWLEDGED",
@@ -89,29 +93,28 @@ async def acknowledge_order(principal: Principal, order_id: int) -> SupervisionO
 
 async def escalate_case(principal: Principal, case_id: int, reason: str) -> Case:
     """Escalate an open case to the city office, by its handling office or an office above:
-    an explicit, audited move of the case to the city's jurisdiction."""
+    an explicit, audited move of the case to the city's jurisdiction, decided on the locked
+    row (a county's step committed meanwhile is seen, not overwritten)."""
     reason = check_text(reason, "reason", maximum=2000)
-    case = await get_case(principal, case_id)
-    city = await jurisdictions.by_path(city_of(case.jurisdiction.path))
-    if city is None or city.path == case.jurisdiction.path:
-        raise InvalidTransition("案件已由市软环境办办理", "The city office handles it already")
-    if not _own_or_supervised(principal, case.jurisdiction.path):
-        raise Forbidden()
-    if case.state not in OPEN_STATES:
-        raise InvalidTransition("案件已结束", "The case is no longer open")
     async with in_transaction():
-        locked = await Case.filter(id=case.id).select_for_update().first()
-        assert locked is not None
-        locked.jurisdiction, locked.agency = case.jurisdiction, case.agency
+        case = await locked_case(principal, case_id)
+        city = await jurisdictions.by_path(city_of(case.jurisdiction.path))
+        if city is None or city.path == case.jurisdiction.path:
+            raise InvalidTransition("案件已由市软环境办办理", "The city office handles it already")
+        if not _own_or_supervised(principal, case.jurisdiction.path):
+            raise Forbidden()
+        if case.state not in OPEN_STATES:
+            raise InvalidTransition("案件已结束", "The case is no longer open")
+        left = case.jurisdiction
         # The case's row names the city; its step is audited under the county it leaves.
-        locked.jurisdiction_id, locked.escalated = city.id, True
-        await record_step(locked, principal, "OFFICE", "ESCALATED", note=reason,
-                          detail={"from": case.jurisdiction.path, "to": city.path},
+        case.jurisdiction_id, case.escalated = city.id, True
+        await record_step(case, principal, "OFFICE", "ESCALATED", note=reason,
+                          detail={"from": left.path, "to": city.path},
                           changed=True, notices=(
                               Notice(await notify.office_accounts(city.id), "ESCALATED",
                                      f"第{case.id}号案件已提级至市软环境办"),))
-        locked.jurisdiction = city
-    return locked
+        case.jurisdiction = city
+    return case
 
 
 def _own_or_supervised(principal: Principal, path: str) -> bool:

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from core import audit, clock, writes
 from core.agencies import service as agencies
 from core.cases import attachments, notify, rules
-from core.cases.access import get_case, relations
+from core.cases.access import locked_case, relations
 from core.cases.models import (
     Adoption,
     Case,
@@ -156,25 +156,19 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
 
 async def _own_case(principal: Principal, case_id: int) -> Case:
     """A case the caller reported (else NOT_FOUND), locked."""
-    case = await get_case(principal, case_id)
+    case = await locked_case(principal, case_id)
     mine = await relations(principal)
     if case.reporter_id != mine.supervisor_id:  # type: ignore[attr-defined]
         raise Forbidden()
-    return await _locked(case)
+    return case
 
 
 async def _handled_case(principal: Principal, case_id: int) -> Case:
-    """A case the caller's own office handles (visible but not theirs: FORBIDDEN)."""
-    case = await get_case(principal, case_id)
+    """A case the caller's own office handles (visible but not theirs: FORBIDDEN), locked,
+    and decided on as it is under the lock."""
+    case = await locked_case(principal, case_id)
     authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
-    return await _locked(case)
-
-
-async def _locked(case: Case) -> Case:
-    locked = await Case.filter(id=case.id).select_for_update().first()
-    assert locked is not None
-    locked.jurisdiction, locked.agency = case.jurisdiction, case.agency
-    return locked
+    return case
 
 
 def _move(case: Case, action: str) -> State:
@@ -253,11 +247,10 @@ async def reply_case(principal: Principal, case_id: int, reply: str) -> Case:
     must be answered by the due date)."""
     reply = check_text(reply, "reply", maximum=5000)
     async with in_transaction():
-        case = await get_case(principal, case_id)
+        case = await locked_case(principal, case_id)
         mine = await relations(principal)
         if case.agency_id != mine.agency_id:  # type: ignore[attr-defined]
             raise Forbidden()
-        case = await _locked(case)
         target = _move(case, "reply")
         now = clock.now()
         late = case.due_at is not None and now > case.due_at
