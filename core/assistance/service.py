@@ -132,12 +132,10 @@ async def request_public_assistance(client_address: str, given: PublicRequest
     phone = check_phone(given.phone)
     address, description = _checked_place(given.latitude, given.longitude, given.address,
                                           given.description)
-    await throttle.check([("assistance.phone", phone, PUBLIC_PER_PHONE_PER_HOUR),
-                          ("assistance.address", client_address, PUBLIC_PER_ADDRESS_PER_HOUR)],
-                         timedelta(hours=1))
+    await throttle.reserve([("assistance.phone", phone, PUBLIC_PER_PHONE_PER_HOUR),
+                            ("assistance.address", client_address,
+                             PUBLIC_PER_ADDRESS_PER_HOUR)], timedelta(hours=1))
     place = await _nearest_office(given.latitude, given.longitude)
-    await throttle.hit("assistance.phone", phone)
-    await throttle.hit("assistance.address", client_address)
     return await _open(Source.PUBLIC, place, None, given.latitude, given.longitude, address,
                        description, name, phone)
 

@@ -117,9 +117,6 @@ async def submit_application(
     """R1.4 path A: a personal application with the recommending unit's recommendation. Open
     to the public (no account), throttled per address. Ordinary supervisors apply to a
     county-level office; special supervisors (特约) to the city office."""
-    # Accepted submissions count, so that an applicant's typos do not lock them out.
-    await throttle.check([("application.address", address, PUBLIC_SUBMISSIONS_PER_HOUR)],
-                         timedelta(hours=1))
     home = await jurisdictions.by_path(jurisdiction)
     if home is None:
         raise NotFound("辖区不存在", "No such jurisdiction", field="jurisdiction")
@@ -131,6 +128,10 @@ async def submit_application(
             field="jurisdiction")
     values = await _person_values(person)
     async with in_transaction():
+        # Accepted submissions count (the hit commits with the application), so that an
+        # applicant's typos do not lock them out; the address stays locked until the commit.
+        await throttle.reserve([("application.address", address, PUBLIC_SUBMISSIONS_PER_HOUR)],
+                               timedelta(hours=1))
         created = await Application.create(
             jurisdiction=home, path=ApplicationPath.APPLICATION,
             status=ApplicationStatus.SUBMITTED, statements=_statements(statements, "statements"),
@@ -141,7 +142,6 @@ async def submit_application(
             recommendation=rules.check_text(recommendation.text, "recommendation",
                                             maximum=2000),
             is_special=is_special, submitted_at=clock.now(), **values)
-        await throttle.hit("application.address", address)
         await audit.record(audit.Actor(None, "public"), "application.submit",
                            target_type="application", target_id=created.id,
                            jurisdiction=home.path, detail={"address": address})

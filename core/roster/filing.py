@@ -146,7 +146,8 @@ async def verify_certificate(address: str, *, token: str | None, number: str | N
                              ) -> Verification:
     """R5.1: anyone checks that a certificate is genuine and current. A tampered token or an
     unknown number is UNKNOWN; a dismissed or removed holder's certificate is REVOKED."""
-    await throttle.take("certificate.verify", address, VERIFY_PER_MINUTE, timedelta(minutes=1))
+    await throttle.reserve([("certificate.verify", address, VERIFY_PER_MINUTE)],
+                           timedelta(minutes=1))
     if token is not None:
         payload = read_certificate(token.strip())
         if payload is None:

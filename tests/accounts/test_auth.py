@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import httpx
 import jwt
 
 from core import auth, clock
+from core.accounts import service as accounts
 from core.accounts.models import ApiKey, RefreshToken, Session
 from core.accounts.service import purge_sessions
+from core.audit import AuditRecord
 from core.config import settings
 from core.throttle import ThrottleHit
-from tests.support import Api
+from tests.support import DEMO_PASSWORD, Api
 
 ME = "{ me { username kind homeJurisdiction { path } grants { role domain } } }"
 REFRESH = """mutation($t: String!) { refreshToken(token: $t) { accessToken refreshToken } }"""
@@ -131,6 +137,48 @@ async def test_failed_logins_are_throttled_per_account(api: Api, demo: None) -> 
     later = clock.now() + timedelta(minutes=16)
     clock.set_source(lambda: later)
     assert (await api.login("admin.dc")).ok()
+
+
+async def test_failed_logins_lock_an_account_from_that_address_only(api: Api, demo: None
+                                                                     ) -> None:
+    """Five wrong passwords from one address do not lock the account out for everyone; the
+    account's own ceiling, over all addresses, is higher."""
+    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS):
+        await api.login("admin.dc", "wrong-password")
+    assert (await api.login("admin.dc")).codes == ["RATE_LIMITED"]
+    async with _client_at("198.51.100.9") as elsewhere:
+        assert (await elsewhere.login("admin.dc")).ok()
+    failures = accounts.MAX_FAILURES_PER_ACCOUNT - accounts.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
+    for n in range(failures):
+        async with _client_at(f"198.51.100.{100 + n // 4}") as guesser:
+            await guesser.login("admin.dc", "wrong-password")
+    async with _client_at("198.51.100.9") as elsewhere:
+        assert (await elsewhere.login("admin.dc")).codes == ["RATE_LIMITED"]
+
+
+async def test_concurrent_sign_ins_check_no_more_passwords_than_the_limit(
+        api: Api, demo: None) -> None:
+    """Twenty sign-ins at once, nineteen wrong and the right one among them: five are
+    checked against the password, fifteen refused unchecked."""
+    attempts = ["wrong-password"] * 19
+    attempts.insert(13, DEMO_PASSWORD)
+    results = await asyncio.gather(*(api.login("admin.dc", p) for p in attempts))
+    codes = [r.codes for r in results]
+    assert codes.count(["RATE_LIMITED"]) == 15, codes
+    checked = [r for r in results if r.codes != ["RATE_LIMITED"]]
+    assert len(checked) == 5
+    assert await AuditRecord.filter(action="login.failed").count() == sum(
+        1 for r in checked if r.codes == ["UNAUTHENTICATED"])
+
+
+@asynccontextmanager
+async def _client_at(address: str) -> AsyncIterator[Api]:
+    from asgi import create_app
+
+    transport = httpx.ASGITransport(app=create_app(manage_database=False),
+                                    client=(address, 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client)
 
 
 async def test_failed_logins_are_throttled_per_address(api: Api, demo: None) -> None:

@@ -228,3 +228,14 @@ async def test_an_offer_and_its_retraction_arrive_live(
             retraction = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
             assert retraction["payload"]["data"]["assistanceOffers"] == {
                 "requestId": str(request.id), "kind": "RETRACTED"}
+
+
+async def test_r6_2_public_requests_at_once_keep_the_phone_limit(api: Api, full_demo: None
+                                                                 ) -> None:
+    """Twice the limit of requests from one phone, all at once: exactly the limit pass."""
+    before = await AssistanceRequest.all().count()
+    results = await asyncio.gather(*(api.gql(PUBLIC, {"i": _public()})
+                                     for _ in range(2 * service.PUBLIC_PER_PHONE_PER_HOUR)))
+    assert sorted(r.codes for r in results) == [[]] * service.PUBLIC_PER_PHONE_PER_HOUR + [
+        ["RATE_LIMITED"]] * service.PUBLIC_PER_PHONE_PER_HOUR
+    assert await AssistanceRequest.all().count() == before + service.PUBLIC_PER_PHONE_PER_HOUR
