@@ -107,6 +107,13 @@ def is_database_outage(error: BaseException | None) -> bool:
         for e in _chain(error))
 
 
+def is_duplicate(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) is a unique index refusing a second row: two
+    requests creating the same thing at once, where the loser's check ran before the
+    winner's commit. The caller's answer is CONFLICT, as the check would have given."""
+    return any(isinstance(e, asyncpg.UniqueViolationError) for e in _chain(error))
+
+
 def is_unstorable_value(error: BaseException | None) -> bool:
     """Whether `error` (or what caused it) is PostgreSQL or asyncpg refusing a value given
     to a statement (class 22, "data exception": a NUL character, a number out of range, a

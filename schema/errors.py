@@ -14,10 +14,12 @@ from strawberry.extensions import SchemaExtension
 from tortoise.exceptions import ValidationError
 
 from core.errors import (
+    Conflict,
     DomainError,
     InvalidInput,
     ServiceUnavailable,
     is_database_outage,
+    is_duplicate,
     is_unstorable_value,
 )
 from core.logs import request_id
@@ -76,6 +78,9 @@ def _present(error: GraphQLError, language: str) -> GraphQLError:
             original):
         log.warning("database unavailable: %s", original)
         original = ServiceUnavailable()
+    elif not isinstance(original, DomainError | GraphQLError | None) and is_duplicate(original):
+        log.info("refused CONFLICT: %s", original)
+        original = Conflict("记录已存在", "It exists already")
     elif isinstance(original, ValidationError) or is_unstorable_value(original):
         # A value no column can hold is still the caller's input; logged, as a service
         # check is missing.

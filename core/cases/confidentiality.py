@@ -7,7 +7,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from core import audit, clock
-from core.cases.access import get_case, handled_paths, relations
+from core.cases.access import handled_paths, locked_case, relations
 from core.cases.models import Case, Disclosure
 from core.cases.service import record_step
 from core.errors import Conflict
@@ -66,9 +66,9 @@ async def shown_reporters(principal: Principal, cases: list[tuple[int, int, int]
 async def disclose_reporter(principal: Principal, case_id: int, reason: str) -> Case:
     """R4.4: the handling office discloses the reporter to the agency, with a recorded reason."""
     reason = check_text(reason, "reason", maximum=2000)
-    case = await get_case(principal, case_id)
-    authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
     async with in_transaction():
+        case = await locked_case(principal, case_id)  # disclosures of one case, one by one
+        authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
         if await Disclosure.exists(case=case, agency_id=case.agency.id):
             raise Conflict("已向该部门披露", "Already disclosed to this agency")
         await Disclosure.create(case=case, agency_id=case.agency.id, reason=reason,

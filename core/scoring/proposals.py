@@ -41,9 +41,12 @@ async def decide(principal: Principal, proposal_id: int, confirm: bool) -> Propo
         raise NotFound("建议不存在", "No such proposal", field="id")
     supervisor = await managed_supervisor(
         principal, found.supervisor_id, home_office=True)  # type: ignore[attr-defined]
-    if found.status is not ProposalStatus.PROPOSED:
-        raise InvalidTransition("该建议已处理", "This proposal has been decided")
     async with in_transaction():
+        # Decided under the proposal's lock: a double click confirms once (R9.4, R4.5).
+        found = await Proposal.filter(id=proposal_id).select_for_update().first()
+        assert found is not None
+        if found.status is not ProposalStatus.PROPOSED:
+            raise InvalidTransition("该建议已处理", "This proposal has been decided")
         found.status = ProposalStatus.CONFIRMED if confirm else ProposalStatus.REJECTED
         found.decided_by, found.decided_at = principal.username, clock.now()
         await found.save()
