@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 
 from core.accounts.service import principal_from_authorization
 from core.cases import attachments
-from core.errors import DomainError, InvalidInput, Unauthenticated, language_from
+from core.errors import DomainError, InvalidInput, NotFound, Unauthenticated, language_from
 from core.scoring import exports
 
 
@@ -53,9 +53,10 @@ async def download(request: Request) -> Response:
         principal = await principal_from_authorization(request.headers.get("authorization"))
         if principal is None:
             raise Unauthenticated()
-        raw = request.path_params["attachment_id"]
-        if not str(raw).isdigit():
-            raise InvalidInput("编号无效", "Invalid id", field="id")
+        raw = str(request.path_params["attachment_id"])
+        # ASCII digits only ('²' is a digit to str.isdigit, not to int), within the column
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < attachments.MAX_ID:
+            raise NotFound("附件不存在", "No such attachment", field="id")
         found = await attachments.fetch(principal, int(raw))
     except DomainError as exc:
         return _error(exc, request)

@@ -61,6 +61,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from schema.arguments import Unconverted, arguments
+from schema.scalars import oversized_lists
 
 if TYPE_CHECKING:
     from schema.projection import Projection
@@ -351,6 +352,17 @@ def forget_plans() -> None:
 
 class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, executing queries by their compiled plan."""
+
+    @classmethod
+    def build(cls, schema: Any, document: Any, root_value: Any = None,
+              context_value: Any = None, raw_variable_values: dict[str, Any] | None = None,
+              *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's, after refusing variables with an oversized list (INVALID_INPUT)."""
+        refused = oversized_lists(raw_variable_values)
+        if refused is not None:
+            return [refused]
+        return super().build(schema, document, root_value, context_value, raw_variable_values,
+                             *args, **kwargs)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         plan = _plan_of(self)

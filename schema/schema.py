@@ -29,6 +29,7 @@ from schema.execution import DOCUMENTS_KEPT, CompiledExecution
 from schema.known import KnownDocuments, RememberValid
 from schema.roster import mutations as roster_mutations
 from schema.roster import queries as roster_queries
+from schema.scalars import SCALAR_OVERRIDES
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -86,4 +87,5 @@ def build_schema(*, production: bool | None = None) -> Schema:
         extensions.append(DisableIntrospection)
     # An Apollo Federation 2 subgraph: a provincial gateway composes several cities.
     return Schema(query=Query, mutation=Mutation, subscription=Subscription,
-                  extensions=extensions, execution_context_class=CompiledExecution)
+                  extensions=extensions, execution_context_class=CompiledExecution,
+                  scalar_overrides=SCALAR_OVERRIDES)

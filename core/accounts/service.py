@@ -16,6 +16,7 @@ from core.config import settings
 from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from core.pagination import Page, keyset
 from core.principal import Principal
+from core.text import has_hidden_characters
 from policies.access import authorize, scope
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction
@@ -197,6 +198,10 @@ def _check_username(username: str) -> str:
 def _check_password(password: str) -> None:
     if not 10 <= len(password) <= 128:
         raise InvalidInput("密码长度须为10至128位", "Password must be 10 to 128 characters",
+                           field="password")
+    if has_hidden_characters(password):
+        raise InvalidInput("密码不能含控制字符或格式字符",
+                           "The password contains control or format characters",
                            field="password")
 
 

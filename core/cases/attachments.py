@@ -23,6 +23,8 @@ MAX_BYTES = 10 * 1024 * 1024
 # account's wait at once. Each is up to 10 MB in the database.
 STAGED_FOR = timedelta(days=1)
 MAX_STAGED = 20
+# Attachment ids are PostgreSQL integers.
+MAX_ID = 2**31
 _SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png",
                b"%PDF-": "application/pdf"}
 _PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
@@ -51,7 +53,9 @@ async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
     """Store an upload for the caller; it joins a case when submitted with it."""
     filename = check_text(filename.replace("/", "_").replace("\\", "_"), "filename",
                           maximum=200)
-    if not data or len(data) > MAX_BYTES:
+    if not data:
+        raise InvalidInput("文件为空", "The file is empty", field="file")
+    if len(data) > MAX_BYTES:
         raise InvalidInput("文件大小须在10MB以内", "Files must be at most 10 MB", field="file")
     content_type = sniff(data)
     if content_type is None:

@@ -12,6 +12,7 @@ from stdnum.exceptions import ValidationError
 
 from core.errors import InvalidInput
 from core.roster.models import Category
+from core.text import has_hidden_characters
 
 TERM_YEARS = 2          # R1.7
 MINIMUM_ACTIVE = 100    # R1.2
@@ -197,6 +198,10 @@ def check_text(value: str, field_name: str, *, maximum: int, required: bool = Tr
     if (required and not value) or len(value) > maximum:
         raise InvalidInput(f"{field_name} 长度须为{1 if required else 0}至{maximum}字",
                            f"{field_name} must be {1 if required else 0} to {maximum} characters",
+                           field=field_name)
+    if has_hidden_characters(value):
+        raise InvalidInput(f"{field_name} 含有控制字符或格式字符",
+                           f"{field_name} contains control or format characters",
                            field=field_name)
     return value
 
