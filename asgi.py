@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hmac
+import ipaddress
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -61,8 +63,26 @@ async def readyz(_request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-async def metrics(_request: Request) -> Response:
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: in production only to the configured addresses or token."""
+    if not metrics_allowed(request):
+        return Response(status_code=404)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_allowed(request: Request) -> bool:
+    cfg = settings()
+    if not cfg.production:
+        return True
+    if cfg.metrics_token and hmac.compare_digest(
+            request.headers.get("authorization", ""), f"Bearer {cfg.metrics_token}"):
+        return True
+    networks = [n.strip() for n in (cfg.metrics_allow_ips or "").split(",") if n.strip()]
+    try:
+        address = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 # A request's objects die by reference counting. At the collector's default threshold (a pass

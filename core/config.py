@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # Browser origins (scheme://host[:port], comma-separated) whose pages may call the API:
     # office portals served from elsewhere. Unset: the API's own origin only.
     cors_origins: str | None = None
+    # Who may read /metrics in production: addresses or networks (comma-separated), and/or a
+    # bearer token. Neither set: /metrics answers 404 in production (open in development).
+    metrics_allow_ips: str | None = None
+    metrics_token: str | None = None
 
     @property
     def production(self) -> bool:

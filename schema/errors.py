@@ -5,6 +5,7 @@ request id. Also counts operations and errors for /metrics."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from tortoise.exceptions import ValidationError
 
+from core import config
 from core.errors import (
     Conflict,
     DomainError,
@@ -65,7 +67,19 @@ def finish(result: Any, operation_name: str | None, language: str, started: floa
         ERRORS.labels(code=(error.extensions or {}).get("code", "UNKNOWN")).inc()
 
 
+# graphql-core's "Did you mean ...?" names fields, arguments, types and enum values of the
+# schema: with introspection off (production) it would give the schema away piece by piece.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 def _present(error: GraphQLError, language: str) -> GraphQLError:
+    presented = _presented(error, language)
+    if config.settings().production and "Did you mean" in presented.message:
+        presented.message = _SUGGESTION.sub("", presented.message)
+    return presented
+
+
+def _presented(error: GraphQLError, language: str) -> GraphQLError:
     original = error.original_error
     while isinstance(original, GraphQLError) and original.original_error is not None:
         original = original.original_error

@@ -22,7 +22,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.config import settings
-from schema import accounts, activities, assistance, notifications, scoring, tenants
+from schema import accounts, activities, assistance, federation, notifications, scoring, tenants
 from schema.cases import api as cases
 from schema.errors import ErrorsAndMetrics
 from schema.execution import DOCUMENTS_KEPT, CompiledExecution
@@ -41,7 +41,7 @@ _LIMIT_RULES = [*QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
                 *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules]
 
 Query = merge_types(
-    "Query", (tenants.Query, accounts.Query, roster_queries.Query, cases.Query,
+    "Query", (federation.Query, tenants.Query, accounts.Query, roster_queries.Query, cases.Query,
               notifications.Query, activities.Query, assistance.Query, scoring.Query))
 Mutation = merge_types(
     "Mutation", (tenants.Mutation, accounts.Mutation, roster_mutations.Mutation, cases.Mutation,

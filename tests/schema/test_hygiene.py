@@ -277,3 +277,56 @@ async def test_values_the_database_cannot_hold_are_invalid_input(api: Api, demo:
     assert nul.codes == ["INVALID_INPUT"]
     huge = await api.gql('{ case(id: "3000000000") { id } }', token=token)
     assert huge.codes == ["INVALID_INPUT"]
+
+
+async def test_production_discloses_no_schema_to_anyone_but_service_accounts(
+        monkeypatch: pytest.MonkeyPatch, api: Api, roster_demo: None) -> None:
+    """With introspection off, the federation SDL goes to SERVICE principals only, no error
+    suggests a field, argument or value of the schema, and /metrics answers only to the
+    configured addresses or token."""
+    import asgi
+    from core import config
+
+    office = await api.token("admin.dc")
+    province = (config.settings().data_dir / "province.key").read_text().strip()
+    production = Settings(env="production", secret_key=config.settings().signing_key(),
+                          metrics_allow_ips="10.9.0.0/16", metrics_token="m" * 32)
+    monkeypatch.setattr(config, "settings", lambda: production)
+    monkeypatch.setattr(asgi, "settings", config.settings)
+
+    def client(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=asgi.create_app(manage_database=False),
+                                        client=(address, 5000))
+        return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+    sdl = {"query": "{ _service { sdl } }"}
+    async with client("203.0.113.7") as outside, client("10.9.1.2") as monitor:
+        for headers, code in (({}, "UNAUTHENTICATED"),
+                              ({"Authorization": f"Bearer {office}"}, "FORBIDDEN")):
+            refused = (await outside.post("/graphql", json=sdl, headers=headers)).json()
+            assert refused["errors"][0]["extensions"]["code"] == code
+            assert not refused.get("data")
+        given = await outside.post("/graphql", json=sdl,
+                                   headers={"Authorization": f"ApiKey {province}"})
+        assert "type Supervisor" in given.json()["data"]["_service"]["sdl"]
+
+        for document, suggested in (('{ jurisdictionz { path } }', "jurisdictions"),
+                                    ('{ jurisdictions(unde: "jl") { path } }', "under"),
+                                    ('{ supervisors(filter: {status: ACTIVEE}) '
+                                     '{ totalCount } }', "'ACTIVE'")):
+            answer = (await outside.post("/graphql", json={"query": document})).json()
+            message = answer["errors"][0]["message"]
+            assert "Did you mean" not in message and suggested not in message, message
+
+        assert (await outside.get("/metrics")).status_code == 404
+        assert (await outside.get("/metrics", headers={
+            "Authorization": "Bearer wrong"})).status_code == 404
+        assert (await outside.get("/metrics", headers={
+            "Authorization": f"Bearer {'m' * 32}"})).status_code == 200
+        assert (await monitor.get("/metrics")).status_code == 200
+
+
+async def test_development_keeps_suggestions_and_open_metrics(api: Api) -> None:
+    answer = await api.gql("{ jurisdictionz { path } }")
+    assert "Did you mean" in answer.errors[0]["message"]
+    assert (await api.client.get("/metrics")).status_code == 200
