@@ -1,6 +1,7 @@
-"""`python -m core …`: migrate, seed-demo, create-account, grant, create-api-key, expire-terms,
-audit-verify, audit-head, serve. The command line is the machine operator's tool: it acts as
-`system` in the audit trail, and every change it makes is recorded there like any other."""
+"""`python -m core …`: migrate, seed-demo, create-account, grant, create-api-key, api-keys,
+revoke-api-key, expire-terms, audit-verify, audit-head, serve. The command line is the machine
+operator's tool: it acts as `system` in the audit trail, and every change it makes is recorded
+there like any other."""
 
 from __future__ import annotations
 
@@ -76,6 +77,23 @@ async def _create_api_key(args: argparse.Namespace) -> None:
     await _with_db(work)
 
 
+async def _api_keys(args: argparse.Namespace) -> None:
+    async def work() -> None:
+        for key in await accounts.api_keys(None, args.username):
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            print(f"{key.id}\t{key.name}\t{key.prefix}…\t{key.created_at:%Y-%m-%d %H:%M}\t{state}")
+
+    await _with_db(work)
+
+
+async def _revoke_api_key(args: argparse.Namespace) -> None:
+    async def work() -> None:
+        key = await accounts.revoke_api_key(None, args.id)
+        print(f"revoked key {key.id} ({key.name})")
+
+    await _with_db(work)
+
+
 async def _expire_terms(_args: argparse.Namespace) -> None:
     from core.roster.terms import expire_terms
 
@@ -137,6 +155,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("username")
     p.add_argument("--name", default="cli")
     p.set_defaults(run=_create_api_key)
+    p = sub.add_parser("api-keys", help="list a SERVICE account's API keys")
+    p.add_argument("username")
+    p.set_defaults(run=_api_keys)
+    p = sub.add_parser("revoke-api-key", help="revoke an API key at once (its id from api-keys)")
+    p.add_argument("id", type=int)
+    p.set_defaults(run=_revoke_api_key)
     sub.add_parser("expire-terms", help="R2.2: move supervisors past term end to EXPIRED"
                    ).set_defaults(run=_expire_terms)
     p = sub.add_parser("audit-verify", help="check the audit chain; names the first broken "

@@ -159,7 +159,8 @@ class Mutation:
         created, key = await accounts.create_api_key(principal, username, name)
         return ApiKeyIssued(id=strawberry.ID(str(created.id)), key=key)
 
-    @strawberry.mutation(description="Revoke an API key at once (account:manage).")
+    @strawberry.mutation(description="Revoke an API key at once (its own account, or "
+                                     "account:manage at the account's home).")
     async def revoke_api_key(self, info: Info[Context, None], id: strawberry.ID) -> bool:
         principal = await info.context.require()
         await accounts.revoke_api_key(principal, parse_id(id))

@@ -296,19 +296,34 @@ async def create_api_key(principal: Principal | None, username: str, name: str
     return created, key
 
 
-async def revoke_api_key(principal: Principal, key_id: int) -> ApiKey:
-    """Revoke a key at once (account:manage at its account's home)."""
-    allowed = scope(principal, "manage", "account")
-    found = await ApiKey.filter(allowed.filter("account__home__path"), id=key_id
-                                ).prefetch_related("account__home").first()
+async def api_keys(principal: Principal | None, username: str) -> list[ApiKey]:
+    """A SERVICE account's keys, newest first (the operator's CLI, or account:read)."""
+    account = (await get_account(principal, username) if principal
+               else await Account.get_or_none(username=username.strip().lower()))
+    if account is None:
+        raise NotFound("账号不存在", "No such account", field="username")
+    return await ApiKey.filter(account_id=account.id).order_by("-id")
+
+
+async def revoke_api_key(principal: Principal | None, key_id: int) -> ApiKey:
+    """Revoke a key at once: by its own account (a gateway rotating its key), by account:manage
+    at its account's home, or by the operator's CLI (principal None). Every process stops
+    taking it within a notice's way (the principal cache), and its sockets close."""
+    found = await ApiKey.filter(id=key_id).prefetch_related("account__home").first()
+    if found is not None and principal is not None and \
+            found.account_id != principal.account_id:  # type: ignore[attr-defined]
+        allowed = scope(principal, "manage", "account")
+        if not allowed.covers(found.account.home.path):
+            found = None
     if found is None:
         raise NotFound("API 密钥不存在", "No such API key", field="id")
     async with in_transaction():
         if found.revoked_at is None:
             found.revoked_at = clock.now()
             await found.save(update_fields=["revoked_at"])
-        await audit.record(principal.actor, "api_key.revoke", target_type="api_key",
-                           target_id=found.id, jurisdiction=found.account.home.path)
+        await audit.record(principal.actor if principal else audit.SYSTEM, "api_key.revoke",
+                           target_type="api_key", target_id=found.id,
+                           jurisdiction=found.account.home.path)
     return found
 
 

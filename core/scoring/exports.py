@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from enum import StrEnum
@@ -17,7 +18,7 @@ import jwt
 from openpyxl import Workbook
 
 from core import audit, clock
-from core.accounts.models import Account
+from core.accounts.models import Account, Session
 from core.auth import ALGORITHM, ISSUER
 from core.cases.access import CaseFilter, list_cases
 from core.cases.confidentiality import visible_reporters
@@ -50,6 +51,7 @@ async def request_export(principal: Principal, kind: ExportKind, fmt: ExportForm
     if kind is ExportKind.ASSESSMENTS and not period:
         raise InvalidInput("导出考核须指定考核期", "Assessments need a period", field="period")
     claims = {"iss": ISSUER, "typ": "export", "sub": str(principal.account_id),
+              "sid": str(principal.session_id or ""),
               "kind": kind.value, "fmt": fmt.value, "j": jurisdiction, "p": period or "",
               "exp": clock.now() + timedelta(seconds=LINK_SECONDS)}
     token = jwt.encode(claims, settings().signing_key(), algorithm=ALGORITHM)
@@ -70,9 +72,13 @@ async def open_export(token: str) -> tuple[Principal, dict[str, str]]:
         raise Unauthenticated("下载链接已过期", "The download link has expired")
     account = await Account.filter(id=int(claims["sub"]), is_active=True).select_related(
         "home").first()
-    if account is None:
-        raise Unauthenticated()
-    return Principal(account.id, account.username, account.kind, account.home.path), claims
+    # A link asked for in a session lives no longer than the session (logout ends it too).
+    session = uuid.UUID(claims["sid"]) if claims.get("sid") else None
+    if account is None or (session is not None and not await Session.exists(
+            id=session, account_id=account.id, revoked_at__isnull=True)):
+        raise Unauthenticated("下载链接已失效", "The download link is no longer valid")
+    return Principal(account.id, account.username, account.kind, account.home.path,
+                     session), claims
 
 
 async def rows(principal: Principal, claims: dict[str, str]) -> AsyncIterator[list[Any]]:
@@ -121,12 +127,25 @@ async def rows(principal: Principal, claims: dict[str, str]) -> AsyncIterator[li
                    r.adjusted_grade.value if r.adjusted_grade else ""]
 
 
+# A text cell a spreadsheet program would take for a formula (=, +, -, @; a tab or a carriage
+# return before one): a title such as `=HYPERLINK("http://…")` must open as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """A value as a spreadsheet shows it: text that would start a formula gets a leading
+    apostrophe (OWASP's CSV-injection advice); numbers and everything else as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 async def csv_chunks(source: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
     yield "\ufeff".encode()  # a BOM, so that spreadsheet programs read the Chinese right
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     async for row in source:
-        writer.writerow(row)
+        writer.writerow([cell(v) for v in row])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -139,7 +158,7 @@ async def xlsx_file(source: AsyncIterator[list[Any]]) -> str:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("export")
     async for row in source:
-        sheet.append(row)
+        sheet.append([cell(v) for v in row])
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115
     handle.close()
     book.save(handle.name)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -15,7 +18,7 @@ from core.accounts import service as accounts
 from core.accounts.models import ApiKey, RefreshToken, Session
 from core.accounts.service import purge_sessions
 from core.audit import AuditRecord
-from core.config import settings
+from core.config import ROOT, settings
 from core.throttle import ThrottleHit
 from tests.support import DEMO_PASSWORD, Api
 
@@ -224,3 +227,27 @@ async def test_passwords_are_argon2id_with_owasp_parameters(demo: None) -> None:
 
     stored = (await Account.get(username="admin.dc")).password_hash
     assert stored is not None and stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+async def test_an_api_key_is_revoked_by_its_own_account_or_the_operator(
+        api: Api, demo: None, database_url: str) -> None:
+    """The province's key could be revoked by nobody (no office manages `jl`): its own account
+    revokes it through the API, the operator through the CLI; neither key works after."""
+    _, first = await accounts.create_api_key(None, "province", "gateway-1")
+    _, second = await accounts.create_api_key(None, "province", "gateway-2")
+    keys = {k.name: k.id for k in await accounts.api_keys(None, "province")}
+    assert (await api.gql(ME, api_key=first)).ok()["me"]["username"] == "province"
+    office = await api.gql(f'mutation {{ revokeApiKey(id: "{keys["gateway-1"]}") }}',
+                           as_user="admin.dc")
+    assert office.codes == ["NOT_FOUND"]
+    own = await api.gql(f'mutation {{ revokeApiKey(id: "{keys["gateway-1"]}") }}',
+                        api_key=second)
+    assert own.ok()["revokeApiKey"] is True
+    assert (await api.gql(ME, api_key=first)).codes == ["UNAUTHENTICATED"]
+    env = {**os.environ, "DATABASE_URL": database_url}
+    listed = subprocess.run([sys.executable, "-m", "core", "api-keys", "province"], env=env,
+                            capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "gateway-2\t" in listed.stdout and "revoked" in listed.stdout
+    subprocess.run([sys.executable, "-m", "core", "revoke-api-key", str(keys["gateway-2"])],
+                   env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert (await api.gql(ME, api_key=second)).codes == ["UNAUTHENTICATED"]

@@ -128,3 +128,35 @@ async def test_province_reads_filings_composition_and_scorecards(api: Api, full_
         "totalCount"] == 0
     assert (await api.gql("{ supervisors { totalCount } }", api_key=key)).ok()[
         "supervisors"]["totalCount"] == 0
+
+
+async def test_exported_text_never_starts_a_formula(api: Api, full_demo: None) -> None:
+    """A name such as =HYPERLINK(…) opens as text in CSV and XLSX alike; numbers stay numbers."""
+    formulas = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)"]
+    for n, name in enumerate(formulas, start=1):
+        await Supervisor.filter(account__username=f"sv.ja.{n:03d}").update(name=name)
+    for fmt in ("CSV", "XLSX"):
+        link = (await api.gql(EXPORT, {"k": "ROSTER", "f": fmt, "j": "jl.th.ja"},
+                              as_user="admin.ja")).ok()["requestExport"]
+        status, body = await _download(api, link["url"])
+        assert status == 200
+        if fmt == "CSV":
+            rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        else:
+            sheet = load_workbook(io.BytesIO(body), read_only=True).active
+            assert sheet is not None
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        names = [row[1] for row in rows[1:]]
+        for name in formulas:
+            assert "'" + name in names and name not in names, (fmt, name)
+        if fmt == "XLSX":
+            assert all(isinstance(row[0], int) for row in rows[1:])
+
+
+async def test_an_export_link_dies_with_its_session(api: Api, full_demo: None) -> None:
+    pair = (await api.login("admin.ja")).ok()["login"]
+    link = (await api.gql(EXPORT, {"k": "ROSTER", "f": "CSV", "j": "jl.th.ja"},
+                          token=pair["accessToken"])).ok()["requestExport"]
+    assert (await _download(api, link["url"]))[0] == 200
+    assert (await api.gql("mutation { logout }", token=pair["accessToken"])).ok()
+    assert (await _download(api, link["url"]))[0] == 401
