@@ -8,8 +8,8 @@ import strawberry
 from strawberry.printer import print_schema
 from strawberry.types import Info
 
-from core.accounts.models import AccountKind
 from core import config
+from core.accounts.models import AccountKind
 from core.errors import Forbidden
 from schema.context import Context
 
