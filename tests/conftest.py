@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -55,6 +55,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `long` first: given out first to the workers, none of them ends the run
     alone."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
+# What `make run` keeps under the checkout's .data/ (the development secret, the key the
+# README gives the province): the suite works in its scratch folder and leaves these alone.
+_DEVELOPMENT_FILES = ("secret.key", "province.key")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def development_data_untouched() -> Iterator[None]:
+    def contents() -> dict[str, bytes | None]:
+        return {name: (ROOT / ".data" / name).read_bytes()
+                if (ROOT / ".data" / name).exists() else None for name in _DEVELOPMENT_FILES}
+
+    before = contents()
+    yield
+    assert contents() == before, "the tests changed the development data under .data/"
 
 
 @pytest.fixture(scope="session")

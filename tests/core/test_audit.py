@@ -6,6 +6,7 @@ import asyncio
 import functools
 import itertools
 import logging
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -194,7 +195,8 @@ async def test_verify_names_the_record_after_a_removed_one(owner: asyncpg.Connec
 async def test_cli_audit_verify_exit_code_and_message(demo: None, database_url: str,
                                                       owner: asyncpg.Connection) -> None:
     root = Path(__file__).resolve().parents[2]
-    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin",
+           "DATA_DIR": os.environ["DATA_DIR"]}
     ok = subprocess.run([sys.executable, "-m", "core", "audit-verify"], cwd=root, env=env,
                         capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "intact" in ok.stdout
@@ -256,7 +258,8 @@ async def test_heads_are_read_and_written_as_id_and_hash(demo: None) -> None:
 async def test_cli_audit_head_and_verify_with_it(demo: None, database_url: str,
                                                  owner: asyncpg.Connection) -> None:
     root = Path(__file__).resolve().parents[2]
-    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin",
+           "DATA_DIR": os.environ["DATA_DIR"]}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "core", *args], cwd=root, env=env,

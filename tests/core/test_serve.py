@@ -180,3 +180,33 @@ async def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(
         await conn.close()
     assert [(r["address"], r["n"]) for r in logged] == [
         ("127.0.0.1", 20), ("198.51.100.1", 20), ("198.51.100.2", 1)]
+
+
+async def test_a_second_server_refuses_a_port_in_use_and_the_first_says_where_it_serves(
+        database_url: str, tmp_path: Path) -> None:
+    """SO_REUSEPORT would let a second server share the port silently and take half the
+    connections: it refuses with a clear message, and the first keeps serving alone."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with (tmp_path / "first.log").open("wb") as log:
+        first = subprocess.Popen([sys.executable, "-m", "core", "serve", "--port", str(port)],
+                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,
+                                 text=True)
+    try:
+        assert first.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(first.stdout.readline), timeout=60)
+        assert line.startswith(f"serving http://127.0.0.1:{port}/graphql"), line
+        second = subprocess.run([sys.executable, "-m", "core", "serve", "--port", str(port)],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                                check=False)
+        assert second.returncode == 1
+        assert f"127.0.0.1:{port} is in use" in second.stderr, second.stderr
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            pids = {(await client.get("/healthz", headers={"Connection": "close"})
+                     ).json()["worker"] for _ in range(10)}
+        assert pids == {first.pid}
+    finally:
+        first.terminate()
+        first.wait(timeout=10)
+        assert first.stdout is not None
+        first.stdout.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -39,7 +40,8 @@ async def test_r2_2_expire_terms_from_the_command_line(roster_demo: None, databa
     ended = await _move_term_end("sv.ja.005", -3)
     root = Path(__file__).resolve().parents[2]
     run = subprocess.run([sys.executable, "-m", "core", "expire-terms"], cwd=root,
-                         env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+                         env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin",
+                              "DATA_DIR": os.environ["DATA_DIR"]},
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert "1 supervisor" in run.stdout
