@@ -32,6 +32,7 @@ from core.middleware import BodyLimit, Direct, RequestContext, RequestTimeout
 from core.notifications import service as notifications
 from core.roster import service as roster
 from core.roster.terms import expire_terms
+from core.scoring import points
 from policies import grants
 from policies.enforcer import store
 from schema import live
@@ -94,10 +95,12 @@ COLLECTOR_THRESHOLD = 10_000
 
 # Every server process's jobs: (name, period in seconds or a schedule, run). R2.2 term
 # expiry at start and just after each local midnight (a term ending on a date has ended as the
-# next begins), R6.3 dispatch rounds, the audit chain's head in the log hourly; spent
+# next begins), R4.4 the points of cases of the day just ended, R6.3 dispatch rounds, the
+# audit chain's head in the log hourly; spent
 # rate-limit hits, uploads nothing took and sign-ins nothing can use any more, purged.
 JOBS: tuple[tuple[str, float | Callable[[], float], Callable[[], Awaitable[object]]], ...] = (
     ("expire-terms", until_after_local_midnight, expire_terms),
+    ("points-credit", until_after_local_midnight, points.credit_days),
     ("assistance-dispatch", 5.0, advance_dispatch),
     ("audit-head", 3600, audit.witness),
     ("throttle-purge", 3600, throttle.purge),

@@ -39,7 +39,7 @@ WITH people AS (
            count(*) FILTER (WHERE c.kind = 'SUGGESTION') AS suggestions
     FROM supervision_case c
     WHERE c.reporter_id IN (SELECT id FROM people)
-      AND c.submitted_at >= $5 AND c.submitted_at < $6
+      AND c.submitted_at >= $5 AND c.submitted_at < LEAST($6, $19::timestamptz)
     GROUP BY c.reporter_id
 ), attendance AS (
     SELECT p.supervisor_id AS sid,
@@ -154,7 +154,9 @@ async def set_policy(principal: Principal, jurisdiction: str, weights: list[floa
 
 async def run_assessment(principal: Principal, jurisdiction: str, period: str) -> Assessment:
     """Compute (or recompute, until finalised) every supervisor's criteria, score and grade
-    for the period, in one statement over the recorded facts."""
+    for the period, in one statement over the recorded facts. R4.4: cases count from the day
+    after their submission, as points are credited, so that a run repeated within a day
+    cannot tell whose count a shared case raised."""
     start, end = period_bounds(period)
     place = await _office(principal, jurisdiction)
     policy = await AssessmentPolicy.get_or_none(jurisdiction=place)
@@ -177,7 +179,7 @@ async def run_assessment(principal: Principal, jurisdiction: str, period: str) -
         await orm.client().execute_query(_RUN_SQL, [
             assessment.id, place.id, start, end, _instant(start), _instant(end), *weights,
             TARGET_APPROVAL_RECORDS, TARGET_FIRM_RECORDS, TARGET_POINTS, TARGET_SUGGESTIONS,
-            *thresholds])
+            *thresholds, _instant(clock.today())])
         await audit.record(principal.actor, "assessment.run", target_type="assessment",
                            target_id=assessment.id, jurisdiction=place.path,
                            detail={"period": period})

@@ -42,6 +42,25 @@ class PointEntry(Model):
         indexes = (("supervisor_id", "id"), ("supervisor_id", "at"))
 
 
+class PendingPoints(Model):
+    """R4.4: a case's points, held until its local day has ended and then credited to the
+    ledger with that day for its time, the day's credits in random order (points.credit_days):
+    a ledger entry at a case's own time, or in the order of the cases, would name the reporter
+    to anyone who reads both the ledger and the shared cases."""
+
+    id = fields.BigIntField(primary_key=True)
+    supervisor: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
+        "models.Supervisor", related_name="pending_points", on_delete=fields.RESTRICT)
+    event = fields.CharEnumField(PointEvent, max_length=32)
+    default_points = fields.IntField()
+    source = fields.CharField(max_length=64, unique=True)
+    actor = fields.CharField(max_length=64)
+    at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "pending_points"
+
+
 class PointRule(Model):
     """A jurisdiction's own points for an event (else its parent's, else the defaults)."""
 

@@ -3,10 +3,12 @@ their own transaction; an event's `source` key makes a second award a no-op."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from core import audit, clock, writes
+from core import audit, clock, orm, writes
 from core.errors import InvalidInput
 from core.pagination import Page, keyset
 from core.principal import Principal
@@ -46,13 +48,61 @@ RETURNING id
 """
 
 
+# R4.4: what a case earns its reporter. The supervisor's home office and the city read the
+# ledger, and every office reads the shared cases' times with the reporter masked: an entry at
+# the case's own time (or in the order of the cases) would name the reporter. So these are held
+# (pending_points) and credited once their local day has ended, with that day for their time
+# and the day's credits in random order: the ledger narrows a reporter to the day's reporters.
+CASE_EVENTS = frozenset({
+    PointEvent.REPORT_SUBMITTED, PointEvent.REPORT_SUBSTANTIATED,
+    PointEvent.MAJOR_LEAD_SUBSTANTIATED, PointEvent.SUGGESTION_ADOPTED,
+    PointEvent.INQUIRY_ANSWERED, PointEvent.SUPERVISION_RECORD_FILED})
+
+_HOLD_SQL = """
+INSERT INTO pending_points (supervisor_id, event, default_points, source, actor, at)
+SELECT $1::int, $2::varchar, $3::int, $4::varchar, $5::varchar, $6::timestamptz
+WHERE NOT EXISTS (SELECT 1 FROM point_entry WHERE source = $4::varchar)
+ON CONFLICT (source) DO NOTHING
+RETURNING id
+"""
+
+# The held points of the days ended before $1, credited with their local day's start for
+# their time, in random order, each at the nearest jurisdiction's rule as _AWARD_SQL; a
+# source that has scored already (nothing should) scores no more.
+_CREDIT_SQL = """
+WITH due AS (DELETE FROM pending_points WHERE at < $1 RETURNING *),
+credited AS (
+    INSERT INTO point_entry (supervisor_id, event, points, source, reason, actor, at)
+    SELECT d.supervisor_id, d.event, COALESCE((
+        SELECT r.points FROM point_rule r JOIN jurisdiction j ON j.id = r.jurisdiction_id
+        WHERE r.event = d.event AND (sj.path = j.path OR sj.path LIKE j.path || '.%')
+        ORDER BY length(j.path) DESC LIMIT 1), d.default_points), d.source, '', d.actor,
+        date_trunc('day', d.at AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'
+    FROM due d JOIN supervisor s ON s.id = d.supervisor_id
+    JOIN jurisdiction sj ON sj.id = s.jurisdiction_id
+    ORDER BY random()
+    ON CONFLICT (source) DO NOTHING
+    RETURNING 1)
+SELECT count(*) AS n FROM credited
+"""
+
+
 def awarding(supervisor_id: int, event: PointEvent, source: str, actor: str = "system"
              ) -> writes.Write:
     """The award of an event, as a write to run with the others of the transaction or
     statement that records the event (core/writes.py): one row when written, none when
-    `source` had scored already."""
-    return writes.Write(_AWARD_SQL, [supervisor_id, event.value, DEFAULT_POINTS[event], source,
-                                     actor, clock.now()])
+    `source` had scored already. A case's points are held until its day has ended."""
+    sql = _HOLD_SQL if event in CASE_EVENTS else _AWARD_SQL
+    return writes.Write(sql, [supervisor_id, event.value, DEFAULT_POINTS[event], source,
+                              actor, clock.now()])
+
+
+async def credit_days() -> int:
+    """R4.4: credit the held points of every local day that has ended (a job at each local
+    midnight and at start; the system's own act, on no one's behalf). How many."""
+    today = datetime.combine(clock.today(), time.min, tzinfo=clock.LOCAL_ZONE)
+    rows = await orm.client().execute_query_dict(_CREDIT_SQL, [today])
+    return int(rows[0]["n"])
 
 
 async def award(supervisor_id: int, event: PointEvent, source: str, actor: str = "system"

@@ -133,9 +133,12 @@ _SUPERVISOR_SQL = """
 SELECT
   (SELECT COALESCE(sum(points), 0) FROM point_entry WHERE supervisor_id = $1) AS points,
   (SELECT COALESCE(jsonb_object_agg(kind, n), '{}') FROM (SELECT kind, count(*) AS n
-     FROM supervision_case WHERE reporter_id = $1 GROUP BY kind) k) AS by_kind,
-  (SELECT count(*) FROM supervision_case WHERE reporter_id = $1
-     AND finding IN ('SUBSTANTIATED', 'PARTLY_SUBSTANTIATED')) AS substantiated,
+     FROM supervision_case WHERE reporter_id = $1 AND submitted_at < $2 GROUP BY kind) k
+  ) AS by_kind,
+  (SELECT count(*) FROM supervision_case c WHERE c.reporter_id = $1
+     AND c.finding IN ('SUBSTANTIATED', 'PARTLY_SUBSTANTIATED')
+     AND NOT EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id
+                     AND e.kind = 'VERIFIED' AND e.at >= $2)) AS substantiated,
   (SELECT count(*) FROM participation WHERE supervisor_id = $1
      AND attendance = 'ATTENDED') AS attended,
   (SELECT count(*) FROM participation WHERE supervisor_id = $1
@@ -150,9 +153,13 @@ SELECT
 
 
 async def supervisor_scorecard(principal: Principal, supervisor_id: int) -> dict[str, Any]:
-    """One supervisor's figures, for whoever may read the supervisor (one statement)."""
+    """One supervisor's figures, for whoever may read the supervisor (one statement). R4.4:
+    the counts of cases stand as at the start of the local day (a case counts from the day
+    after it was submitted, a finding from the day after it was made), so that a count that
+    rises cannot be matched with a shared case's time, as the ledger's points cannot."""
     await get_supervisor(principal, supervisor_id)
-    row = (await orm.client().execute_query_dict(_SUPERVISOR_SQL, [supervisor_id]))[0]
+    today = datetime.combine(clock.today(), time.min, tzinfo=clock.LOCAL_ZONE)
+    row = (await orm.client().execute_query_dict(_SUPERVISOR_SQL, [supervisor_id, today]))[0]
     figures = dict(row)
     figures["by_kind"] = _json(row["by_kind"])
     return figures

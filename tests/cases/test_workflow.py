@@ -11,12 +11,12 @@ from core.audit import AuditRecord
 from core.cases.models import Attachment, Case, CaseEvent, State
 from core.cases.rules import add_working_days
 from core.notifications.models import Notification
-from core.scoring.models import PointEntry
+from core.scoring.models import PendingPoints
 from tests.cases.helpers import CASE, SUBMIT, act, agency_id, submit, to_transferred
 from tests.support import Api, QueryCounter
 
 # What a submission writes: the case, its points, history row and audit record, its notices.
-WRITTEN = (Case, PointEntry, CaseEvent, AuditRecord, Notification)
+WRITTEN = (Case, PendingPoints, CaseEvent, AuditRecord, Notification)
 
 
 async def _state(case_id: str) -> State:
@@ -188,7 +188,7 @@ async def test_a_submission_is_written_in_one_statement(api: Api, full_demo: Non
     statements = [s.strip() for s in counter.statements]
     writing = [s for s in statements if not s.startswith("SELECT")]
     assert len(writing) == 1 and writing[0].startswith("WITH w0 AS (INSERT")
-    assert _parts(writing[0]) == ["supervision_case", "point_entry", "notification",
+    assert _parts(writing[0]) == ["supervision_case", "pending_points", "notification",
                                   "pg_notify", "case_event", "audit_append_records"]
     case_id = int(case["id"])
     rows = await Notification.filter(subject="case", subject_id=case_id).order_by(
@@ -199,7 +199,7 @@ async def test_a_submission_is_written_in_one_statement(api: Api, full_demo: Non
     assert office and {n["kind"] for n in office} == {"NEW_CASE"}
     assert len({n["account_id"] for n in office}) == len(office)  # each told once
     assert all(f"第{case['id']}号" in n["text"] for n in rows)
-    assert await PointEntry.filter(source=f"case:{case_id}:submitted").count() == 1
+    assert await PendingPoints.filter(source=f"case:{case_id}:submitted").count() == 1
     assert await CaseEvent.filter(case_id=case_id, kind="SUBMITTED").count() == 1
     assert await AuditRecord.filter(action="case.submitted", target_id=str(case_id)).count() == 1
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from core import clock
 from core.audit import AuditRecord
 from core.roster.models import Supervisor
+from core.scoring import points
 from core.scoring.models import PointEntry, Proposal
 from tests.cases.helpers import act, submit, to_transferred
 from tests.support import Api
+
+
+async def next_day_credited() -> None:
+    """The clock at tomorrow's start, and the day's held points credited as the job does."""
+    tomorrow = clock.now() + timedelta(days=1)
+    clock.set_source(lambda: tomorrow)
+    await points.credit_days()
+
 
 LEDGER = """query($id: ID!) { pointsLedger(supervisorId: $id, first: 100) { totalCount
   edges { node { event points } } } supervisor(id: $id) { pointsBalance } }"""
@@ -14,6 +26,9 @@ LEDGER = """query($id: ID!) { pointsLedger(supervisorId: $id, first: 100) { tota
 
 async def _ledger(api: Api, sid: int, user: str = "admin.dc") -> tuple[list[tuple[str, int]],
                                                                       int]:
+    """The ledger once the day's case points are credited (R4.4: the next day)."""
+    await next_day_credited()
+    api.tokens.clear()  # signed in again on the day moved to
     data = (await api.gql(LEDGER, {"id": str(sid)}, as_user=user)).ok()
     return ([(e["node"]["event"], e["node"]["points"]) for e in
              data["pointsLedger"]["edges"]], data["supervisor"]["pointsBalance"])
