@@ -14,10 +14,10 @@ from core.agencies.models import Agency as AgencyModel
 from core.cases import confidentiality, oversight, tally
 from core.cases import models as m
 from core.cases.rules import is_overdue, overdue_sql
+from core.roster import models as roster_models
 from schema import projection
 from schema.asked import asked
 from schema.context import Context
-from schema.roster.types import Supervisor
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of, load_jurisdiction
 
 CaseKind = strawberry.enum(m.Kind, name="CaseKind")
@@ -46,6 +46,25 @@ class Agency:
 
 
 projection.table(Agency, AgencyModel, columns=("id", "name", "code"), relations=("jurisdiction",))
+
+
+@strawberry.type(description="R4.4: who reported a case, as far as the Measures let the "
+                             "handling office know it: the identity, not the supervisor's "
+                             "record (history, points, contact firms, certificate, account).")
+class Reporter:
+    name: str
+    phone: str
+    unit: str = strawberry.field(description="The reporter's own unit.")
+    jurisdiction_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, s: roster_models.Supervisor) -> Reporter:
+        return cls(name=s.name, phone=s.phone, unit=s.unit,
+                   jurisdiction_id=s.jurisdiction_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(graphql_type=Jurisdiction, description="The reporter's home office.")
+    def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
+        return jurisdiction_of(info, self.jurisdiction_id)
 
 
 @strawberry.type
@@ -130,9 +149,9 @@ class Case:
     @strawberry.field(description="R4.4: the reporter, for the reporter and the handling "
                                   "office's staff (and an agency after a recorded "
                                   "disclosure); null for everyone else. Reads are audited.")
-    async def reporter(self, info: Info[Context, None]) -> Supervisor | None:
+    async def reporter(self, info: Info[Context, None]) -> Reporter | None:
         found = await info.context.reporters.load(self.model)
-        return Supervisor.of(found) if found else None
+        return Reporter.of(found) if found else None
 
     @strawberry.field(description="Every step, oldest first.")
     async def history(self, info: Info[Context, None]) -> list[CaseStep]:
@@ -170,6 +189,8 @@ async def _reporters_shown(context: Context, rows: list[tuple[Any, ...]]) -> lis
     return [row[0] in allowed for row in rows]
 
 
+projection.table(Reporter, roster_models.Supervisor, relations=("jurisdiction",),
+                 columns=("name", "phone", "unit"))
 # What the database shows as stored and `overdue` (the history stays with the resolvers),
 # and the reporter where R4.4 lets the caller see it.
 projection.table(Case, m.Case, relations=("jurisdiction", "agency"), columns=(

@@ -98,3 +98,28 @@ async def test_r4_4_disclosure_to_the_agency_is_recorded(api: Api, canary_case: 
     assert read is not None and read.actor == "ag.dc.scjg"
     other = (await api.gql(CASE, {"id": canary_case}, as_user="admin.th")).ok()["case"]
     assert other["reporter"] is None
+
+
+async def test_r4_4_another_county_handling_a_case_learns_the_identity_not_the_record(
+        api: Api, full_demo: None) -> None:
+    """Liuhe handles a report by a Dongchang supervisor: it sees who reported (name, phone,
+    unit, home office), never the supervisor's record, which `supervisor(id)` keeps from it."""
+    from tests.cases.helpers import agency_id
+
+    case = await submit(api, user="sv.dc.006", agency=await agency_id("lh"))
+    reporter = await Supervisor.get(account__username="sv.dc.006")
+    query = """query($id: ID!) { case(id: $id) { reporter { name phone unit
+      jurisdiction { path } } } }"""
+    for _ in range(2):  # the executor's way, then the known document's projection
+        seen = (await api.gql(query, {"id": case["id"]}, as_user="admin.lh")).ok()
+        assert seen["case"]["reporter"] == {"name": reporter.name, "phone": reporter.phone,
+                                            "unit": reporter.unit,
+                                            "jurisdiction": {"path": "jl.th.dc"}}
+    record = await api.gql(f'{{ supervisor(id: "{reporter.id}") {{ name }} }}',
+                           as_user="admin.lh")
+    assert record.codes == ["NOT_FOUND"]
+    for field in ("id", "pointsBalance", "history { kind }", "contactFirms { name }",
+                  "certificate { number }", "idNumberMasked"):
+        asked = await api.gql(f'query($id: ID!) {{ case(id: $id) {{ reporter {{ {field} }} }} }}',
+                              {"id": case["id"]}, as_user="admin.lh")
+        assert asked.codes == ["GRAPHQL_VALIDATION_FAILED"], field

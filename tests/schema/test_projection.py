@@ -346,7 +346,7 @@ async def test_the_reporter_is_shown_and_its_reads_audited_as_by_the_executor(
     the reporter in the audit trail: the same answers and the same records both ways."""
     from core.cases.models import Case
 
-    detail = "query($id: ID!) { case(id: $id) { id state reporter { id name } } }"
+    detail = "query($id: ID!) { case(id: $id) { id state reporter { name unit } } }"
     listed = ("query($f: CaseFilter) { cases(first: 30, filter: $f) { edges { node { id "
               "r: reporter { name } again: reporter { name } agency { name } } } } }")
     cases = await Case.all().order_by("id").limit(60)
