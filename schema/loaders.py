@@ -47,7 +47,8 @@ async def _attachments_by_case_id(ids: Sequence[int]) -> list[list[Attachment]]:
     """Attachment metadata only: the bytes stay in the database until downloaded."""
     rows: dict[int, list[Attachment]] = {i: [] for i in ids}
     for row in await Attachment.filter(case_id__in=list(ids)).order_by("id").only(
-            "id", "case_id", "filename", "content_type", "size", "sha256", "uploaded_at"):
+            "id", "case_id", "uploader_id", "filename", "content_type", "size", "sha256",
+            "uploaded_at"):
         rows[row.case_id].append(row)  # type: ignore[attr-defined]
     return [rows[i] for i in ids]
 

@@ -20,6 +20,24 @@ import httpx
 DEMO_PASSWORD = "demo-pass-2020"
 
 
+def pdf_bytes(text: str = "evidence", author: str = "赵军") -> bytes:
+    """A real one-page PDF whose document information and XMP name its author, as an office
+    PDF's do."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Author"] = author
+    pdf.docinfo["/Title"] = text
+    with pdf.open_metadata() as meta:
+        meta["dc:creator"] = [author]
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
 async def eventually(check: Callable[[], Awaitable[bool]]) -> bool:
     """Whether `check` comes true within five seconds (a notice takes a moment to arrive)."""
     for _ in range(100):

@@ -1,17 +1,21 @@
 """Evidence files: checked by their content (not their claimed type), capped in size, images
-re-encoded without metadata (EXIF, GPS, XMP), stored with their sha256."""
+re-encoded without metadata (EXIF, GPS, XMP), PDFs rewritten without theirs (document info,
+XMP), stored with their sha256; shown under a neutral name to all but the reporter and the
+handling office (R4.4)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 from datetime import timedelta
 
+import pikepdf
 from PIL import Image, UnidentifiedImageError
 from tortoise.transactions import in_transaction
 
 from core import audit, clock, orm, writes
-from core.cases.access import get_case
+from core.cases.access import get_case, handled_paths
 from core.cases.models import Attachment
 from core.errors import InvalidInput, NotFound, RateLimited
 from core.principal import Principal
@@ -34,8 +38,37 @@ def sniff(data: bytes) -> str | None:
     return next((kind for magic, kind in _SIGNATURES.items() if data.startswith(magic)), None)
 
 
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+# What a PDF says about who made it: the document information dictionary (Author, Creator,
+# Producer, dates) and XMP streams, of the document or of any object in it (pages, images).
+_PDF_TELLING = ("/Metadata", "/PieceInfo")
+
+
+def strip_pdf_metadata(data: bytes) -> bytes:
+    """R4.4: the PDF rewritten by qpdf (pikepdf) without its document information, XMP and
+    application data, and with a new document id: an office PDF's author is often the
+    reporter's real name."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if "/Info" in pdf.trailer:
+                del pdf.trailer["/Info"]
+            for obj in pdf.objects:
+                if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                    for key in _PDF_TELLING:
+                        if key in obj:
+                            del obj[key]
+            out = io.BytesIO()
+            pdf.save(out, static_id=False)
+    except (pikepdf.PdfError, ValueError) as exc:
+        raise InvalidInput("PDF 无法读取", "Unreadable PDF", field="file") from exc
+    return out.getvalue()
+
+
 def strip_metadata(data: bytes, content_type: str) -> bytes:
-    """Re-encode the pixels only, so no metadata of the original survives."""
+    """The file without what it says of its maker. Images: the pixels re-encoded, so no
+    metadata of the original survives."""
+    if content_type == "application/pdf":
+        return strip_pdf_metadata(data)
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -66,8 +99,7 @@ async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
         raise RateLimited(f"待提交的附件已有{MAX_STAGED}个，请先提交或等待其过期",
                           f"{MAX_STAGED} uploads already wait to be submitted: submit them, "
                           "or wait a day for them to lapse", field="file")
-    if content_type in _PIL_FORMATS:
-        data = strip_metadata(data, content_type)
+    data = await asyncio.to_thread(strip_metadata, data, content_type)  # off the event loop
     attachment = await Attachment.create(
         uploader_id=principal.account_id, filename=filename, content_type=content_type,
         size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
@@ -127,6 +159,16 @@ async def fetch(principal: Principal, attachment_id: int) -> Attachment:
     elif found.uploader_id != principal.account_id:
         raise NotFound("附件不存在", "No such attachment", field="id")
     return found
+
+
+def shown_filename(principal: Principal, case_id: int, case_path: str,
+                   attachment: Attachment, index: int) -> str:
+    """R4.4: the uploaded name (`赵军-举报材料.pdf`) for the reporter who uploaded it and the
+    handling office; for everyone else who sees the case (the agency, the offices reading
+    shared cases) a neutral one: the case's number and the attachment's place."""
+    if attachment.uploader_id == principal.account_id or case_path in handled_paths(principal):
+        return attachment.filename
+    return f"第{case_id}号案件-附件{index}.{_EXTENSIONS.get(attachment.content_type, 'bin')}"
 
 
 _PURGE = """

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from core import clock
 from core.agencies.models import Agency as AgencyModel
-from core.cases import confidentiality, oversight, tally
+from core.cases import attachments, confidentiality, oversight, tally
 from core.cases import models as m
 from core.cases.rules import is_overdue, overdue_sql
 from core.roster import models as roster_models
@@ -175,12 +175,18 @@ class Case:
             issued_by=await load_jurisdiction(info, o.issued_by_id))  # type: ignore[attr-defined]
             for o in orders]
 
-    @strawberry.field
+    @strawberry.field(description="Evidence; R4.4: the uploaded filename for the reporter and "
+                                  "the handling office, a neutral one for everyone else.")
     async def attachments(self, info: Info[Context, None]) -> list[Attachment]:
         rows = await info.context.loaders.attachments_by_case_id.load(self.model.id)
-        return [Attachment(id=strawberry.ID(str(a.id)), filename=a.filename,
+        principal = await info.context.require()
+        case_path = (await load_jurisdiction(
+            info, self.model.jurisdiction_id)).path  # type: ignore[attr-defined]
+        return [Attachment(id=strawberry.ID(str(a.id)), filename=attachments.shown_filename(
+                    principal, self.model.id, case_path, a, n),
                            content_type=a.content_type, size=a.size, sha256=a.sha256,
-                           download_path=f"/attachments/{a.id}") for a in rows]
+                           download_path=f"/attachments/{a.id}")
+                for n, a in enumerate(rows, start=1)]
 
 
 async def _reporters_shown(context: Context, rows: list[tuple[Any, ...]]) -> list[bool]:

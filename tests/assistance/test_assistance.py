@@ -20,7 +20,7 @@ from core.errors import Conflict
 from core.notifications.models import Notification
 from core.principal import Principal
 from core.roster.models import Supervisor
-from tests.support import Api, server_process
+from tests.support import Api, pdf_bytes, server_process
 
 POINT = (41.7300, 125.9500)
 PUBLIC = """mutation($i: PublicAssistanceInput!) { requestPublicAssistance(input: $i) {
@@ -151,7 +151,7 @@ async def test_r6_1_a_supervisor_on_duty_requests_and_a_neighbour_assists(
     assert arrived["state"] == "ARRIVED" and abs(arrived["arrivalDistanceM"] - 40) < 1
     assert arrived["secondsToAccept"] is not None and arrived["secondsToArrive"] is not None
     token = await api.token("sv.dc.002")
-    upload = await api.client.post("/uploads", files={"file": ("现场.pdf", b"%PDF-1.4 x",
+    upload = await api.client.post("/uploads", files={"file": ("现场.pdf", pdf_bytes(),
                                                                "application/pdf")},
                                    headers={"Authorization": f"Bearer {token}"})
     evidence = upload.json()["id"]

@@ -14,7 +14,7 @@ from core.audit import AuditRecord
 from core.cases import attachments
 from core.cases.models import Attachment
 from tests.cases.helpers import agency_id, submit, to_transferred
-from tests.support import Api
+from tests.support import Api, pdf_bytes
 
 
 def _jpeg_with_gps() -> bytes:
@@ -77,7 +77,9 @@ async def test_uploads_are_checked(api: Api, full_demo: None) -> None:
     assert big.status_code in (400, 413)
     anonymous = await api.client.post("/uploads", files={"file": ("a.pdf", b"%PDF-1.4", "x")})
     assert anonymous.status_code == 401
-    pdf = await _upload(api, "sv.dc.001", "a.pdf", b"%PDF-1.4 minimal", "application/pdf")
+    broken = await _upload(api, "sv.dc.001", "a.pdf", b"%PDF-1.4 minimal", "application/pdf")
+    assert broken.status_code == 400  # a PDF that cannot be read cannot be cleaned
+    pdf = await _upload(api, "sv.dc.001", "a.pdf", pdf_bytes(), "application/pdf")
     assert pdf.status_code == 201 and pdf.json()["contentType"] == "application/pdf"
     assert await Attachment.all().count() == before + 1
     # someone else cannot attach or read my staged upload
@@ -90,7 +92,7 @@ async def test_uploads_are_checked(api: Api, full_demo: None) -> None:
 
 
 def _pdf(n: int) -> bytes:
-    return b"%PDF-1.4 evidence " + str(n).encode()
+    return pdf_bytes(f"evidence {n}")
 
 
 async def test_an_account_has_at_most_twenty_uploads_waiting(api: Api, full_demo: None
@@ -138,3 +140,38 @@ async def test_uploads_nothing_took_within_a_day_are_purged(api: Api, full_demo:
                                 "description": "d", "occurredAt": "2026-01-01T00:00:00Z",
                                 "attachments": [lapsing]}}, as_user="sv.dc.001")
     assert late.codes == ["NOT_FOUND"]
+
+
+async def test_r4_4_a_pdf_keeps_no_author_and_its_name_only_for_reporter_and_office(
+        api: Api, full_demo: None) -> None:
+    """An office PDF's document info and XMP carry its author's real name, and the uploaded
+    filename (`赵军-举报材料.pdf`) names the reporter: the stored file has neither author,
+    and the agency and other offices see a neutral name."""
+    import pikepdf
+
+    original = pdf_bytes("举报材料", author="赵军")
+    assert "赵军".encode("utf-16-be") in original or "赵军".encode() in original
+    staged = (await _upload(api, "sv.dc.001", "赵军-举报材料.pdf", original,
+                            "application/pdf")).json()
+    stored = await Attachment.get(id=int(staged["id"]))
+    with pikepdf.open(io.BytesIO(stored.data)) as pdf:
+        assert "/Info" not in pdf.trailer and "/Metadata" not in pdf.Root
+        assert len(pdf.pages) == 1
+    for encoded in ("赵军".encode(), "赵军".encode("utf-16-be")):
+        assert encoded not in stored.data
+    case = await submit(api, user="sv.dc.001", attachments=[staged["id"]])
+    await to_transferred(api, case["id"])
+    names = f'{{ case(id: "{case["id"]}") {{ attachments {{ filename }} }} }}'
+    shared = """query($f: CaseFilter) { oversightCases(filter: $f, first: 5) { edges { node {
+      id attachments { filename } } } } }"""
+    for user in ("sv.dc.001", "admin.dc"):
+        seen = (await api.gql(names, as_user=user)).ok()["case"]["attachments"]
+        assert seen == [{"filename": "赵军-举报材料.pdf"}], user
+    neutral = [{"filename": f"第{case['id']}号案件-附件1.pdf"}]
+    assert (await api.gql(names, as_user="ag.dc.scjg")).ok()["case"]["attachments"] == neutral
+    for office in ("admin.th", "admin.ja"):
+        edges = (await api.gql(shared, {"f": {"jurisdiction": "jl.th.dc", "from": (
+            clock.now() - timedelta(hours=1)).isoformat()}}, as_user=office)).ok()[
+            "oversightCases"]["edges"]
+        mine = [e["node"] for e in edges if e["node"]["id"] == case["id"]]
+        assert mine and mine[0]["attachments"] == neutral, office
