@@ -43,6 +43,7 @@ from strawberry.http import process_result
 from core.middleware import header_values
 from schema.errors import finish
 from schema.execution import DOCUMENTS_KEPT, kept_plan
+from schema.scalars import oversized_lists
 
 if TYPE_CHECKING:
     from schema.http import GraphQLApp
@@ -105,8 +106,8 @@ async def answer(view: GraphQLApp, request: Request, send: Send) -> bool:
     text, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
     document = known.get(text) if isinstance(text, str) else None
     if document is None or not isinstance(variables, dict | None) or not isinstance(
-            name, str | None):
-        return False
+            name, str | None) or oversized_lists(variables) is not None:
+        return False  # strawberry's way refuses oversized lists as the executor builds
     operation = get_operation_ast(document, name)
     if operation is None or operation.operation not in _DIRECT:
         return False

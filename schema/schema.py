@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext
 from core.config import settings
 from schema import accounts, activities, assistance, federation, notifications, scoring, tenants
 from schema.cases import api as cases
+from schema.cost import CostLimit
 from schema.errors import ErrorsAndMetrics
 from schema.execution import DOCUMENTS_KEPT, CompiledExecution
 from schema.known import KnownDocuments, RememberValid
@@ -38,7 +39,7 @@ MAX_TOKENS = 2000
 # `lambda: QueryDepthLimiter(...)` factory does) is a new key of the validation cache each
 # time, so every request would be validated again.
 _LIMIT_RULES = [*QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules]
+                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules, CostLimit]
 
 Query = merge_types(
     "Query", (federation.Query, tenants.Query, accounts.Query, roster_queries.Query, cases.Query,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 
 import strawberry
@@ -92,8 +93,9 @@ class Certificate:
                    filed_at=f.filed_at, revoked=f.revoked_at is not None)
 
     @strawberry.field(description="The token as a QR code (an SVG document).")
-    def qr_svg(self) -> str:
-        return filings.qr_svg(self.token)
+    async def qr_svg(self) -> str:
+        # rendered off the event loop, which a page of them would otherwise hold
+        return await asyncio.to_thread(filings.qr_svg, self.token)
 
 
 @strawberry.federation.type(keys=["id"])
