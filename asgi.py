@@ -146,7 +146,7 @@ def _missing_notices() -> None:
 
 def listener_for(url: str) -> events.Listener:
     """This process's follower of other processes' changes: grants, notifications, mirrors."""
-    listener = events.Listener(db.credentials(url), {
+    listener = events.Listener(db.credentials(db.app_url(url)), {
         grants.CHANNEL: grants.on_policy_notice,
         notifications.CHANNEL: notifications.hub.on_notice,
         **{channel: _dropping(mirrors) for channel, mirrors in MIRRORS.items()},

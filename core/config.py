@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1, le=64)
     database_url: str | None = None
+    # The server's own login (role supervisor_app, made by the migrations): unset, DATABASE_URL
+    # with that login in place of its own and no password.
+    app_database_url: str | None = None
     secret_key: str | None = None
     field_key: str | None = None
     cert_signing_seed: str | None = None

@@ -36,8 +36,11 @@ MODEL_MODULES = [
 ]
 log = logging.getLogger(__name__)
 
-# What the application's connections act as (migration 0004): every table, but audit records
-# can be neither changed nor removed. Migrations run as the login of the URL.
+# The server's own login (migration 0004 made it; every `migrate` asserts it): it reads and
+# writes every table, but audit records can be neither changed nor removed; it is no
+# superuser, owns nothing and is a member of no role, so its connections can neither `SET
+# ROLE` to the owner nor turn triggers off (`session_replication_role`). Migrations run as the
+# login of DATABASE_URL, the tables' owner; the server connects as APP_ROLE (app_url).
 APP_ROLE = "supervisor_app"
 # The role and its privileges, the one place they are written: first made by migration 0004,
 # asserted again by every `migrate`, so that a database restored without them (`pg_restore
@@ -48,8 +51,15 @@ APP_ROLE_GRANTS = [
             CREATE ROLE {APP_ROLE} NOLOGIN;
         END IF;
     END $$""",
-    # The migrating login switches to it (SET ROLE) for the application's connections.
-    f"GRANT {APP_ROLE} TO CURRENT_USER",
+    f"ALTER ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+    "NOBYPASSRLS NOINHERIT",
+    # A member of no role: what it could SET ROLE to, or inherit, it is granted nothing of.
+    f"""DO $$ DECLARE r record; BEGIN
+        FOR r IN SELECT b.rolname FROM pg_auth_members m JOIN pg_roles a ON a.oid = m.member
+                 JOIN pg_roles b ON b.oid = m.roleid WHERE a.rolname = '{APP_ROLE}' LOOP
+            EXECUTE format('REVOKE %I FROM {APP_ROLE}', r.rolname);
+        END LOOP;
+    END $$""",  # noqa: S608 -- the role's name is a constant
     f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}",
     f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}",
     f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}",
@@ -180,13 +190,22 @@ def credentials(url: str) -> dict[str, Any]:
     }
 
 
-def tortoise_config(url: str, role: str | None = APP_ROLE) -> dict[str, Any]:
-    creds = credentials(url)
-    if role:
-        creds["server_settings"] = {**creds["server_settings"], "role": role}
+def app_url(url: str) -> str:
+    """The server's URL: APP_DATABASE_URL, else the owner's `url` with the login APP_ROLE in
+    its place (no password: for the embedded server's local trust, or a server that
+    authenticates the login otherwise; production sets APP_DATABASE_URL)."""
+    given = settings().app_database_url
+    if given:
+        return given
+    parsed = urlparse(url)
+    host = parsed.netloc.rpartition("@")[2]
+    return parsed._replace(netloc=f"{APP_ROLE}@{host}").geturl()
+
+
+def tortoise_config(url: str) -> dict[str, Any]:
     return {
         "connections": {
-            "default": {"engine": "core.orm", "credentials": creds}
+            "default": {"engine": "core.orm", "credentials": credentials(url)}
         },
         "apps": {"models": {"models": MODEL_MODULES, "migrations": "migrations"}},
         "use_tz": True,
@@ -225,8 +244,9 @@ async def drop_database(url: str) -> None:
 
 
 async def init(url: str) -> None:
-    """Open the ORM for this process (global fallback, so every task and request sees it)."""
-    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    """Open the ORM for this process as the server's login (app_url of the owner's `url`;
+    global fallback, so every task and request sees it)."""
+    await Tortoise.init(config=tortoise_config(app_url(url)), _enable_global_fallback=True)
     statements.install()
 
 
@@ -240,7 +260,7 @@ async def migrate(url: str) -> None:
     from tortoise.migrations.api import migrate as run_migrations
 
     await ensure_database(url)
-    await run_migrations(config=tortoise_config(url, role=None))
+    await run_migrations(config=tortoise_config(url))
     conn = await connect(url)
     try:
         async with conn.transaction():

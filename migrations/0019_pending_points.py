@@ -5,6 +5,7 @@ from tortoise.migrations import operations as ops
 from core.scoring.models import PointEvent
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0018_audit_append_in_one_insert')]
@@ -23,7 +24,7 @@ class Migration(migrations.Migration):
                 ('actor', fields.CharField(max_length=64)),
                 ('at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'pending_points', 'app': 'models', 'pk_attr': 'id', 'table_description': "R4.4: a case's points, held until its local day has ended and then credited to the"},
+            options={'table': 'pending_points', 'app': 'models', 'indexes': [Index(fields=['supervisor_id', 'id'])], 'pk_attr': 'id', 'table_description': "R4.4: a case's points, held until its local day has ended and then credited to the"},
             bases=['Model'],
         ),
         ops.AlterModelOptions(

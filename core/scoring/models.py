@@ -59,6 +59,7 @@ class PendingPoints(Model):
 
     class Meta:
         table = "pending_points"
+        indexes = (("supervisor_id", "id"),)
 
 
 class PointRule(Model):

@@ -397,3 +397,31 @@ def test_a_record_s_time_is_written_as_isoformat_writes_it(at: datetime) -> None
     """The hashed text's time, whoever writes it: to the microsecond, a zero fraction and
     other zones included."""
     assert audit._time_text(at) == at.isoformat(timespec="microseconds")
+
+
+async def test_the_server_cannot_step_out_of_its_role(demo: None) -> None:
+    """The server logs in as its own role, no superuser and owner of nothing: from its own
+    connection it can neither become the owner (`SET ROLE`), nor turn the guard trigger off
+    (`session_replication_role`, `DISABLE TRIGGER`), nor take a table over; so an audit
+    record stays as written. This process's pool is opened as a server's is (db.init)."""
+    conn = orm.client()
+    who = await conn.execute_query_dict(
+        "SELECT current_user AS current, session_user AS session, r.rolsuper AS super, "
+        "(SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid) AS owned, "
+        "(SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid) AS memberships "
+        "FROM pg_roles r WHERE r.rolname = session_user")
+    assert who == [{"current": db.APP_ROLE, "session": db.APP_ROLE, "super": False,
+                    "owned": 0, "memberships": 0}]
+    owner = (await conn.execute_query_dict(
+        "SELECT tableowner FROM pg_tables WHERE tablename = 'audit_record'"))[0]["tableowner"]
+    record = await AuditRecord.all().order_by("id").first()
+    assert record is not None
+    for statement in (f'SET ROLE "{owner}"', "SET ROLE postgres",
+                      "SET session_replication_role = replica",
+                      "ALTER TABLE audit_record DISABLE TRIGGER ALL",
+                      f'ALTER TABLE audit_record OWNER TO "{db.APP_ROLE}"',
+                      f"UPDATE audit_record SET actor = 'x' WHERE id = {record.id}"):
+        async with in_transaction() as tx:
+            with pytest.raises(OperationalError, match=r"permission denied|must be"):
+                await tx.execute_script(statement)
+    assert (await AuditRecord.get(id=record.id)).hash == record.hash
