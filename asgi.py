@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from core import audit, db, events, files, logs, orm, throttle
+from core import audit, db, events, files, holidays, logs, orm, throttle
 from core.accounts import principals
 from core.accounts import service as accounts
 from core.agencies import service as agencies
@@ -119,7 +119,8 @@ MIRRORS: dict[str, tuple[events.Mirror, ...]] = {
     directory.CHANNEL: (directory.jurisdictions, roster.own_records, agencies.kept),
     roster.CHANNEL: (roster.own_records,),
     agencies.CHANNEL: (agencies.kept,),
-    agencies.STAFF_CHANNEL: (agencies.staff_agency,)}
+    agencies.STAFF_CHANNEL: (agencies.staff_agency,),
+    holidays.CHANNEL: (holidays.kept,)}
 KEPT = tuple(dict.fromkeys(mirror for mirrors in MIRRORS.values() for mirror in mirrors))
 
 

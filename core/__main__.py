@@ -1,7 +1,7 @@
 """`python -m core …`: migrate, seed-demo, create-account, grant, create-api-key, api-keys,
-revoke-api-key, expire-terms, audit-verify, audit-head, stop-db, serve. The command line is the
-machine operator's tool: it acts as `system` in the audit trail, and every change it makes is
-recorded there like any other."""
+revoke-api-key, expire-terms, load-holidays, holiday-years, audit-verify, audit-head, stop-db,
+serve. The command line is the machine operator's tool: it acts as `system` in the audit trail,
+and every change it makes is recorded there like any other."""
 
 from __future__ import annotations
 
@@ -94,6 +94,31 @@ async def _revoke_api_key(args: argparse.Namespace) -> None:
     await _with_db(work)
 
 
+async def _load_holidays(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from core import holidays
+    from core.cases.service import load_holiday_year
+
+    async def work() -> None:
+        year, source, days_off, workdays = holidays.read_notice(Path(args.file))
+        changed = await load_holiday_year(year, source, days_off, workdays)
+        print(f"{year}: {len(days_off)} holidays, {len(workdays)} adjusted working days "
+              f"({source}); {changed} open case(s) got a new due date")
+
+    await _with_db(work)
+
+
+async def _holiday_years(_args: argparse.Namespace) -> None:
+    from core.holidays import HolidayYear
+
+    async def work() -> None:
+        for held in await HolidayYear.all().order_by("year"):
+            print(f"{held.year}\t{held.loaded_at:%Y-%m-%d}\t{held.loaded_by}\t{held.source}")
+
+    await _with_db(work)
+
+
 async def _stop_db(_args: argparse.Namespace) -> None:
     pgdata = settings().data_dir / "pg"
     if settings().database_url:
@@ -181,6 +206,13 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=_audit_verify)
     sub.add_parser("audit-head", help="print the chain's newest record as id:hash, to keep "
                                       "outside the database").set_defaults(run=_audit_head)
+    p = sub.add_parser("load-holidays", help="R5.1: load a year's holidays and adjusted working "
+                                             "days from the State Council's notice (JSON)")
+    p.add_argument("file", help='{"year": 2027, "source": "…", "holidays": ["2027-01-01", …], '
+                                '"workdays": [...]}')
+    p.set_defaults(run=_load_holidays)
+    sub.add_parser("holiday-years", help="the years of the official calendar held, and their "
+                                         "sources").set_defaults(run=_holiday_years)
     sub.add_parser("stop-db", help="stop the embedded PostgreSQL (`make stop`)"
                    ).set_defaults(run=_stop_db)
     p = sub.add_parser("serve", help="serve the API (HOST, PORT, WORKERS)")

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "core.accounts.models",
     "core.audit",
     "core.throttle",
+    "core.holidays",
     "core.roster.models",
     "core.agencies.models",
     "core.cases.models",
@@ -256,16 +257,19 @@ async def close() -> None:
 
 async def migrate(url: str) -> None:
     """Apply every migration under migrations/ (what `python -m core migrate` runs), then the
-    application role's privileges."""
+    application role's privileges, then the official calendar's years the database lacks."""
     from tortoise.migrations.api import migrate as run_migrations
 
     await ensure_database(url)
     await run_migrations(config=tortoise_config(url))
+    from core import holidays
+
     conn = await connect(url)
     try:
         async with conn.transaction():
             for statement in APP_ROLE_GRANTS:
                 await conn.execute(statement)
+        await holidays.seed_from_package(conn)
     finally:
         await conn.close()
 

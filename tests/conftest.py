@@ -22,7 +22,7 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
-from core import clock, db, writes  # noqa: E402
+from core import clock, db, holidays, writes  # noqa: E402
 from core.config import ROOT  # noqa: E402
 from policies.enforcer import store  # noqa: E402
 from tests.support import Api  # noqa: E402
@@ -98,14 +98,22 @@ async def owner(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
+# Reference data `migrate` writes, kept between tests (the calendar of the published years).
+_REFERENCE_TABLES = frozenset({"holiday_year", "holiday_day"})
+
+
 @pytest.fixture(autouse=True)
 async def clean(owner: asyncpg.Connection) -> AsyncIterator[None]:
     """Every test starts from empty tables (migrations stay applied) and the real clock."""
     tables = sorted(
         model._meta.db_table for app in Tortoise.apps.values() for model in app.values()
+        if model._meta.db_table not in _REFERENCE_TABLES
     )
     quoted = ", ".join(f'"{t}"' for t in tables)
     await owner.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    # the official calendar as `migrate` seeds it: a year a test loaded goes
+    await owner.execute("DELETE FROM holiday_year WHERE source <> $1", holidays.PACKAGE_SOURCE)
+    await holidays.seed_from_package(owner)
     writes.forget_keys()  # taken from the sequences just restarted
     await store.reload()
     clock.set_source(None)

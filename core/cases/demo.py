@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from core import clock
+from core import clock, holidays
 from core.agencies.models import Agency
 from core.cases import rules
 from core.cases.models import (
@@ -20,6 +20,7 @@ from core.cases.models import (
     State,
     SupervisionOrder,
 )
+from core.cases.rules import Calendar
 from core.roster.models import Status, Supervisor
 from tenants.models import Jurisdiction
 
@@ -47,6 +48,7 @@ async def seed_cases(city: str) -> int:
     if not reporters or not agencies:
         return 0
     now = clock.now()
+    calendar = await holidays.calendar()
     combos = [(k, f) for k in Kind for f in [*_PATH, State.DECLINED]]
     cases: list[Case] = []
     steps: list[tuple[int, CaseEvent]] = []
@@ -65,7 +67,7 @@ async def seed_cases(city: str) -> int:
             reporter=rnd.choice(reporters), title=_TITLES[kind],
             description=f"{agency.name}：{_TITLES[kind]}（演示数据）", place=agency.name,
             occurred_at=submitted - timedelta(hours=rnd.uniform(1, 72)), submitted_at=submitted)
-        steps += [(n, e) for e in _walk(rnd, case, kind, agency, final)]
+        steps += [(n, e) for e in _walk(rnd, case, kind, agency, final, calendar)]
         cases.append(case)
     await Case.bulk_create(cases)
     ids = [c.id for c in await Case.all().order_by("id").only("id")]
@@ -85,16 +87,18 @@ async def seed_cases(city: str) -> int:
     return len(cases)
 
 
-def _walk(rnd: random.Random, case: Case, kind: Kind, agency: Agency, final: State
-          ) -> list[CaseEvent]:
+def _walk(rnd: random.Random, case: Case, kind: Kind, agency: Agency, final: State,
+          calendar: Calendar) -> list[CaseEvent]:
     """Move the (unsaved) case step by step to its final state; returns its history rows."""
     at = case.submitted_at
     events: list[CaseEvent] = []
 
-    def step(name: str, to: State | None, role: str, actor: str) -> None:
+    def step(name: str, to: State | None, role: str, actor: str,
+             detail: dict[str, int] | None = None) -> None:
         events.append(CaseEvent(kind=name, at=at, actor_role=role, actor=actor,
                                 from_state=case.state.value if to else None,
-                                to_state=to.value if to else None, note=""))
+                                to_state=to.value if to else None, note="",
+                                detail=detail or {}))
         if to is not None:
             case.state = to
 
@@ -111,8 +115,9 @@ def _walk(rnd: random.Random, case: Case, kind: Kind, agency: Agency, final: Sta
             step("ACCEPTED", target, "OFFICE", office)
         elif target is State.TRANSFERRED:
             case.transferred_at = at
-            case.due_at = rules.due_at(at, rules.DEFAULT_WORKING_DAYS[kind])
-            step("TRANSFERRED", target, "OFFICE", office)
+            days = rules.DEFAULT_WORKING_DAYS[kind]
+            case.due_at = calendar.due_at(at, days)
+            step("TRANSFERRED", target, "OFFICE", office, {"workingDays": days})
         elif target is State.REPLIED:
             at = (case.transferred_at or at) + timedelta(days=rnd.uniform(1, 25))
             case.replied_at, case.reply = at, "已核实情况并整改，现予答复。"

@@ -4,12 +4,12 @@ close; agencies reply; the reporter adds information, rates and may reopen once 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core import audit, clock, writes
+from core import audit, clock, holidays, writes
 from core.agencies import service as agencies
 from core.cases import attachments, notify, rules
 from core.cases.access import locked_case, relations
@@ -230,7 +230,8 @@ async def transfer_case(principal: Principal, case_id: int, note: str,
         target = _move(case, "transfer")
         days = working_days or await working_days_for(case.jurisdiction, case.kind)
         now = clock.now()
-        case.transferred_at, case.due_at = now, rules.due_at(now, days)
+        case.transferred_at = now
+        case.due_at = (await holidays.calendar()).due_at(now, days)
         case.replied_at = None
         await record_step(case, principal, "OFFICE", "TRANSFERRED", note=note, to_state=target,
                           detail={"agency": case.agency.id, "workingDays": days,
@@ -369,6 +370,56 @@ async def add_information(principal: Principal, case_id: int, text: str,
                               Notice(await notify.office_accounts(case.jurisdiction.id),
                                      "INFO_ADDED", f"第{case.id}号案件有补充材料"),))
     return case
+
+
+async def recompute_due_dates() -> int:
+    """R5.1: once a year's schedule is loaded (core/holidays.py), every transferred case not
+    yet replied gets its due date counted again on the calendar as it now is, from its
+    transfer and its working days; each change is a step of the case, audited, and told to the
+    agency and the handling office (inside the loader's transaction). How many changed."""
+    calendar = await holidays.calendar()
+    changed = 0
+    for case in await Case.filter(state=State.TRANSFERRED, due_at__isnull=False,
+                                  transferred_at__isnull=False).select_related(
+                                      "jurisdiction", "agency").select_for_update(
+                                      of=("supervision_case",)).order_by("id"):
+        transfer = await CaseEvent.filter(case_id=case.id, kind="TRANSFERRED").order_by(
+            "-id").first()
+        days = (transfer.detail or {}).get("workingDays") if transfer else None
+        if not isinstance(days, int):
+            continue
+        assert case.transferred_at is not None and case.due_at is not None
+        due = calendar.due_at(case.transferred_at, days)
+        if due == case.due_at:
+            continue
+        before, case.due_at = case.due_at, due
+        local = f"{due.astimezone(clock.LOCAL_ZONE):%Y-%m-%d}"
+        told = await notify.agency_accounts(case.agency.id) + await notify.office_accounts(
+            case.jurisdiction.id)
+        await record_step(case, None, "SYSTEM", "DUE_RECOMPUTED", changed=True,
+                          detail={"from": before.isoformat(), "to": due.isoformat()},
+                          notices=(Notice(told, "DUE_RECOMPUTED",
+                                          f"第{case.id}号案件办理期限按新公布的节假日安排调整为"
+                                          f"{local}"),))
+        changed += 1
+    return changed
+
+
+async def load_holiday_year(year: int, source: str, days_off: list[date],
+                            workdays: list[date], loaded_by: str = "system") -> int:
+    """An operator's load of a year's published schedule (`python -m core load-holidays`):
+    the year replaced, the open cases' due dates counted again, one audit record naming the
+    year, its source and how many cases changed; all in one transaction. How many changed."""
+    async with in_transaction():
+        await holidays.replace_year(year, source, days_off, workdays, loaded_by)
+        holidays.kept.clear()  # this process counts on the new calendar at once
+        changed = await recompute_due_dates()
+        await audit.record(audit.SYSTEM, "holidays.load", target_type="holiday_year",
+                           target_id=year, detail={
+                               "year": year, "source": source, "holidays": len(days_off),
+                               "workdays": len(workdays), "recomputed": changed})
+    holidays.kept.clear()
+    return changed
 
 
 async def set_due_rule(principal: Principal, jurisdiction: str, kind: Kind,

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from core import clock
+from core import clock, holidays
 from core.agencies.models import Agency as AgencyModel
 from core.cases import attachments, confidentiality, oversight, tally
 from core.cases import models as m
@@ -145,6 +145,16 @@ class Case:
             self.model.agency_id)  # type: ignore[attr-defined]
         assert found is not None
         return Agency.of(found)
+
+    @strawberry.field(description="R5.1: whether `dueAt` counted days of a year whose "
+                                  "holiday schedule is not published yet (Monday to Friday "
+                                  "less the fixed-date holidays): it is counted again when "
+                                  "the year is loaded.")
+    async def due_provisional(self) -> bool:
+        c = self.model
+        if c.due_at is None or c.transferred_at is None:
+            return False
+        return (await holidays.calendar()).provisional(c.transferred_at, c.due_at)
 
     @strawberry.field(description="R4.4: the reporter, for the reporter and the handling "
                                   "office's staff (and an agency after a recorded "

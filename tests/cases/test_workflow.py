@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-from core import clock
+from core import clock, holidays
 from core.accounts.models import Account
 from core.audit import AuditRecord
 from core.cases.models import Attachment, Case, CaseEvent, State
-from core.cases.rules import add_working_days
 from core.notifications.models import Notification
 from core.scoring.models import PendingPoints
 from tests.cases.helpers import CASE, SUBMIT, act, agency_id, submit, to_transferred
@@ -62,7 +61,9 @@ async def test_r5_1_transfer_sets_the_due_date_in_working_days(api: Api, full_de
     stored = await Case.get(id=int(case["id"]))
     assert stored.transferred_at is not None and stored.due_at is not None
     start = stored.transferred_at.astimezone(clock.LOCAL_ZONE).date()
-    assert stored.due_at.astimezone(clock.LOCAL_ZONE).date() == add_working_days(start, 5)
+    calendar = await holidays.calendar()
+    assert stored.due_at.astimezone(clock.LOCAL_ZONE).date() == calendar.add_working_days(
+        start, 5)
 
 
 async def test_r7_4_suggestions_are_decided_not_verified(api: Api, full_demo: None) -> None:
@@ -301,25 +302,31 @@ async def test_r5_1_a_jurisdiction_sets_its_own_reply_times(api: Api, full_demo:
     stored = await Case.get(id=int(case["id"]))
     assert stored.transferred_at is not None and stored.due_at is not None
     start = stored.transferred_at.astimezone(clock.LOCAL_ZONE).date()
-    assert stored.due_at.astimezone(clock.LOCAL_ZONE).date() == add_working_days(start, 3)
+    assert stored.due_at.astimezone(clock.LOCAL_ZONE).date() == (
+        await holidays.calendar()).add_working_days(start, 3)
     # a county without its own rule keeps the default table
     other = await submit(api, agency=await agency_id("ja"))
     await to_transferred(api, other["id"], office="admin.ja")
     kept = await Case.get(id=int(other["id"]))
     assert kept.due_at is not None and kept.transferred_at is not None
-    assert kept.due_at.astimezone(clock.LOCAL_ZONE).date() == add_working_days(
+    assert kept.due_at.astimezone(clock.LOCAL_ZONE).date() == (
+        await holidays.calendar()).add_working_days(
         kept.transferred_at.astimezone(clock.LOCAL_ZONE).date(), 15)
 
 
-def test_r5_1_working_days_follow_the_official_calendar() -> None:
-    """National Day 2026: 1-7 October off (8 October too), 10 October a working Saturday."""
+async def test_r5_1_working_days_follow_the_official_calendar(database_url: str) -> None:
+    """National Day 2026: 1-7 October off (8 October too), 10 October a working Saturday; the
+    years the package knows are held with their source."""
     from datetime import date
 
-    from core.cases.rules import is_working_day
-
-    assert not is_working_day(date(2026, 10, 1)) and not is_working_day(date(2026, 10, 5))
-    assert is_working_day(date(2026, 9, 30))
-    assert add_working_days(date(2026, 9, 30), 1) == next(
-        d for d in (date(2026, 10, n) for n in range(1, 20)) if is_working_day(d))
-    # beyond the package's published years, Monday to Friday count
-    assert add_working_days(date(2030, 1, 4), 1) == date(2030, 1, 7)
+    calendar = await holidays.calendar()
+    assert not calendar.is_working_day(date(2026, 10, 1))
+    assert not calendar.is_working_day(date(2026, 10, 5))
+    assert calendar.is_working_day(date(2026, 9, 30))
+    assert calendar.is_working_day(date(2026, 10, 10))
+    assert calendar.add_working_days(date(2026, 9, 30), 1) == next(
+        d for d in (date(2026, 10, n) for n in range(1, 20)) if calendar.is_working_day(d))
+    assert set(range(2004, 2027)) <= calendar.known_years
+    # beyond the published years, Monday to Friday less the fixed-date holidays
+    assert calendar.add_working_days(date(2030, 1, 4), 1) == date(2030, 1, 7)
+    assert calendar.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
