@@ -77,7 +77,8 @@ async def test_kill_9_during_a_stream_of_submissions_loses_no_acknowledged_case(
             "(SELECT count(*) FROM audit_record a WHERE a.target_type = 'case' "
             " AND a.target_id = c.id::text AND a.action = 'case.submitted') AS audits, "
             "(SELECT count(*) FROM point_entry p WHERE p.source = 'case:' || c.id || "
-            " ':submitted') AS points, "
+            " ':submitted') + (SELECT count(*) FROM pending_points p "
+            " WHERE p.source = 'case:' || c.id || ':submitted') AS points, "
             "(SELECT count(*) FROM notification n WHERE n.subject = 'case' "
             " AND n.subject_id = c.id AND n.kind = 'RECEIPT') AS receipts "
             "FROM supervision_case c WHERE c.title LIKE 'kill-%'")}
