@@ -60,6 +60,7 @@ class Sockets(Mirror):
         super().__init__()
         self._open: set[_Watched] = set()
         self._checking: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
         self._again = False
 
     def watch(self, socket: WebSocket, authorization: str, principal: Principal) -> None:
@@ -70,7 +71,7 @@ class Sockets(Mirror):
             if claims is not None:
                 delay = max(0.0, claims.expires_at - clock.now().timestamp())
                 watched.expiry = asyncio.get_running_loop().call_later(
-                    delay, lambda: asyncio.ensure_future(self._end(watched)))
+                    delay, self._ending, watched)
         self._open.add(watched)
 
     def unwatch(self, scope: object) -> None:
@@ -118,6 +119,11 @@ class Sockets(Mirror):
             except DomainError:
                 ended.append(w)
         return ended
+
+    def _ending(self, watched: _Watched) -> None:
+        task = asyncio.get_running_loop().create_task(self._end(watched))
+        self._closing.add(task)  # held until done: the loop keeps only a weak reference
+        task.add_done_callback(self._closing.discard)
 
     async def _end(self, watched: _Watched) -> None:
         self._drop(watched)
