@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from core import audit, db, events, files, holidays, logs, orm, throttle
+from core import audit, db, events, files, holidays, logs, offload, orm, throttle
 from core.accounts import principals
 from core.accounts import service as accounts
 from core.agencies import service as agencies
@@ -188,6 +188,7 @@ async def _database(app: Starlette) -> AsyncIterator[None]:
         await asyncio.gather(*jobs)
         await listener.stop()
         await db.close()
+        offload.shutdown()
 
 
 def create_app(*, manage_database: bool = True) -> Starlette:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-import segno
 from cryptography.exceptions import InvalidSignature
 from tortoise.transactions import in_transaction
 
@@ -67,13 +65,6 @@ def read_certificate(token: str) -> dict[str, str] | None:
     except (InvalidSignature, ValueError, binascii.Error):
         return None
     return data if isinstance(data, dict) else None
-
-
-def qr_svg(token: str) -> str:
-    """The token as a QR code, as an SVG document."""
-    out = io.BytesIO()
-    segno.make(token, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False)
-    return out.getvalue().decode()
 
 
 async def pending_filings(principal: Principal, first: int, after: int | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 
 import strawberry
@@ -10,6 +9,7 @@ import strawberry.federation
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core import offload, qr
 from core.roster import filing as filings
 from core.roster import models as m
 from core.roster import rules
@@ -94,8 +94,7 @@ class Certificate:
 
     @strawberry.field(description="The token as a QR code (an SVG document).")
     async def qr_svg(self) -> str:
-        # rendered off the event loop, which a page of them would otherwise hold
-        return await asyncio.to_thread(filings.qr_svg, self.token)
+        return await offload.run(qr.svg, self.token)  # a page of them would hold the loop
 
 
 @strawberry.federation.type(keys=["id"])

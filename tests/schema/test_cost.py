@@ -8,7 +8,7 @@ import asyncio
 import time
 
 from core import orm
-from core.roster.filing import qr_svg
+from core.qr import svg as qr_svg
 from schema.cost import MAX_COST
 from tests.support import Api, QueryCounter
 
