@@ -16,7 +16,7 @@ from core.config import settings
 from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from core.pagination import Page, keyset
 from core.principal import Principal
-from core.text import has_hidden_characters
+from core.validation import has_hidden_characters
 from policies.access import authorize, scope
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction

@@ -28,10 +28,10 @@ from core.notifications import service as notifications
 from core.pagination import Page, keyset
 from core.principal import Principal
 from core.roster.models import Group, Status, Supervisor
-from core.roster.rules import check_text
 from core.roster.service import own_supervisor
 from core.scoring import points
 from core.scoring.models import PointEvent
+from core.validation import check_text
 from policies import domains
 from policies.access import authorize, can, jurisdiction_in_scope, scope
 from tenants.directory import jurisdictions

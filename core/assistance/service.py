@@ -28,10 +28,10 @@ from core.notifications import service as notifications
 from core.pagination import Page, keyset
 from core.principal import Principal
 from core.roster.models import Status, Supervisor
-from core.roster.rules import check_coordinates, check_phone, check_text
 from core.roster.service import own_supervisor
 from core.scoring import points
 from core.scoring.models import PointEvent
+from core.validation import check_coordinates, check_phone, check_text
 from policies.access import scope
 from tenants.models import Jurisdiction, Level
 

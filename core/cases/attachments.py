@@ -19,7 +19,7 @@ from core.cases.access import get_case, handled_paths
 from core.cases.models import Attachment
 from core.errors import InvalidInput, NotFound, RateLimited
 from core.principal import Principal
-from core.roster.rules import check_text
+from core.validation import check_text
 
 MAX_BYTES = 10 * 1024 * 1024
 # An upload waits, staged to its uploader, this long for the case or assistance report that

@@ -13,7 +13,7 @@ from core.cases.service import record_step
 from core.errors import Conflict
 from core.principal import Principal
 from core.roster.models import Supervisor
-from core.roster.rules import check_text
+from core.validation import check_text
 from policies.access import authorize_own_office
 from tenants.directory import jurisdictions
 

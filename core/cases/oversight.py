@@ -21,7 +21,7 @@ from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from core.notifications.service import Notice
 from core.pagination import Page, keyset
 from core.principal import Principal
-from core.roster.rules import check_text
+from core.validation import check_text
 from policies import domains
 from policies.access import (
     authorize,

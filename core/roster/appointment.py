@@ -31,6 +31,7 @@ from core.roster.models import (
     Supervisor,
 )
 from core.roster.service import own_supervisor, record_event
+from core.validation import check_coordinates, check_phone, check_text
 from policies import grants
 from policies.access import authorize_own_office, scope
 from policies.enforcer import store
@@ -80,12 +81,12 @@ def _statements(statements: dict[str, str], field_name: str) -> dict[str, str]:
     if set(statements) != set(rules.CONDITIONS):
         raise InvalidInput("须逐项说明四项条件", "State each of the four conditions",
                            field=field_name)
-    return {k: rules.check_text(v, field_name, maximum=1000) for k, v in statements.items()}
+    return {k: check_text(v, field_name, maximum=1000) for k, v in statements.items()}
 
 
 async def _person_values(person: PersonInput) -> dict[str, Any]:
     id_number = rules.check_id_number(person.id_number)
-    rules.check_coordinates(person.latitude, person.longitude)
+    check_coordinates(person.latitude, person.longitude)
     rules.check_birth_year(person.birth_year, clock.today())
     digest = crypto.digest(id_number)
     if await Supervisor.exists(id_number_digest=digest,
@@ -96,16 +97,16 @@ async def _person_values(person: PersonInput) -> dict[str, Any]:
         raise Conflict("此人已有待审申请", "This person has an application under review",
                        field="idNumber")
     return {
-        "name": rules.check_text(person.name, "name", maximum=50),
-        "phone": rules.check_phone(person.phone),
+        "name": check_text(person.name, "name", maximum=50),
+        "phone": check_phone(person.phone),
         "id_number_encrypted": crypto.encrypt(id_number),
         "id_number_masked": rules.mask_id_number(id_number),
         "id_number_digest": digest,
         "gender": person.gender, "birth_year": person.birth_year, "category": person.category,
         "is_small_micro": person.is_small_micro, "is_npc_deputy": person.is_npc_deputy,
         "is_cppcc_member": person.is_cppcc_member,
-        "unit": rules.check_text(person.unit, "unit", maximum=200),
-        "industry": rules.check_text(person.industry, "industry", maximum=100, required=False),
+        "unit": check_text(person.unit, "unit", maximum=200),
+        "industry": check_text(person.industry, "industry", maximum=100, required=False),
         "latitude": person.latitude, "longitude": person.longitude,
     }
 
@@ -135,11 +136,11 @@ async def submit_application(
         created = await Application.create(
             jurisdiction=home, path=ApplicationPath.APPLICATION,
             status=ApplicationStatus.SUBMITTED, statements=_statements(statements, "statements"),
-            recommending_unit=rules.check_text(recommendation.unit, "recommendingUnit",
+            recommending_unit=check_text(recommendation.unit, "recommendingUnit",
                                                maximum=200),
-            recommending_contact=rules.check_text(recommendation.contact,
+            recommending_contact=check_text(recommendation.contact,
                                                   "recommendingContact", maximum=100),
-            recommendation=rules.check_text(recommendation.text, "recommendation",
+            recommendation=check_text(recommendation.text, "recommendation",
                                             maximum=2000),
             is_special=is_special, submitted_at=clock.now(), **values)
         await audit.record(audit.Actor(None, "public"), "application.submit",
@@ -162,7 +163,7 @@ async def nominate_candidate(principal: Principal, *, person: PersonInput,
         created = await Application.create(
             jurisdiction=nominator.jurisdiction, path=ApplicationPath.NOMINATION,
             status=ApplicationStatus.COLLECTING, statements=_statements(statements, "statements"),
-            recommendation=rules.check_text(reason, "reason", maximum=2000),
+            recommendation=check_text(reason, "reason", maximum=2000),
             nominated_by=nominator, is_special=nominator.jurisdiction.level is Level.CITY,
             submitted_at=clock.now(), **values)
         await Endorsement.create(application=created, supervisor=nominator, at=clock.now())
@@ -254,7 +255,7 @@ async def review_application(principal: Principal, application_id: int, decision
     application = await get_application(principal, application_id)
     authorize_own_office(principal, "review", "application", application.jurisdiction.path)
     checked = _statements(findings, "findings")
-    note = rules.check_text(note, "note", maximum=1000, required=False)
+    note = check_text(note, "note", maximum=1000, required=False)
     result = ReviewResult(application, None, None, None)
     async with in_transaction():
         locked = await Application.filter(id=application.id).select_for_update().first()

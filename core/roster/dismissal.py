@@ -12,7 +12,6 @@ from core import clock
 from core.accounts.models import Account
 from core.errors import InvalidTransition, NotFound, RuleViolation
 from core.principal import Principal
-from core.roster import rules
 from core.roster.filing import revoke_certificates
 from core.roster.models import (
     Discipline,
@@ -25,6 +24,7 @@ from core.roster.models import (
 from core.roster.service import managed_supervisor, own_supervisor, record_event
 from core.scoring import points
 from core.scoring.models import PointEvent
+from core.validation import check_text
 
 
 class DismissalReason(StrEnum):
@@ -59,7 +59,7 @@ async def _active(principal: Principal, supervisor_id: int) -> Supervisor:
 async def record_consultation(principal: Principal, supervisor_id: int, note: str) -> Supervisor:
     """R2.3: the home office has consulted the recommending unit about the supervisor's
     health or other incapacity."""
-    note = rules.check_text(note, "note", maximum=2000)
+    note = check_text(note, "note", maximum=2000)
     async with in_transaction():
         supervisor = await _active(principal, supervisor_id)
         await record_event(supervisor, principal.actor, CONSULTED, note=note)
@@ -68,7 +68,7 @@ async def record_consultation(principal: Principal, supervisor_id: int, note: st
 
 async def request_resignation(principal: Principal, reason: str) -> Supervisor:
     """R2.4: the supervisor asks to resign (their own request, from their own account)."""
-    reason = rules.check_text(reason, "reason", maximum=2000)
+    reason = check_text(reason, "reason", maximum=2000)
     async with in_transaction():
         supervisor = await own_supervisor(principal)
         if supervisor.status is not Status.ACTIVE:
@@ -82,7 +82,7 @@ async def request_resignation(principal: Principal, reason: str) -> Supervisor:
 async def record_unit_consent(principal: Principal, supervisor_id: int, note: str
                               ) -> Supervisor:
     """R2.4: the recommending unit consents to the resignation (recorded by the office)."""
-    note = rules.check_text(note, "note", maximum=2000)
+    note = check_text(note, "note", maximum=2000)
     async with in_transaction():
         supervisor = await _active(principal, supervisor_id)
         if not await _has_event(supervisor, RESIGNATION_REQUESTED):
@@ -103,7 +103,7 @@ async def dismiss_supervisor(principal: Principal, supervisor_id: int,
     R2.3 HEALTH_OR_INCAPACITY after consulting the recommending unit; R2.4 RESIGNATION on
     the supervisor's own request with the unit's consent; R2.5 UNFIT after a reminder or
     warning that was not corrected. The certificate is revoked and the account closed."""
-    note = rules.check_text(note, "note", maximum=2000)
+    note = check_text(note, "note", maximum=2000)
     async with in_transaction():
         supervisor = await _active(principal, supervisor_id)
         if reason is DismissalReason.HEALTH_OR_INCAPACITY and not await _has_event(
@@ -144,7 +144,7 @@ async def record_discipline(principal: Principal, supervisor_id: int, kind: Disc
     for especially serious ones referral for legal accountability. REMOVAL ends the service
     as REMOVED (R9.4). `violation` names the duty broken: R4.1 private gain, R4.2 gifts and
     entertainment, R4.3 overreach, R4.4 leaks, or neglect."""
-    reason = rules.check_text(reason, "reason", maximum=2000)
+    reason = check_text(reason, "reason", maximum=2000)
     async with in_transaction():
         supervisor = await _active(principal, supervisor_id)
         discipline = await Discipline.create(supervisor=supervisor, kind=kind, reason=reason,
@@ -163,7 +163,7 @@ async def record_discipline(principal: Principal, supervisor_id: int, kind: Disc
 async def record_correction(principal: Principal, discipline_id: int, note: str) -> Discipline:
     """R2.5: the supervisor corrected after a reminder or warning; it no longer supports an
     UNFIT dismissal."""
-    note = rules.check_text(note, "note", maximum=2000)
+    note = check_text(note, "note", maximum=2000)
     found = await Discipline.filter(id=discipline_id).select_related(
         "supervisor__jurisdiction").first()
     if found is None:

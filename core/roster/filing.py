@@ -17,9 +17,9 @@ from core import clock, crypto, throttle
 from core.errors import Conflict, InvalidTransition, NotFound
 from core.pagination import Page, keyset
 from core.principal import Principal
-from core.roster import rules
 from core.roster.models import Filing, Status, Supervisor
 from core.roster.service import record_event
+from core.validation import check_text
 from policies.access import authorize, scope
 from tenants.models import Jurisdiction
 
@@ -85,8 +85,8 @@ async def record_filing(principal: Principal, supervisor_id: int, filing_number:
                         certificate_number: str) -> Filing:
     """R1.6: the province records its filing of the supervisor's current term; the platform
     then issues the electronic certificate (R5.1). Filing twice is INVALID_TRANSITION."""
-    filing_number = rules.check_text(filing_number, "filingNumber", maximum=64)
-    certificate_number = rules.check_text(certificate_number, "certificateNumber", maximum=64)
+    filing_number = check_text(filing_number, "filingNumber", maximum=64)
+    certificate_number = check_text(certificate_number, "certificateNumber", maximum=64)
     allowed = await scope(principal, "record", "filing").jurisdiction_ids()
     supervisor = await Supervisor.filter(id=supervisor_id, jurisdiction_id__in=allowed
                                          ).select_related("jurisdiction").first()

@@ -13,6 +13,7 @@ from core.roster.models import ContactFirm, FirmSize, Group, Status, Supervisor
 from core.roster.service import get_group, get_supervisor, managed_supervisor, record_event
 from core.scoring import points
 from core.scoring.models import PointEvent
+from core.validation import check_text
 from policies.access import authorize, jurisdiction_in_scope
 
 
@@ -33,9 +34,9 @@ async def link_contact_firm(principal: Principal, supervisor_id: int, *, name: s
     """R5.2: besides their own unit, a supervisor keeps contact with at least one other
     enterprise. The firm is identified by its unified social credit code."""
     supervisor = await _editable(principal, supervisor_id)
-    name = rules.check_text(name, "name", maximum=200)
+    name = check_text(name, "name", maximum=200)
     code = rules.check_credit_code(credit_code)
-    industry = rules.check_text(industry, "industry", maximum=100, required=False)
+    industry = check_text(industry, "industry", maximum=100, required=False)
     if supervisor.status is not Status.ACTIVE:
         raise RuleViolation("该监督员不在任", "This supervisor is not active")
     if _normalized(name) == _normalized(supervisor.unit):
@@ -82,8 +83,8 @@ async def create_group(principal: Principal, jurisdiction: str, name: str, indus
     """R7.4: county-level offices organise their supervisors into groups (by industry)."""
     place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
     authorize(principal, "manage", "supervisor", jurisdiction)
-    name = rules.check_text(name, "name", maximum=100)
-    industry = rules.check_text(industry, "industry", maximum=100, required=False)
+    name = check_text(name, "name", maximum=100)
+    industry = check_text(industry, "industry", maximum=100, required=False)
     async with in_transaction():
         if await Group.exists(jurisdiction=place, name=name):
             raise Conflict("分组名称已存在", "A group of that name exists", field="name")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -12,7 +11,6 @@ from stdnum.exceptions import ValidationError
 
 from core.errors import InvalidInput
 from core.roster.models import Category
-from core.text import has_hidden_characters
 
 TERM_YEARS = 2          # R1.7
 MINIMUM_ACTIVE = 100    # R1.2
@@ -142,16 +140,6 @@ def renewal_order(latest_score: float | None, points: int, disciplines: int,
     )
 
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
-
-
-def check_phone(phone: str, field_name: str = "phone") -> str:
-    phone = phone.strip().replace(" ", "")
-    if not _PHONE.match(phone):
-        raise InvalidInput("电话号码格式不正确", "Malformed phone number", field=field_name)
-    return phone
-
-
 def check_id_number(value: str) -> str:
     """A PRC resident ID number: 18 characters, a real birth date and a valid check digit
     (python-stdnum). Not stdnum's full validate(): it also requires the region code to have
@@ -181,29 +169,6 @@ def check_credit_code(value: str) -> str:
     except ValidationError:
         raise InvalidInput("统一社会信用代码无效", "Invalid unified social credit code",
                            field="creditCode") from None
-
-
-def check_coordinates(latitude: float | None, longitude: float | None) -> None:
-    if (latitude is None) != (longitude is None):
-        raise InvalidInput("经纬度须同时提供", "Give both latitude and longitude",
-                           field="latitude")
-    if latitude is not None and not -90 <= latitude <= 90:
-        raise InvalidInput("纬度超出范围", "Latitude out of range", field="latitude")
-    if longitude is not None and not -180 <= longitude <= 180:
-        raise InvalidInput("经度超出范围", "Longitude out of range", field="longitude")
-
-
-def check_text(value: str, field_name: str, *, maximum: int, required: bool = True) -> str:
-    value = value.strip()
-    if (required and not value) or len(value) > maximum:
-        raise InvalidInput(f"{field_name} 长度须为{1 if required else 0}至{maximum}字",
-                           f"{field_name} must be {1 if required else 0} to {maximum} characters",
-                           field=field_name)
-    if has_hidden_characters(value):
-        raise InvalidInput(f"{field_name} 含有控制字符或格式字符",
-                           f"{field_name} contains control or format characters",
-                           field=field_name)
-    return value
 
 
 def check_birth_year(year: int | None, today: date) -> None:

@@ -13,8 +13,8 @@ from tortoise.transactions import in_transaction
 from core import audit, clock, orm
 from core.errors import InvalidInput, InvalidTransition, NotFound
 from core.principal import Principal
-from core.roster.rules import check_text
 from core.scoring.models import Assessment, AssessmentPolicy, AssessmentResult, Grade
+from core.validation import check_text
 from policies.access import authorize_own_office, jurisdiction_in_scope
 from tenants.models import Jurisdiction
 

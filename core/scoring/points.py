@@ -12,9 +12,9 @@ from core import audit, clock, orm, writes
 from core.errors import InvalidInput
 from core.pagination import Page, keyset
 from core.principal import Principal
-from core.roster.rules import check_text
 from core.roster.service import get_supervisor, managed_supervisor
 from core.scoring.models import PointEntry, PointEvent, PointRule
+from core.validation import check_text
 from policies.access import authorize
 from tenants.directory import jurisdictions
 

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from core import validation
 from core.errors import InvalidInput
 from core.roster import rules
 from core.roster.models import Category
@@ -95,7 +96,7 @@ def test_id_numbers_and_credit_codes_are_checked_by_their_check_digit() -> None:
     (10.0, None, False)])
 def test_coordinates_are_checked(lat: float | None, lon: float | None, ok: bool) -> None:
     if ok:
-        rules.check_coordinates(lat, lon)
+        validation.check_coordinates(lat, lon)
     else:
         with pytest.raises(InvalidInput):
-            rules.check_coordinates(lat, lon)
+            validation.check_coordinates(lat, lon)
