@@ -20,7 +20,7 @@ from core.cases.models import (
     State,
     SupervisionOrder,
 )
-from core.cases.rules import Calendar
+from core.holidays import Calendar
 from core.roster.models import Status, Supervisor
 from tenants.models import Jurisdiction
 
