@@ -1,4 +1,4 @@
-"""Backup and restore as the README gives them: `pg_dump` of the database, `pg_restore` into an
+"""Backup and restore as ARCHITECTURE.md gives them: `pg_dump` of the database, `pg_restore` into an
 empty database without owners or privileges (as into a new cluster), `python -m core migrate`.
 The restored database answers as the original, keeps its audit chain, and its audit records
 stay unchangeable by the application."""
