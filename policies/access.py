@@ -85,6 +85,17 @@ class Scope:
         return await jurisdictions.ids_where(self.covers, key=self)
 
 
+async def readable(principal: Principal, action: str, resource: str, *, via: str = "") -> Q:
+    """The readable predicate of a tenant-owned resource (NetBox's `restrict()`): its rows whose
+    jurisdiction (reached `via` a relation, such as "supervisor__") lies where the principal
+    may do `action` on it. Every read of a tenant's rows starts from it; no service writes a
+    tenant filter of its own. Ownership (a supervisor's own record, an agency's cases) is a
+    relation the service adds beside it."""
+    condition: dict[str, Any] = {
+        f"{via}jurisdiction_id__in": await scope(principal, action, resource).jurisdiction_ids()}
+    return Q(**condition)
+
+
 def held_grants(principal: Principal) -> list[tuple[str, str]]:
     """(role, domain) pairs the principal holds, as loaded into the enforcer."""
     return store.grants_of(principal.account_id)

@@ -33,7 +33,7 @@ from core.scoring import points
 from core.scoring.models import PointEvent
 from core.validation import check_text
 from policies import domains
-from policies.access import authorize, can, jurisdiction_in_scope, scope
+from policies.access import authorize, can, jurisdiction_in_scope, readable
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
 
@@ -131,8 +131,7 @@ async def _visible(principal: Principal) -> Q:
     """Offices their scope; a supervisor the activities they take part in and the open ones
     of their home jurisdiction; an agency those of its jurisdiction, never an unannounced
     visit."""
-    ids = await scope(principal, "read", "activity").jurisdiction_ids()
-    condition = Q(jurisdiction_id__in=ids)
+    condition = await readable(principal, "read", "activity")
     if principal.kind is AccountKind.AGENCY:
         return condition & ~Q(kind=ActivityKind.UNANNOUNCED_VISIT)
     if principal.kind is AccountKind.SUPERVISOR:

@@ -32,7 +32,7 @@ from core.roster.service import own_supervisor
 from core.scoring import points
 from core.scoring.models import PointEvent
 from core.validation import check_coordinates, check_phone, check_text
-from policies.access import scope
+from policies.access import readable
 from tenants.models import Jurisdiction, Level
 
 START_RADIUS_M = 5_000
@@ -280,9 +280,8 @@ async def get_request(principal: Principal, request_id: int) -> AssistanceReques
 
 
 async def _visible(principal: Principal) -> Q:
-    ids = await scope(principal, "read", "assistance").jurisdiction_ids()
+    condition = await readable(principal, "read", "assistance")
     me = await Supervisor.filter(account_id=principal.account_id).only("id").first()
-    condition = Q(jurisdiction_id__in=ids)
     if me is not None:
         offered = AssistanceOffer.filter(supervisor_id=me.id).values("request_id")
         condition |= Q(id__in=Subquery(offered)) | Q(requester_id=me.id)

@@ -20,7 +20,7 @@ from core.pagination import Page, Window, keyset, window
 from core.principal import Principal
 from core.roster import service as roster
 from core.statements import Bound, Parts
-from policies.access import scope
+from policies.access import readable, scope
 from tenants.directory import jurisdictions
 
 # An agency sees a case once it has been transferred to it.
@@ -186,6 +186,5 @@ async def list_oversight_cases(principal: Principal, flt: CaseFilter, first: int
                                after: int | None) -> Page[Case]:
     """R7.2: the cases of every jurisdiction the caller shares oversight of (the whole city
     for each of its offices); reporter identities stay with the handling office."""
-    ids = await scope(principal, "read", "oversight").jurisdiction_ids()
-    condition = await _filtered(Q(jurisdiction_id__in=ids), flt, principal)
+    condition = await _filtered(await readable(principal, "read", "oversight"), flt, principal)
     return await keyset(Case.filter(condition), first, after)

@@ -27,6 +27,7 @@ from policies.access import (
     authorize,
     authorize_own_office,
     jurisdiction_in_scope,
+    readable,
     scope,
 )
 from tenants.directory import jurisdictions
@@ -36,8 +37,7 @@ from tenants.models import Jurisdiction
 async def overdue_cases(principal: Principal, first: int, after: int | None) -> Page[Case]:
     """R7.1: transferred cases past their due date, for the handling office and every
     office above it (case:read over the case's jurisdiction)."""
-    ids = await scope(principal, "read", "case").jurisdiction_ids()
-    query = Case.filter(overdue_filter(clock.now()), jurisdiction_id__in=ids)
+    query = Case.filter(overdue_filter(clock.now()), await readable(principal, "read", "case"))
     return await keyset(query, first, after)
 
 

@@ -33,7 +33,7 @@ from core.roster.models import (
 from core.roster.service import own_supervisor, record_event
 from core.validation import check_coordinates, check_phone, check_text
 from policies import grants
-from policies.access import authorize_own_office, scope
+from policies.access import authorize_own_office, readable
 from policies.enforcer import store
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
@@ -215,16 +215,15 @@ async def open_nominations(principal: Principal) -> list[Application]:
 
 async def list_applications(principal: Principal, status: ApplicationStatus | None,
                             first: int, after: int | None) -> Page[Application]:
-    allowed = await scope(principal, "read", "application").jurisdiction_ids()
-    query = Application.filter(jurisdiction_id__in=allowed)
+    query = Application.filter(await readable(principal, "read", "application"))
     if status is not None:
         query = query.filter(status=status)
     return await keyset(query, first, after)
 
 
 async def get_application(principal: Principal, application_id: int) -> Application:
-    allowed = await scope(principal, "read", "application").jurisdiction_ids()
-    found = await Application.filter(id=application_id, jurisdiction_id__in=allowed
+    allowed = await readable(principal, "read", "application")
+    found = await Application.filter(allowed, id=application_id
                                      ).select_related("jurisdiction").first()
     if found is None:
         raise NotFound("申请不存在", "No such application", field="id")

@@ -20,7 +20,7 @@ from core.principal import Principal
 from core.roster.models import Filing, Status, Supervisor
 from core.roster.service import record_event
 from core.validation import check_text
-from policies.access import authorize, scope
+from policies.access import authorize, readable
 from tenants.models import Jurisdiction
 
 VERIFY_PER_MINUTE = 60
@@ -70,9 +70,9 @@ def read_certificate(token: str) -> dict[str, str] | None:
 async def pending_filings(principal: Principal, first: int, after: int | None
                           ) -> Page[Filing]:
     """Appointments and renewals awaiting the province's filing (filing:read)."""
-    allowed = await scope(principal, "read", "filing").jurisdiction_ids()
-    query = Filing.filter(filed_at__isnull=True, revoked_at__isnull=True,
-                          supervisor__jurisdiction_id__in=allowed).prefetch_related("supervisor")
+    allowed = await readable(principal, "read", "filing", via="supervisor__")
+    query = Filing.filter(allowed, filed_at__isnull=True, revoked_at__isnull=True
+                          ).prefetch_related("supervisor")
     return await keyset(query, first, after)
 
 
@@ -87,8 +87,8 @@ async def record_filing(principal: Principal, supervisor_id: int, filing_number:
     then issues the electronic certificate (R5.1). Filing twice is INVALID_TRANSITION."""
     filing_number = check_text(filing_number, "filingNumber", maximum=64)
     certificate_number = check_text(certificate_number, "certificateNumber", maximum=64)
-    allowed = await scope(principal, "record", "filing").jurisdiction_ids()
-    supervisor = await Supervisor.filter(id=supervisor_id, jurisdiction_id__in=allowed
+    allowed = await readable(principal, "record", "filing")
+    supervisor = await Supervisor.filter(allowed, id=supervisor_id
                                          ).select_related("jurisdiction").first()
     if supervisor is None:
         raise NotFound("监督员不存在", "No such supervisor", field="supervisorId")

@@ -16,15 +16,15 @@ from core.kept import Kept
 from core.pagination import Page, Window, window
 from core.principal import Principal
 from core.roster.models import Category, Group, Status, Supervisor, SupervisorEvent
-from policies.access import authorize, authorize_own_office, scope
+from policies.access import authorize, authorize_own_office, readable
 from tenants.directory import jurisdictions
 
 
-def _visible(principal: Principal, allowed_ids: list[int]) -> Q:
+def _visible(principal: Principal, allowed: Q) -> Q:
     """Offices see the supervisors of the jurisdictions in their scope; a supervisor sees
     their own record (ownership is a relation, not a role); anyone else sees none. The OR is
     added for supervisors only, so that an office's list stays an index scan."""
-    condition = Q(jurisdiction_id__in=allowed_ids)
+    condition = allowed
     if principal.kind is AccountKind.SUPERVISOR:
         condition |= Q(account_id=principal.account_id)
     return condition
@@ -32,7 +32,7 @@ def _visible(principal: Principal, allowed_ids: list[int]) -> Q:
 
 async def supervisor_query(principal: Principal, supervisor_id: int) -> QuerySet[Supervisor]:
     """The query of `get_supervisor`'s supervisor, nothing read yet."""
-    allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
+    allowed = await readable(principal, "read", "supervisor")
     return Supervisor.filter(_visible(principal, allowed), id=supervisor_id)
 
 
@@ -123,7 +123,7 @@ async def list_supervisors(principal: Principal, flt: SupervisorFilter, first: i
 async def supervisors_window(principal: Principal, flt: SupervisorFilter, first: int,
                              after: int | None) -> Window[Supervisor]:
     """Where the page of `list_supervisors` lies (the filter checked, nothing read yet)."""
-    allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
+    allowed = await readable(principal, "read", "supervisor")
     wanted: dict[str, Any] = {}  # one filter: each call copies the query set
     if flt.jurisdiction is not None:
         place = await jurisdictions.by_path(flt.jurisdiction)
@@ -148,8 +148,8 @@ async def supervisors_window(principal: Principal, flt: SupervisorFilter, first:
 
 
 async def get_group(principal: Principal, group_id: int) -> Group:
-    allowed = await scope(principal, "read", "supervisor").jurisdiction_ids()
-    found = await Group.filter(id=group_id, jurisdiction_id__in=allowed).select_related(
+    found = await Group.filter(await readable(principal, "read", "supervisor"), id=group_id
+                               ).select_related(
         "jurisdiction").first()
     if found is None:
         raise NotFound("分组不存在", "No such group", field="groupId")

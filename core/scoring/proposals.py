@@ -12,7 +12,7 @@ from core.roster.dismissal import record_discipline
 from core.roster.models import DisciplineKind
 from core.roster.service import managed_supervisor, record_event
 from core.scoring.models import Proposal, ProposalKind, ProposalStatus
-from policies.access import scope
+from policies.access import readable
 
 
 async def propose(supervisor_id: int, kind: ProposalKind, reason: str, source: str) -> bool:
@@ -26,8 +26,8 @@ async def propose(supervisor_id: int, kind: ProposalKind, reason: str, source: s
 
 async def list_proposals(principal: Principal, status: ProposalStatus | None, first: int,
                          after: int | None) -> Page[Proposal]:
-    ids = await scope(principal, "manage", "supervisor").jurisdiction_ids()
-    query = Proposal.filter(supervisor__jurisdiction_id__in=ids).select_related("supervisor")
+    query = Proposal.filter(await readable(principal, "manage", "supervisor", via="supervisor__")
+                            ).select_related("supervisor")
     if status is not None:
         query = query.filter(status=status)
     return await keyset(query, first, after)
