@@ -14,6 +14,7 @@ from policies.enforcer import store
 from policies.roles import ROLE_PERMISSIONS
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction
+from tenants.paths import within
 
 
 def can(principal: Principal, action: str, resource: str, path: str) -> bool:
@@ -55,7 +56,7 @@ class Scope:
     subtrees: frozenset[str]
 
     def covers(self, path: str) -> bool:
-        return path in self.paths or any(domains.within(path, base) for base in self.subtrees)
+        return path in self.paths or any(within(path, base) for base in self.subtrees)
 
     @property
     def empty(self) -> bool:

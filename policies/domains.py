@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from core.errors import InvalidInput
+from tenants.paths import within
 
 SUBTREE = ".**"
 _PATH = re.compile(r"^[a-z][a-z0-9]{0,15}(\.[a-z][a-z0-9]{0,15}){0,7}$")
@@ -20,11 +21,6 @@ def parse(domain: str) -> tuple[str, bool]:
     if not is_path(base):
         raise InvalidInput("授权范围格式不正确", "Malformed domain", field="domain")
     return base, subtree
-
-
-def within(path: str, base: str) -> bool:
-    """Whether `path` is `base` or a descendant of it."""
-    return path == base or path.startswith(base + ".")
 
 
 def matches(path: str, domain: str) -> bool:

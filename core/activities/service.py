@@ -32,10 +32,10 @@ from core.roster.service import own_supervisor
 from core.scoring import points
 from core.scoring.models import PointEvent
 from core.validation import check_text
-from policies import domains
 from policies.access import authorize, can, jurisdiction_in_scope, readable
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
+from tenants.paths import within
 
 CHECKIN_OPENS = timedelta(minutes=30)  # before the start; it closes at the end
 
@@ -103,7 +103,7 @@ async def create_activity(principal: Principal, new: NewActivity) -> Activity:
     agencies = await Agency.filter(id__in=list(new.target_agency_ids)).select_related(
         "jurisdiction")
     if len(agencies) != len(set(new.target_agency_ids)) or any(
-            not domains.within(a.jurisdiction.path, place.path) for a in agencies):
+            not within(a.jurisdiction.path, place.path) for a in agencies):
         raise NotFound("部门单位不存在", "No such agency", field="targetAgencies")
     invitees = await _invitees(place, new.audience, new.group_id)
     async with in_transaction():

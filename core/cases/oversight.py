@@ -16,13 +16,12 @@ from core.cases import notify, tally
 from core.cases.access import handled_paths, locked_case
 from core.cases.models import Case, SupervisionOrder
 from core.cases.rules import OPEN_STATES, overdue_filter
-from core.cases.service import city_of, record_step
+from core.cases.service import record_step
 from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from core.notifications.service import Notice
 from core.pagination import Page, keyset
 from core.principal import Principal
 from core.validation import check_text
-from policies import domains
 from policies.access import (
     authorize,
     authorize_own_office,
@@ -32,6 +31,7 @@ from policies.access import (
 )
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction
+from tenants.paths import city_of, within
 
 
 async def overdue_cases(principal: Principal, first: int, after: int | None) -> Page[Case]:
@@ -44,7 +44,7 @@ async def overdue_cases(principal: Principal, first: int, after: int | None) -> 
 async def _upper_office(principal: Principal, case: Case) -> Jurisdiction:
     """The office above the case's handling office from which the caller supervises it."""
     for base in sorted(scope(principal, "supervise", "case").subtrees):
-        if base != case.jurisdiction.path and domains.within(case.jurisdiction.path, base):
+        if base != case.jurisdiction.path and within(case.jurisdiction.path, base):
             return await Jurisdiction.get(path=base)
     raise Forbidden("只有上级软环境办可以督办", "Only an upper office issues supervision orders")
 
@@ -120,7 +120,7 @@ async def escalate_case(principal: Principal, case_id: int, reason: str) -> Case
 def _own_or_supervised(principal: Principal, path: str) -> bool:
     """Whether the caller handles `path` as its office or supervises it from above."""
     return path in handled_paths(principal) or any(
-        base != path and domains.within(path, base)
+        base != path and within(path, base)
         for base in scope(principal, "supervise", "case").subtrees)
 
 
@@ -177,6 +177,6 @@ async def oversight_stats(principal: Principal, jurisdiction: str,
     await jurisdiction_in_scope(principal, "read", "oversight", jurisdiction)
     allowed = scope(principal, "read", "oversight")
     paths = await jurisdictions.paths_where(
-        lambda path: allowed.covers(path) and domains.within(path, jurisdiction),
+        lambda path: allowed.covers(path) and within(path, jurisdiction),
         key=(allowed, jurisdiction))
     return Stats(paths, tally.Period.of(start, end))

@@ -33,10 +33,10 @@ from core.scoring import points
 from core.scoring.models import PointEvent, ProposalKind
 from core.scoring.proposals import propose
 from core.validation import check_text
-from policies import domains
 from policies.access import authorize, authorize_own_office
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction, Level
+from tenants.paths import city_of, within
 
 
 def step(case: Case, principal: Principal | None, role: str, kind: str, *,
@@ -91,11 +91,6 @@ class Submission:
     attachment_ids: tuple[int, ...] = ()
 
 
-def city_of(path: str) -> str:
-    """The city a path belongs to (paths are province.city.county…)."""
-    return ".".join(path.split(".")[:2])
-
-
 async def submit_case(principal: Principal, submission: Submission) -> Case:
     """R3.1-R3.4, R5.3: an active supervisor reports, suggests, inquires, asks for documents
     or records on-site supervision, about any agency of their city. The case goes to the
@@ -105,8 +100,8 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
     if reporter.status is not Status.ACTIVE:
         raise RuleViolation("只有在任监督员可以提交", "Only active supervisors submit cases")
     agency = await agencies.kept.get(submission.agency_id)
-    if agency is None or not domains.within(agency.jurisdiction.path,
-                                            city_of(reporter.jurisdiction.path)):
+    if agency is None or not within(agency.jurisdiction.path,
+                                    city_of(reporter.jurisdiction.path)):
         raise NotFound("部门单位不存在", "No such agency", field="agencyId")
     if (submission.kind is Kind.SUPERVISION_RECORD) != (submission.record_type is not None):
         raise InvalidInput("现场监督记录须注明类型，其他案件不填",

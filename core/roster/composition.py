@@ -10,9 +10,9 @@ from core.errors import NotFound
 from core.principal import Principal
 from core.roster.models import Category, Person, Status
 from core.roster.rules import Composition, Counts, composition
-from policies import domains
 from policies.access import jurisdiction_in_scope, scope
 from tenants.models import Jurisdiction
+from tenants.paths import within
 from tenants.service import list_jurisdictions
 
 _COUNTS_SQL = """
@@ -49,7 +49,7 @@ def _rolled_up(path: str, by_path: dict[str, Counts]) -> Counts:
     whole city's)."""
     total = Counts()
     for other, counts in by_path.items():
-        if domains.within(other, path):
+        if within(other, path):
             total = total.plus(counts)
     return total
 

@@ -14,9 +14,9 @@ from core.errors import NotFound
 from core.principal import Principal
 from core.roster.service import get_supervisor
 from core.scoring.assessment import period_bounds
-from policies import domains
 from policies.access import scope
 from tenants.models import Jurisdiction
+from tenants.paths import within
 
 _JURISDICTIONS_SQL = f"""
 WITH places AS (
@@ -115,7 +115,7 @@ async def jurisdiction_scorecards(principal: Principal, under: str, period: str 
         end = datetime.combine(last, time.min, tzinfo=clock.LOCAL_ZONE)
     allowed = scope(principal, "read", "scorecard")
     places = {j.id: j for j in await Jurisdiction.filter(allowed.filter("path"))
-              if domains.within(j.path, under)}
+              if within(j.path, under)}
     if not places:
         raise NotFound("辖区不存在", "No such jurisdiction", field="under")
     rows = await orm.client().execute_query_dict(
