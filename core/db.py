@@ -192,12 +192,12 @@ def credentials(url: str) -> dict[str, Any]:
 
 
 def app_url(url: str) -> str:
-    """The server's URL: APP_DATABASE_URL, else the owner's `url` with the login APP_ROLE in
-    its place (no password: for the embedded server's local trust, or a server that
-    authenticates the login otherwise; production sets APP_DATABASE_URL)."""
-    given = settings().app_database_url
-    if given:
-        return given
+    """The server's URL for the owner's `url`: APP_DATABASE_URL where `url` is DATABASE_URL
+    (the pair an operator configures), else `url` with the login APP_ROLE in its place (no
+    password: for the embedded server's local trust, the tests' and the bench's databases)."""
+    cfg = settings()
+    if cfg.app_database_url and url == cfg.database_url:
+        return cfg.app_database_url
     parsed = urlparse(url)
     host = parsed.netloc.rpartition("@")[2]
     return parsed._replace(netloc=f"{APP_ROLE}@{host}").geturl()
