@@ -25,7 +25,7 @@ from core.accounts import principals
 from core.accounts import service as accounts
 from core.agencies import service as agencies
 from core.assistance.service import advance_dispatch
-from core.cases import attachments
+from core.attachments import service as attachments
 from core.config import settings
 from core.jobs import periodic, until_after_local_midnight
 from core.middleware import BodyLimit, Direct, RequestContext, RequestTimeout

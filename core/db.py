@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "core.roster.models",
     "core.agencies.models",
     "core.cases.models",
+    "core.attachments.models",
     "core.notifications.models",
     "core.activities.models",
     "core.assistance.models",

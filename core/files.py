@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from core.accounts.service import principal_from_authorization
-from core.cases import attachments
+from core.attachments import service as attachments
 from core.errors import DomainError, InvalidInput, NotFound, Unauthenticated, language_from
 from core.scoring import exports
 

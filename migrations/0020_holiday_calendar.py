@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='HolidayYear',
             fields=[
-                ('year', fields.IntField(primary_key=True, unique=True, db_index=True)),
+                ('year', fields.IntField(generated=False, primary_key=True, unique=True, db_index=True)),
                 ('source', fields.CharField(max_length=300)),
                 ('loaded_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('loaded_by', fields.CharField(max_length=64)),

@@ -11,7 +11,8 @@ from tortoise.models import Model
 
 from core.accounts.models import Account
 from core.agencies.models import Agency
-from core.cases.models import Attachment, CaseEvent, SupervisionOrder
+from core.attachments.models import Attachment
+from core.cases.models import CaseEvent, SupervisionOrder
 from core.roster.models import ContactFirm, Endorsement, Filing, Group, SupervisorEvent
 from core.scoring.points import balances
 from policies.models import Grant

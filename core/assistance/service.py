@@ -21,7 +21,7 @@ from core.assistance.models import (
     RequestState,
     Source,
 )
-from core.cases import attachments
+from core.attachments import service as attachments
 from core.cases.notify import office_accounts
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.notifications import service as notifications

@@ -166,29 +166,6 @@ class Disclosure(Model):
         unique_together = (("case", "agency"),)
 
 
-class Attachment(Model):
-    """Evidence: uploaded first (staged to its uploader), then attached to a case or to an
-    assistance report."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="attachments", null=True, on_delete=fields.RESTRICT)
-    assistance: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
-        "models.AssistanceRequest", related_name="attachments", null=True,
-        on_delete=fields.RESTRICT)
-    uploader_id = fields.IntField()
-    filename = fields.CharField(max_length=200)
-    content_type = fields.CharField(max_length=64)
-    size = fields.IntField()
-    sha256 = fields.CharField(max_length=64)
-    data = fields.BinaryField()
-    uploaded_at = fields.DatetimeField()
-
-    class Meta:
-        table = "attachment"
-        indexes = (("case_id",), ("uploader_id", "case_id"))
-
-
 class DueRule(Model):
     """A jurisdiction's own reply time for a kind of case, in working days."""
 

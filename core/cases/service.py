@@ -11,7 +11,8 @@ from tortoise.transactions import in_transaction
 
 from core import audit, clock, holidays, writes
 from core.agencies import service as agencies
-from core.cases import attachments, notify, rules
+from core.attachments import service as attachments
+from core.cases import notify, rules
 from core.cases.access import locked_case, relations
 from core.cases.models import (
     Adoption,

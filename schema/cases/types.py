@@ -11,7 +11,8 @@ from strawberry.types import Info
 
 from core import clock, holidays
 from core.agencies.models import Agency as AgencyModel
-from core.cases import attachments, confidentiality, oversight, tally
+from core.attachments import service as attachments
+from core.cases import confidentiality, oversight, tally
 from core.cases import models as m
 from core.cases.rules import is_overdue, overdue_sql
 from core.roster import models as roster_models

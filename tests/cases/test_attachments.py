@@ -10,9 +10,9 @@ from datetime import timedelta
 from PIL import Image
 
 from core import clock
+from core.attachments import service as attachments
+from core.attachments.models import Attachment
 from core.audit import AuditRecord
-from core.cases import attachments
-from core.cases.models import Attachment
 from tests.cases.helpers import agency_id, submit, to_transferred
 from tests.support import Api, pdf_bytes
 

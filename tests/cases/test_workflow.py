@@ -7,8 +7,9 @@ import re
 
 from core import clock, holidays
 from core.accounts.models import Account
+from core.attachments.models import Attachment
 from core.audit import AuditRecord
-from core.cases.models import Attachment, Case, CaseEvent, State
+from core.cases.models import Case, CaseEvent, State
 from core.notifications.models import Notification
 from core.scoring.models import PendingPoints
 from tests.cases.helpers import CASE, SUBMIT, act, agency_id, submit, to_transferred

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import clock
-from core.cases.models import Attachment, Case
+from core.attachments.models import Attachment
+from core.cases.models import Case
 from schema.scalars import MAX_LIST_ITEMS
 from tests.cases.helpers import SUBMIT, agency_id
 from tests.support import Api

@@ -15,8 +15,8 @@ from PIL import Image, UnidentifiedImageError
 from tortoise.transactions import in_transaction
 
 from core import audit, clock, orm, writes
+from core.attachments.models import Attachment
 from core.cases.access import get_case, handled_paths
-from core.cases.models import Attachment
 from core.errors import InvalidInput, NotFound, RateLimited
 from core.principal import Principal
 from core.validation import check_text
