@@ -93,6 +93,7 @@ class HolidayDay(Model):
     day = fields.DateField(primary_key=True)
     year: fields.ForeignKeyRelation[HolidayYear] = fields.ForeignKeyField(
         "models.HolidayYear", related_name="days", on_delete=fields.CASCADE)
+    year_id: int  # set by Tortoise from `year`
     working = fields.BooleanField()
     name = fields.CharField(max_length=50, default="")
 

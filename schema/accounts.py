@@ -42,7 +42,7 @@ class Account:
         return cls(id=strawberry.ID(str(model.id)), username=model.username,
                    display_name=model.display_name, kind=model.kind, is_active=model.is_active,
                    created_at=model.created_at, pk=model.id,
-                   home_id=model.home_id)  # type: ignore[attr-defined]
+                   home_id=model.home_id)
 
     @strawberry.field(graphql_type=Jurisdiction)
     def home_jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:

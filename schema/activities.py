@@ -57,7 +57,7 @@ class Activity:
 
     @strawberry.field(graphql_type=Jurisdiction, description="The organising office.")
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
-        return jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
+        return jurisdiction_of(info, self.model.jurisdiction_id)
 
     @strawberry.field(description="The one-time check-in code, for the organising office.")
     async def checkin_code(self, info: Info[Context, None]) -> str | None:

@@ -69,7 +69,7 @@ class AssistanceRequest:
             if r.accepted_at else None,
             seconds_to_arrive=(r.arrived_at - r.created_at).total_seconds()
             if r.arrived_at else None,
-            jurisdiction_id=r.jurisdiction_id)  # type: ignore[attr-defined]
+            jurisdiction_id=r.jurisdiction_id)
 
     @strawberry.field(graphql_type=Jurisdiction, description="The handling office.")
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:

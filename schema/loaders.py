@@ -50,7 +50,8 @@ async def _attachments_by_case_id(ids: Sequence[int]) -> list[list[Attachment]]:
     for row in await Attachment.filter(case_id__in=list(ids)).order_by("id").only(
             "id", "case_id", "uploader_id", "filename", "content_type", "size", "sha256",
             "uploaded_at"):
-        rows[row.case_id].append(row)  # type: ignore[attr-defined]
+        assert row.case_id is not None  # the filter asks for a case
+        rows[row.case_id].append(row)
     return [rows[i] for i in ids]
 
 

@@ -60,7 +60,7 @@ class AssessmentResult:
     def of(cls, r: m.AssessmentResult) -> AssessmentResult:
         return cls(
             id=strawberry.ID(str(r.id)),
-            supervisor_id=strawberry.ID(str(r.supervisor_id)),  # type: ignore[attr-defined]
+            supervisor_id=strawberry.ID(str(r.supervisor_id)),
             approval_records=r.approval_records, firm_records=r.firm_records,
             attendance_rate=r.attendance_rate, points=r.points, suggestions=r.suggestions,
             disciplines=r.disciplines, score=r.score, grade=r.grade,

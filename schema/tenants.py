@@ -34,7 +34,7 @@ class Jurisdiction:
     def of(cls, model: JurisdictionModel) -> Jurisdiction:
         return cls(id=strawberry.ID(str(model.id)), path=model.path, code=model.code,
                    name=model.name, level=model.level, pk=model.id,
-                   parent_id=model.parent_id)  # type: ignore[attr-defined]
+                   parent_id=model.parent_id)
 
     @classmethod
     async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID

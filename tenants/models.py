@@ -26,6 +26,7 @@ class Jurisdiction(Model):
     parent: fields.ForeignKeyNullableRelation[Jurisdiction] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: int | None  # set by Tortoise from `parent`
     # The seat of the office, to route a public assistance request to the nearest office.
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)

@@ -27,6 +27,7 @@ class Account(Model):
     home: fields.ForeignKeyRelation[Jurisdiction] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="accounts", on_delete=fields.RESTRICT
     )
+    home_id: int  # set by Tortoise from `home`
     password_hash = fields.CharField(max_length=255, null=True)
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -42,6 +43,7 @@ class Session(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="sessions", on_delete=fields.CASCADE
     )
+    account_id: int  # set by Tortoise from `account`
     created_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
     revoked_reason = fields.CharField(max_length=32, null=True)
@@ -57,6 +59,7 @@ class RefreshToken(Model):
     session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
         "models.Session", related_name="refresh_tokens", on_delete=fields.CASCADE
     )
+    session_id: int  # set by Tortoise from `session`
     token_hash = fields.CharField(max_length=64, unique=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
@@ -72,6 +75,7 @@ class ApiKey(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="api_keys", on_delete=fields.CASCADE
     )
+    account_id: int  # set by Tortoise from `account`
     name = fields.CharField(max_length=100)
     prefix = fields.CharField(max_length=16, unique=True)
     key_hash = fields.CharField(max_length=64)

@@ -311,7 +311,7 @@ async def revoke_api_key(principal: Principal | None, key_id: int) -> ApiKey:
     taking it within a notice's way (the principal cache), and its sockets close."""
     found = await ApiKey.filter(id=key_id).prefetch_related("account__home").first()
     if found is not None and principal is not None and \
-            found.account_id != principal.account_id:  # type: ignore[attr-defined]
+            found.account_id != principal.account_id:
         allowed = scope(principal, "manage", "account")
         if not allowed.covers(found.account.home.path):
             found = None

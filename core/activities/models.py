@@ -55,6 +55,7 @@ class Activity(Model):
     id = fields.IntField(primary_key=True)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="activities", on_delete=fields.RESTRICT)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     kind = fields.CharEnumField(ActivityKind, max_length=24)
     title = fields.CharField(max_length=200)
     place = fields.CharField(max_length=200, default="")
@@ -64,6 +65,7 @@ class Activity(Model):
     audience = fields.CharEnumField(Audience, max_length=16)
     group: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.Group", related_name="activities", null=True, on_delete=fields.RESTRICT)
+    group_id: int | None  # set by Tortoise from `group`
     topics: list[str] = fields.JSONField(default=list)
     checkin_code = fields.CharField(max_length=8)
     guests = fields.IntField(default=0)  # HEARING seats given to others than supervisors
@@ -81,8 +83,10 @@ class ActivityTarget(Model):
     id = fields.IntField(primary_key=True)
     activity: fields.ForeignKeyRelation[Activity] = fields.ForeignKeyField(
         "models.Activity", related_name="targets", on_delete=fields.CASCADE)
+    activity_id: int  # set by Tortoise from `activity`
     agency: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Agency", related_name="activity_targets", on_delete=fields.RESTRICT)
+    agency_id: int  # set by Tortoise from `agency`
 
     class Meta:
         table = "activity_target"
@@ -93,8 +97,10 @@ class Participation(Model):
     id = fields.IntField(primary_key=True)
     activity: fields.ForeignKeyRelation[Activity] = fields.ForeignKeyField(
         "models.Activity", related_name="participants", on_delete=fields.CASCADE)
+    activity_id: int  # set by Tortoise from `activity`
     supervisor: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="participations", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     status = fields.CharEnumField(ParticipationStatus, max_length=16)
     attendance = fields.CharEnumField(Attendance, max_length=16, null=True)
     checked_in_at = fields.DatetimeField(null=True)

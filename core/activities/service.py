@@ -118,7 +118,7 @@ async def create_activity(principal: Principal, new: NewActivity) -> Activity:
             Participation(activity=activity, supervisor=s, status=ParticipationStatus.INVITED)
             for s in invitees])
         await notifications.notify(
-            [s.account_id for s in invitees if s.account_id],  # type: ignore[attr-defined]
+            [s.account_id for s in invitees if s.account_id],
             "activity", activity.id, "INVITED", f"邀请您参加：{title}")
         await audit.record(principal.actor, "activity.create", target_type="activity",
                            target_id=activity.id, jurisdiction=place.path,
@@ -140,7 +140,7 @@ async def _visible(principal: Principal) -> Q:
         if me is not None:
             mine = Participation.filter(supervisor_id=me.id).values("activity_id")
             condition |= Q(id__in=Subquery(mine))
-            condition |= Q(audience=Audience.OPEN, jurisdiction_id=me.jurisdiction_id)  # type: ignore[attr-defined]
+            condition |= Q(audience=Audience.OPEN, jurisdiction_id=me.jurisdiction_id)
     return condition
 
 
@@ -396,6 +396,6 @@ async def training_status(principal: Principal, jurisdiction: str) -> list[Topic
         activity__kind=ActivityKind.TRAINING).select_related("activity")
     covered: dict[int, set[str]] = {}
     for p in attended:
-        covered.setdefault(p.supervisor_id, set()).update(p.activity.topics)  # type: ignore[attr-defined]
+        covered.setdefault(p.supervisor_id, set()).update(p.activity.topics)
     return [TopicGap(topic, [s for s in roster if topic.value not in covered.get(s.id, set())])
             for topic in Topic]

@@ -14,6 +14,7 @@ class Agency(Model):
     id = fields.IntField(primary_key=True)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="agencies", on_delete=fields.RESTRICT)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     name = fields.CharField(max_length=100)
     code = fields.CharField(max_length=32)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -29,8 +30,10 @@ class AgencyStaff(Model):
     id = fields.IntField(primary_key=True)
     account: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Account", related_name="agency_link", unique=True, on_delete=fields.CASCADE)
+    account_id: int  # set by Tortoise from `account`
     agency: fields.ForeignKeyRelation[Agency] = fields.ForeignKeyField(
         "models.Agency", related_name="staff", on_delete=fields.RESTRICT)
+    agency_id: int  # set by Tortoise from `agency`
 
     class Meta:
         table = "agency_staff"

@@ -33,7 +33,7 @@ kept: Kept[int, Agency] = Kept(_agency)
 
 async def _staff_agency(account_id: int) -> int | None:
     link = await AgencyStaff.filter(account_id=account_id).only("agency_id").first()
-    return link.agency_id if link else None  # type: ignore[attr-defined]
+    return link.agency_id if link else None
 
 
 # The agency each agency account works for, by account id, kept the same way (migration 0014

@@ -34,9 +34,11 @@ class AssistanceRequest(Model):
     source = fields.CharEnumField(Source, max_length=16)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="assistance_requests", on_delete=fields.RESTRICT)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     requester: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="assistance_requested", null=True,
         on_delete=fields.RESTRICT)
+    requester_id: int | None  # set by Tortoise from `requester`
     requester_name = fields.CharField(max_length=50, default="")
     requester_phone = fields.CharField(max_length=20, default="")
     latitude = fields.FloatField()
@@ -51,6 +53,7 @@ class AssistanceRequest(Model):
     accepted_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="assistance_accepted", null=True,
         on_delete=fields.RESTRICT)
+    accepted_by_id: int | None  # set by Tortoise from `accepted_by`
     accepted_at = fields.DatetimeField(null=True)
     arrived_at = fields.DatetimeField(null=True)
     arrival_distance_m = fields.FloatField(null=True)
@@ -66,8 +69,10 @@ class AssistanceOffer(Model):
     id = fields.IntField(primary_key=True)
     request: fields.ForeignKeyRelation[AssistanceRequest] = fields.ForeignKeyField(
         "models.AssistanceRequest", related_name="offers", on_delete=fields.CASCADE)
+    request_id: int  # set by Tortoise from `request`
     supervisor: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="assistance_offers", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     round = fields.IntField()
     distance_m = fields.FloatField()
     state = fields.CharEnumField(OfferState, max_length=16, default=OfferState.OFFERED)

@@ -149,7 +149,7 @@ async def _offer_round(request: AssistanceRequest) -> int:
     request.next_round_at = clock.now() + timedelta(seconds=ROUND_SECONDS)
     rows = await orm.client().execute_query_dict(_NEAREST_SQL, [
         request.latitude, request.longitude, radius,
-        request.requester_id or 0, request.id, OFFERS_PER_ROUND])  # type: ignore[attr-defined]
+        request.requester_id or 0, request.id, OFFERS_PER_ROUND])
     now = clock.now()
     await AssistanceOffer.bulk_create([
         AssistanceOffer(request=request, supervisor_id=row["id"], round=request.round,
@@ -177,7 +177,7 @@ async def advance_dispatch() -> int:
                 await request.save(update_fields=["state", "next_round_at"])
                 await _retract(request, None)
                 await notifications.notify(
-                    await office_accounts(request.jurisdiction_id),  # type: ignore[attr-defined]
+                    await office_accounts(request.jurisdiction_id),
                     "assistance", request.id, "UNANSWERED",
                     f"监督援助请求无人响应，请协调：{request.address}")
             else:
@@ -264,7 +264,7 @@ async def report_assistance(principal: Principal, request_id: int, report: str,
                            target_id=request.id, jurisdiction=me.jurisdiction.path)
         await points.award(me.id, PointEvent.ASSISTANCE_COMPLETED, f"assistance:{request.id}")
         await notifications.notify(
-            await office_accounts(request.jurisdiction_id),  # type: ignore[attr-defined]
+            await office_accounts(request.jurisdiction_id),
             "assistance", request.id, "REPORTED", f"监督援助已完成：{request.address}")
     return request
 

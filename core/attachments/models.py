@@ -18,9 +18,11 @@ class Attachment(Model):
     id = fields.IntField(primary_key=True)
     case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
         "models.Case", related_name="attachments", null=True, on_delete=fields.RESTRICT)
+    case_id: int | None  # set by Tortoise from `case`
     assistance: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.AssistanceRequest", related_name="attachments", null=True,
         on_delete=fields.RESTRICT)
+    assistance_id: int | None  # set by Tortoise from `assistance`
     uploader_id = fields.IntField()
     filename = fields.CharField(max_length=200)
     content_type = fields.CharField(max_length=64)

@@ -152,10 +152,10 @@ async def fetch(principal: Principal, attachment_id: int) -> Attachment:
     found = await Attachment.get_or_none(id=attachment_id)
     if found is None:
         raise NotFound("附件不存在", "No such attachment", field="id")
-    if found.case_id is not None:  # type: ignore[attr-defined]
-        await get_case(principal, found.case_id)  # type: ignore[attr-defined]
-    elif found.assistance_id is not None:  # type: ignore[attr-defined]
-        await get_request(principal, found.assistance_id)  # type: ignore[attr-defined]
+    if found.case_id is not None:
+        await get_case(principal, found.case_id)
+    elif found.assistance_id is not None:
+        await get_request(principal, found.assistance_id)
     elif found.uploader_id != principal.account_id:
         raise NotFound("附件不存在", "No such attachment", field="id")
     return found

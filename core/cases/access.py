@@ -94,7 +94,7 @@ async def locked_case(principal: Principal, case_id: int) -> Case:
     if locked is None:
         raise NotFound("案件不存在", "No such case", field="id")
     moved = (locked.jurisdiction_id != seen.jurisdiction.id  # type: ignore[attr-defined]
-             or locked.agency_id != seen.agency.id)  # type: ignore[attr-defined]
+             or locked.agency_id != seen.agency.id)
     if not moved:
         locked.jurisdiction, locked.agency = seen.jurisdiction, seen.agency
         return locked

@@ -46,7 +46,7 @@ async def shown_reporters(principal: Principal, cases: list[tuple[int, int, int]
     office_ids = set(await jurisdictions.ids_where(own_offices.__contains__, key=own_offices))
     disclosed: set[int] = set()
     if mine.agency_id is not None:
-        disclosed = {d.case_id for d in await Disclosure.filter(  # type: ignore[attr-defined]
+        disclosed = {d.case_id for d in await Disclosure.filter(
             agency_id=mine.agency_id, case_id__in=[c for c, _, _ in cases]).only("case_id")}
     allowed: dict[int, int] = {}
     audited: list[int] = []

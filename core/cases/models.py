@@ -75,10 +75,13 @@ class Case(Model):
         "models.Jurisdiction", related_name="cases", on_delete=fields.RESTRICT)
     agency: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Agency", related_name="cases", on_delete=fields.RESTRICT)
+    agency_id: int  # set by Tortoise from `agency`
     reporter: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="cases", on_delete=fields.RESTRICT)
+    reporter_id: int  # set by Tortoise from `reporter`
     contact_firm: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.ContactFirm", related_name="cases", null=True, on_delete=fields.RESTRICT)
+    contact_firm_id: int | None  # set by Tortoise from `contact_firm`
     title = fields.CharField(max_length=200)
     description = fields.TextField()
     place = fields.CharField(max_length=200, default="")
@@ -115,6 +118,7 @@ class CaseEvent(Model):
     id = fields.BigIntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "models.Case", related_name="events", on_delete=fields.RESTRICT)
+    case_id: int  # set by Tortoise from `case`
     kind = fields.CharField(max_length=32)
     at = fields.DatetimeField()
     actor_account_id = fields.IntField(null=True)
@@ -136,8 +140,10 @@ class SupervisionOrder(Model):
     id = fields.IntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "models.Case", related_name="orders", on_delete=fields.RESTRICT)
+    case_id: int  # set by Tortoise from `case`
     issued_by: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="orders_issued", on_delete=fields.RESTRICT)
+    issued_by_id: int  # set by Tortoise from `issued_by`
     note = fields.TextField()
     issued_at = fields.DatetimeField()
     issuer = fields.CharField(max_length=64)
@@ -155,8 +161,10 @@ class Disclosure(Model):
     id = fields.IntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "models.Case", related_name="disclosures", on_delete=fields.RESTRICT)
+    case_id: int  # set by Tortoise from `case`
     agency: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Agency", related_name="disclosures", on_delete=fields.RESTRICT)
+    agency_id: int  # set by Tortoise from `agency`
     reason = fields.TextField()
     by = fields.CharField(max_length=64)
     at = fields.DatetimeField()

@@ -26,7 +26,7 @@ async def office_accounts(jurisdiction_id: int) -> list[int]:
 
 async def agency_accounts(agency_id: int) -> list[int]:
     rows = await AgencyStaff.filter(agency_id=agency_id).only("account_id")
-    return [s.account_id for s in rows]  # type: ignore[attr-defined]
+    return [s.account_id for s in rows]
 
 
 def notifying(case: Case, notices: Sequence[Notice]) -> list[writes.Write]:

@@ -76,7 +76,7 @@ async def acknowledge_order(principal: Principal, order_id: int) -> SupervisionO
     if order is None:
         raise NotFound("督办单不存在", "No such supervision order", field="id")
     async with in_transaction():
-        case = await locked_case(principal, order.case_id)  # type: ignore[attr-defined]
+        case = await locked_case(principal, order.case_id)
         authorize_own_office(principal, "handle", "case", case.jurisdiction.path)
         locked = await SupervisionOrder.filter(id=order.id).select_for_update().first()
         assert locked is not None
@@ -129,7 +129,7 @@ async def orders_of(case_ids: list[int]) -> dict[int, list[SupervisionOrder]]:
     for order in await SupervisionOrder.filter(case_id__in=case_ids).order_by("id"
                                                                              ).select_related(
                                                                                  "issued_by"):
-        result[order.case_id].append(order)  # type: ignore[attr-defined]
+        result[order.case_id].append(order)
     return result
 
 

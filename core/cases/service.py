@@ -154,7 +154,7 @@ async def _own_case(principal: Principal, case_id: int) -> Case:
     """A case the caller reported (else NOT_FOUND), locked."""
     case = await locked_case(principal, case_id)
     mine = await relations(principal)
-    if case.reporter_id != mine.supervisor_id:  # type: ignore[attr-defined]
+    if case.reporter_id != mine.supervisor_id:
         raise Forbidden()
     return case
 
@@ -176,8 +176,8 @@ def _move(case: Case, action: str) -> State:
 
 
 async def _reporter_account(case: Case) -> list[int]:
-    reporter = await Supervisor.get(id=case.reporter_id).only("account_id")  # type: ignore[attr-defined]
-    return [reporter.account_id] if reporter.account_id else []  # type: ignore[attr-defined]
+    reporter = await Supervisor.get(id=case.reporter_id).only("account_id")
+    return [reporter.account_id] if reporter.account_id else []
 
 
 async def accept_case(principal: Principal, case_id: int) -> Case:
@@ -246,13 +246,13 @@ async def reply_case(principal: Principal, case_id: int, reply: str) -> Case:
     async with in_transaction():
         case = await locked_case(principal, case_id)
         mine = await relations(principal)
-        if case.agency_id != mine.agency_id:  # type: ignore[attr-defined]
+        if case.agency_id != mine.agency_id:
             raise Forbidden()
         target = _move(case, "reply")
         now = clock.now()
         late = case.due_at is not None and now > case.due_at
         case.reply, case.replied_at = reply, now
-        answered = (points.awarding(case.reporter_id, PointEvent.INQUIRY_ANSWERED,  # type: ignore[attr-defined]
+        answered = (points.awarding(case.reporter_id, PointEvent.INQUIRY_ANSWERED,
                                     f"case:{case.id}:answered"),
                     ) if case.kind is Kind.INQUIRY else ()
         told = await notify.office_accounts(case.jurisdiction.id) + await _reporter_account(case)
@@ -283,7 +283,7 @@ async def verify_case(principal: Principal, case_id: int, finding: Finding,
 
 async def _score_substantiated(case: Case, major_lead: bool) -> None:
     """R9.2 points for a substantiated report; R9.3 a reward proposal for a major lead."""
-    reporter_id = case.reporter_id  # type: ignore[attr-defined]
+    reporter_id = case.reporter_id
     await points.award(reporter_id, PointEvent.REPORT_SUBSTANTIATED,
                        f"case:{case.id}:substantiated")
     if major_lead:
@@ -303,7 +303,7 @@ async def decide_suggestion(principal: Principal, case_id: int, adoption: Adopti
             raise InvalidTransition("只有意见建议作采纳决定", "Only suggestions are decided")
         target = _move(case, "verify")
         case.adoption = adoption
-        adopted = (points.awarding(case.reporter_id, PointEvent.SUGGESTION_ADOPTED,  # type: ignore[attr-defined]
+        adopted = (points.awarding(case.reporter_id, PointEvent.SUGGESTION_ADOPTED,
                                    f"case:{case.id}:adopted"),
                    ) if adoption is not Adoption.NOT_ADOPTED else ()
         await record_step(case, principal, "OFFICE", "DECIDED", note=reason, to_state=target,

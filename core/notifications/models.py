@@ -12,6 +12,7 @@ class Notification(Model):
     id = fields.BigIntField(primary_key=True)
     account: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Account", related_name="notifications", on_delete=fields.CASCADE)
+    account_id: int  # set by Tortoise from `account`
     subject = fields.CharField(max_length=16)  # "case", "assistance", "activity"
     subject_id = fields.IntField()
     kind = fields.CharField(max_length=32)

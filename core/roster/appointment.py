@@ -185,7 +185,7 @@ async def endorse_nomination(principal: Principal, application_id: int) -> Appli
             raise NotFound("推荐不存在", "No such nomination", field="id")
         if endorser.status is not Status.ACTIVE:
             raise RuleViolation("只有在任监督员可以联名推荐", "Only active supervisors endorse")
-        if found.nominated_by_id == endorser.id:  # type: ignore[attr-defined]
+        if found.nominated_by_id == endorser.id:
             raise InvalidTransition("推荐人已签名，不能再联署本人的推荐",
                                     "You nominated this person: you cannot endorse it again")
         if found.id_number_digest == endorser.id_number_digest:

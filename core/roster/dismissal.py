@@ -133,8 +133,8 @@ async def _end_service(principal: Principal, supervisor: Supervisor, status: Sta
     supervisor.status = status
     await supervisor.save(update_fields=["status"])
     await revoke_certificates(supervisor)
-    if supervisor.account_id is not None:  # type: ignore[attr-defined]
-        await Account.filter(id=supervisor.account_id).update(  # type: ignore[attr-defined]
+    if supervisor.account_id is not None:
+        await Account.filter(id=supervisor.account_id).update(
             is_active=False)
 
 

@@ -20,7 +20,7 @@ from policies.access import authorize, jurisdiction_in_scope
 async def _editable(principal: Principal, supervisor_id: int) -> Supervisor:
     """The supervisor themself, or an office that manages them."""
     found = await get_supervisor(principal, supervisor_id)
-    if found.account_id != principal.account_id:  # type: ignore[attr-defined]
+    if found.account_id != principal.account_id:
         return await managed_supervisor(principal, supervisor_id)
     return found
 
@@ -60,7 +60,7 @@ async def unlink_contact_firm(principal: Principal, firm_id: int) -> ContactFirm
     found = await ContactFirm.filter(id=firm_id, unlinked_at__isnull=True).first()
     if found is None:
         raise NotFound("联系企业不存在", "No such contact firm", field="id")
-    supervisor = await _editable(principal, found.supervisor_id)  # type: ignore[attr-defined]
+    supervisor = await _editable(principal, found.supervisor_id)
     async with in_transaction():
         found.unlinked_at = clock.now()
         await found.save(update_fields=["unlinked_at"])

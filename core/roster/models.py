@@ -38,6 +38,7 @@ class Group(Model):
     id = fields.IntField(primary_key=True)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="groups", on_delete=fields.RESTRICT)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     name = fields.CharField(max_length=100)
     industry = fields.CharField(max_length=100, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -78,11 +79,14 @@ class Supervisor(Person):
     id = fields.IntField(primary_key=True)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="supervisors", on_delete=fields.RESTRICT)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     account: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.Account", related_name="supervisor", null=True, unique=True,
         on_delete=fields.RESTRICT)
+    account_id: int | None  # set by Tortoise from `account`
     group: fields.ForeignKeyNullableRelation[Group] = fields.ForeignKeyField(
         "models.Group", related_name="members", null=True, on_delete=fields.SET_NULL)
+    group_id: int | None  # set by Tortoise from `group`
     status = fields.CharEnumField(Status, max_length=16, default=Status.ACTIVE)
     term_start = fields.DateField()
     term_end = fields.DateField()
@@ -99,6 +103,7 @@ class SupervisorEvent(Model):
     id = fields.BigIntField(primary_key=True)
     supervisor: fields.ForeignKeyRelation[Supervisor] = fields.ForeignKeyField(
         "models.Supervisor", related_name="events", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     kind = fields.CharField(max_length=32)
     at = fields.DatetimeField()
     actor = fields.CharField(max_length=64)
@@ -130,6 +135,7 @@ class Application(Person):
     id = fields.IntField(primary_key=True)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="applications", on_delete=fields.RESTRICT)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     path = fields.CharEnumField(ApplicationPath, max_length=16)
     status = fields.CharEnumField(ApplicationStatus, max_length=16)
     statements: dict[str, str] = fields.JSONField(default=dict)
@@ -137,12 +143,14 @@ class Application(Person):
     recommendation = fields.TextField(default="")
     nominated_by: fields.ForeignKeyNullableRelation[Supervisor] = fields.ForeignKeyField(
         "models.Supervisor", related_name="nominations", null=True, on_delete=fields.RESTRICT)
+    nominated_by_id: int | None  # set by Tortoise from `nominated_by`
     findings: dict[str, str] = fields.JSONField(default=dict)
     review_note = fields.TextField(default="")
     reviewed_by = fields.CharField(max_length=64, null=True)
     reviewed_at = fields.DatetimeField(null=True)
     supervisor: fields.ForeignKeyNullableRelation[Supervisor] = fields.ForeignKeyField(
         "models.Supervisor", related_name="application", null=True, on_delete=fields.RESTRICT)
+    supervisor_id: int | None  # set by Tortoise from `supervisor`
     submitted_at = fields.DatetimeField()
 
     class Meta:
@@ -156,8 +164,10 @@ class Endorsement(Model):
     id = fields.IntField(primary_key=True)
     application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
         "models.Application", related_name="endorsements", on_delete=fields.CASCADE)
+    application_id: int  # set by Tortoise from `application`
     supervisor: fields.ForeignKeyRelation[Supervisor] = fields.ForeignKeyField(
         "models.Supervisor", related_name="endorsements", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     at = fields.DatetimeField()
 
     class Meta:
@@ -171,6 +181,7 @@ class Filing(Model):
     id = fields.IntField(primary_key=True)
     supervisor: fields.ForeignKeyRelation[Supervisor] = fields.ForeignKeyField(
         "models.Supervisor", related_name="filings", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     term_start = fields.DateField()
     term_end = fields.DateField()
     requested_at = fields.DatetimeField()
@@ -211,6 +222,7 @@ class Discipline(Model):
     id = fields.IntField(primary_key=True)
     supervisor: fields.ForeignKeyRelation[Supervisor] = fields.ForeignKeyField(
         "models.Supervisor", related_name="disciplines", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     kind = fields.CharEnumField(DisciplineKind, max_length=16)
     violation = fields.CharEnumField(Violation, max_length=16, default=Violation.OTHER)
     reason = fields.TextField()
@@ -236,6 +248,7 @@ class ContactFirm(Model):
     id = fields.IntField(primary_key=True)
     supervisor: fields.ForeignKeyRelation[Supervisor] = fields.ForeignKeyField(
         "models.Supervisor", related_name="contact_firms", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     name = fields.CharField(max_length=200)
     credit_code = fields.CharField(max_length=18)
     industry = fields.CharField(max_length=100, default="")

@@ -37,9 +37,9 @@ async def expire_terms() -> int:
                     log.info("terms expired", extra={"count": expired})
                 return expired
             places = {j.id: j for j in await Jurisdiction.filter(
-                id__in={s.jurisdiction_id for s in batch})}  # type: ignore[attr-defined]
+                id__in={s.jurisdiction_id for s in batch})}
             for supervisor in batch:
-                supervisor.jurisdiction = places[supervisor.jurisdiction_id]  # type: ignore[attr-defined]
+                supervisor.jurisdiction = places[supervisor.jurisdiction_id]
                 await record_event(supervisor, audit.SYSTEM, "EXPIRED", from_status=Status.ACTIVE,
                                    to_status=Status.EXPIRED,
                                    detail={"termEnd": supervisor.term_end.isoformat()})

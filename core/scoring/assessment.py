@@ -221,7 +221,7 @@ async def adjust(principal: Principal, result_id: int, score: float, reason: str
         await audit.record(principal.actor, "assessment.adjust", target_type="assessment",
                            target_id=found.assessment.id,
                            jurisdiction=found.assessment.jurisdiction.path,
-                           detail={"supervisor": found.supervisor_id,  # type: ignore[attr-defined]
+                           detail={"supervisor": found.supervisor_id,
                                    "score": score, "reason": reason})
     return found
 

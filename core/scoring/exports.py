@@ -109,7 +109,7 @@ async def rows(principal: Principal, claims: dict[str, str]) -> AsyncIterator[li
             for c in cases.items:
                 reporter = reporters.get(c.id)
                 yield [c.id, c.kind.value, c.category.value, c.state.value,
-                       c.submitted_at.isoformat(), c.agency_id,  # type: ignore[attr-defined]
+                       c.submitted_at.isoformat(), c.agency_id,
                        c.due_at.isoformat() if c.due_at else "",
                        reporter.name if reporter else ""]
             if not cases.has_next:
@@ -121,7 +121,7 @@ async def rows(principal: Principal, claims: dict[str, str]) -> AsyncIterator[li
                "suggestions", "disciplines", "score", "grade", "adjusted score",
                "adjusted grade"]
         for r in await results(assessment):
-            yield [r.supervisor_id, r.approval_records, r.firm_records,  # type: ignore[attr-defined]
+            yield [r.supervisor_id, r.approval_records, r.firm_records,
                    r.attendance_rate, r.points, r.suggestions, r.disciplines, r.score,
                    r.grade.value, r.adjusted_score or "",
                    r.adjusted_grade.value if r.adjusted_grade else ""]

@@ -30,6 +30,7 @@ class PointEntry(Model):
     id = fields.BigIntField(primary_key=True)
     supervisor: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="points", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     event = fields.CharEnumField(PointEvent, max_length=32)
     points = fields.IntField()
     source = fields.CharField(max_length=64, unique=True)
@@ -51,6 +52,7 @@ class PendingPoints(Model):
     id = fields.BigIntField(primary_key=True)
     supervisor: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="pending_points", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     event = fields.CharEnumField(PointEvent, max_length=32)
     default_points = fields.IntField()
     source = fields.CharField(max_length=64, unique=True)
@@ -68,6 +70,7 @@ class PointRule(Model):
     id = fields.IntField(primary_key=True)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="point_rules", on_delete=fields.CASCADE)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     event = fields.CharEnumField(PointEvent, max_length=32)
     points = fields.IntField()
 
@@ -89,6 +92,7 @@ class Assessment(Model):
     id = fields.IntField(primary_key=True)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="assessments", on_delete=fields.RESTRICT)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     period = fields.CharField(max_length=8)
     weights: list[float] = fields.JSONField()
     thresholds: list[float] = fields.JSONField()
@@ -120,8 +124,10 @@ class AssessmentResult(Model):
     id = fields.IntField(primary_key=True)
     assessment: fields.ForeignKeyRelation[Assessment] = fields.ForeignKeyField(
         "models.Assessment", related_name="results", on_delete=fields.CASCADE)
+    assessment_id: int  # set by Tortoise from `assessment`
     supervisor: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="assessment_results", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     approval_records = fields.IntField()   # criterion 1
     firm_records = fields.IntField()       # criterion 2
     attendance_rate = fields.FloatField()  # criterion 3
@@ -157,6 +163,7 @@ class Proposal(Model):
     id = fields.IntField(primary_key=True)
     supervisor: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Supervisor", related_name="proposals", on_delete=fields.RESTRICT)
+    supervisor_id: int  # set by Tortoise from `supervisor`
     kind = fields.CharEnumField(ProposalKind, max_length=16)
     reason = fields.CharField(max_length=300)
     source = fields.CharField(max_length=64, unique=True)

@@ -40,7 +40,7 @@ async def decide(principal: Principal, proposal_id: int, confirm: bool) -> Propo
     if found is None:
         raise NotFound("建议不存在", "No such proposal", field="id")
     supervisor = await managed_supervisor(
-        principal, found.supervisor_id, home_office=True)  # type: ignore[attr-defined]
+        principal, found.supervisor_id, home_office=True)
     async with in_transaction():
         # Decided under the proposal's lock: a double click confirms once (R9.4, R4.5).
         found = await Proposal.filter(id=proposal_id).select_for_update().first()

@@ -102,7 +102,7 @@ class Query:
         principal = await info.context.require()
         found = await access.get_case(principal, parse_id(id))
         # get_case joined the agency: `agency { … }` needs no statement of its own.
-        info.context.loaders.agency_by_id.prime(found.agency_id,  # type: ignore[attr-defined]
+        info.context.loaders.agency_by_id.prime(found.agency_id,
                                                 found.agency)
         return Case.of(found)
 
@@ -223,14 +223,14 @@ class Mutation:
                                       note: str) -> Case:
         principal = await info.context.require()
         order = await oversight.issue_order(principal, parse_id(case_id, "caseId"), note)
-        return Case.of(await access.get_case(principal, order.case_id))  # type: ignore[attr-defined]
+        return Case.of(await access.get_case(principal, order.case_id))
 
     @strawberry.mutation(description="The handling office acknowledges a supervision order.")
     async def acknowledge_supervision_order(self, info: Info[Context, None],
                                             id: strawberry.ID) -> Case:
         principal = await info.context.require()
         order = await oversight.acknowledge_order(principal, parse_id(id))
-        return Case.of(await access.get_case(principal, order.case_id))  # type: ignore[attr-defined]
+        return Case.of(await access.get_case(principal, order.case_id))
 
     @strawberry.mutation(description="Escalate an open case to the city office.")
     async def escalate_case(self, info: Info[Context, None], id: strawberry.ID, reason: str

@@ -39,7 +39,7 @@ class Agency:
     @classmethod
     def of(cls, a: AgencyModel) -> Agency:
         return cls(id=strawberry.ID(str(a.id)), name=a.name, code=a.code,
-                   jurisdiction_id=a.jurisdiction_id)  # type: ignore[attr-defined]
+                   jurisdiction_id=a.jurisdiction_id)
 
     @strawberry.field(graphql_type=Jurisdiction)
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
@@ -61,7 +61,7 @@ class Reporter:
     @classmethod
     def of(cls, s: roster_models.Supervisor) -> Reporter:
         return cls(name=s.name, phone=s.phone, unit=s.unit,
-                   jurisdiction_id=s.jurisdiction_id)  # type: ignore[attr-defined]
+                   jurisdiction_id=s.jurisdiction_id)
 
     @strawberry.field(graphql_type=Jurisdiction, description="The reporter's home office.")
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
@@ -143,7 +143,7 @@ class Case:
     @strawberry.field
     async def agency(self, info: Info[Context, None]) -> Agency:
         found = await info.context.loaders.agency_by_id.load(
-            self.model.agency_id)  # type: ignore[attr-defined]
+            self.model.agency_id)
         assert found is not None
         return Agency.of(found)
 
@@ -183,7 +183,7 @@ class Case:
         return [SupervisionOrder(
             id=strawberry.ID(str(o.id)), note=o.note, issued_at=o.issued_at,
             acknowledged_at=o.acknowledged_at,
-            issued_by=await load_jurisdiction(info, o.issued_by_id))  # type: ignore[attr-defined]
+            issued_by=await load_jurisdiction(info, o.issued_by_id))
             for o in orders]
 
     @strawberry.field(description="Evidence; R4.4: the uploaded filename for the reporter and "

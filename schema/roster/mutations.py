@@ -42,7 +42,7 @@ class Discipline:
 
 def _discipline(d: m.Discipline) -> Discipline:
     return Discipline(id=strawberry.ID(str(d.id)), kind=d.kind, reason=d.reason,
-                      supervisor_id=strawberry.ID(str(d.supervisor_id)))  # type: ignore[attr-defined]
+                      supervisor_id=strawberry.ID(str(d.supervisor_id)))
 
 
 @strawberry.type

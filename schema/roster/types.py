@@ -42,7 +42,7 @@ class Group:
     @classmethod
     def of(cls, g: m.Group) -> Group:
         return cls(id=strawberry.ID(str(g.id)), name=g.name, industry=g.industry,
-                   jurisdiction_id=g.jurisdiction_id)  # type: ignore[attr-defined]
+                   jurisdiction_id=g.jurisdiction_id)
 
     @strawberry.field(graphql_type=Jurisdiction)
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
@@ -133,9 +133,9 @@ class Supervisor:
             recommending_unit=s.recommending_unit, industry=s.industry,
             is_special=s.is_special, status=s.status, term_start=s.term_start,
             term_end=s.term_end, latitude=s.latitude, longitude=s.longitude, pk=s.id,
-            jurisdiction_id=s.jurisdiction_id,  # type: ignore[attr-defined]
-            group_id=s.group_id,  # type: ignore[attr-defined]
-            account_id=s.account_id,  # type: ignore[attr-defined]
+            jurisdiction_id=s.jurisdiction_id,
+            group_id=s.group_id,
+            account_id=s.account_id,
         )
 
     @classmethod
@@ -292,7 +292,7 @@ class Application:
             statements=texts(a.statements), findings=texts(a.findings),
             review_note=a.review_note, reviewed_by=a.reviewed_by, reviewed_at=a.reviewed_at,
             submitted_at=a.submitted_at, pk=a.id, model=a,
-            jurisdiction_id=a.jurisdiction_id)  # type: ignore[attr-defined]
+            jurisdiction_id=a.jurisdiction_id)
 
     @strawberry.field(graphql_type=Jurisdiction)
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:

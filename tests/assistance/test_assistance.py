@@ -56,7 +56,7 @@ def _public(**overrides: Any) -> dict[str, Any]:
 
 async def _offered(code: str) -> list[tuple[int, int]]:
     request = await AssistanceRequest.get(tracking_code=code)
-    return [(o.supervisor_id, o.round) for o in  # type: ignore[attr-defined]
+    return [(o.supervisor_id, o.round) for o in
             await AssistanceOffer.filter(request=request).order_by("round", "distance_m")]
 
 
@@ -121,7 +121,7 @@ async def test_r6_3_fifty_concurrent_accepts_have_exactly_one_winner(full_demo: 
     outcomes = await asyncio.gather(*(accept(s) for s in people))
     assert outcomes.count("won") == 1 and outcomes.count("conflict") == 49
     stored = await AssistanceRequest.get(id=request.id)
-    assert stored.state.value == "ACCEPTED" and stored.accepted_by_id is not None  # type: ignore[attr-defined]
+    assert stored.state.value == "ACCEPTED" and stored.accepted_by_id is not None
     states = [o.state for o in await AssistanceOffer.filter(request=request)]
     assert states.count(OfferState.ACCEPTED) == 1
     assert states.count(OfferState.RETRACTED) == 49

@@ -238,12 +238,12 @@ async def test_a_submission_that_fails_writes_nothing(api: Api, full_demo: None)
         "attachments": [str(staged.id)]}}, as_user="sv.dc.001")
     assert failed.codes == ["NOT_FOUND"]
     assert [await model.all().count() for model in WRITTEN] == counts
-    assert (await Attachment.get(id=staged.id)).case_id is None  # type: ignore[attr-defined]
+    assert (await Attachment.get(id=staged.id)).case_id is None
     mine = await Attachment.create(uploader_id=(await Account.get(username="sv.dc.001")).id,
                                    filename="b.pdf", content_type="application/pdf", size=3,
                                    sha256="1" * 64, data=b"%PD", uploaded_at=clock.now())
     case = await submit(api, attachments=[str(mine.id)])
-    assert (await Attachment.get(id=mine.id)).case_id == int(case["id"])  # type: ignore[attr-defined]
+    assert (await Attachment.get(id=mine.id)).case_id == int(case["id"])
     after = [await model.all().count() for model in WRITTEN]
     assert after[:4] == [n + 1 for n in counts[:4]] and after[4] > counts[4]
 
@@ -261,7 +261,7 @@ async def test_an_upload_joins_one_of_two_submissions_at_once(api: Api, full_dem
         "attachments": [str(mine.id)]}}, as_user="sv.dc.001") for _ in range(2)))
     assert sorted(r.codes for r in results) == [[], ["NOT_FOUND"]]
     won = next(r for r in results if not r.codes).ok()["submitCase"]["id"]
-    assert (await Attachment.get(id=mine.id)).case_id == int(won)  # type: ignore[attr-defined]
+    assert (await Attachment.get(id=mine.id)).case_id == int(won)
     assert await Case.all().count() == cases + 1
 
 

@@ -43,7 +43,7 @@ async def test_creations_at_once_give_one_and_conflicts(api: Api, full_demo: Non
                                                                                       ).limit(5)
     key = _province_key()
     codes = await _at_once(*(api.gql(RECORD, {
-        "s": str(f.supervisor_id), "f": f"JLBA-2026-{n:04d}",  # type: ignore[attr-defined]
+        "s": str(f.supervisor_id), "f": f"JLBA-2026-{n:04d}",
         "c": "JL2026DC99009"}, api_key=key) for n, f in enumerate(pending)))
     assert codes == [[]] + [["CONFLICT"]] * 4
 

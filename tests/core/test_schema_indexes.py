@@ -55,7 +55,7 @@ async def test_an_account_has_one_supervisor_record_and_one_agency(full_demo: No
     other = await Agency.exclude(id=link.agency_id).first()  # type: ignore[union-attr]
     assert link is not None and other is not None
     with pytest.raises(IntegrityError):
-        await AgencyStaff.create(account_id=link.account_id, agency=other)  # type: ignore[attr-defined]
+        await AgencyStaff.create(account_id=link.account_id, agency=other)
     mine = await Supervisor.filter(account_id__isnull=False).order_by("id").first()
     assert mine is not None
     twin = await Supervisor.filter(account_id__isnull=True).first()
@@ -63,5 +63,5 @@ async def test_an_account_has_one_supervisor_record_and_one_agency(full_demo: No
         twin = await Supervisor.exclude(id=mine.id).order_by("id").first()
     assert twin is not None
     with pytest.raises(IntegrityError):
-        await Supervisor.filter(id=twin.id).update(account_id=mine.account_id)  # type: ignore[attr-defined]
-    assert await AgencyStaff.filter(account_id=link.account_id).count() == 1  # type: ignore[attr-defined]
+        await Supervisor.filter(id=twin.id).update(account_id=mine.account_id)
+    assert await AgencyStaff.filter(account_id=link.account_id).count() == 1

@@ -109,7 +109,7 @@ async def test_equal_values_are_bound_where_a_probe_showed(roster_demo: None) ->
     values coincide (a county office filtering its own county) is kept all the same."""
     statements.forget()
     some = await Supervisor.all().order_by("id").limit(3)
-    place = some[0].jurisdiction_id  # type: ignore[attr-defined]
+    place = some[0].jurisdiction_id
     query = Supervisor.filter(Q(jurisdiction_id__in=[place]), jurisdiction_id=place).order_by(
         "id").limit(place)
     key, values = statements.shape(query)
@@ -164,7 +164,7 @@ async def test_single_results_and_locks(roster_demo: None) -> None:
         with pytest.raises(DoesNotExist):
             await Supervisor.get(id=-5)
         with pytest.raises(MultipleObjectsReturned):
-            await Supervisor.get(jurisdiction_id=first.jurisdiction_id)  # type: ignore[attr-defined]
+            await Supervisor.get(jurisdiction_id=first.jurisdiction_id)
         assert (await Supervisor.get(id=first.id)).name == first.name
     async with in_transaction():
         locked = await Supervisor.filter(id=first.id).select_for_update().first()

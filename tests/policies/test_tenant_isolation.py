@@ -110,7 +110,7 @@ async def test_r7_3_designated_manager_appears_and_reads_own_office(api: Api, de
 async def test_accounts_pages_by_keyset_without_n_plus_one(api: Api, demo: None) -> None:
     for i in range(25):
         await Account.create(username=f"bulk{i:02d}", kind="STAFF",
-                             home_id=(await Account.get(username="admin.dc")).home_id)  # type: ignore[attr-defined]
+                             home_id=(await Account.get(username="admin.dc")).home_id)
     query = """query($after: String) { accounts(first: 10, after: $after) { totalCount
       edges { node { username homeJurisdiction { name } grants { role } } }
       pageInfo { hasNextPage endCursor } } }"""

@@ -197,7 +197,7 @@ async def test_r1_5_the_nominee_cannot_sign(api: Api, roster_demo: None) -> None
     nominee = await Supervisor.get(account__username="sv.dc.004")
     # the same ID number digest is how the platform recognises the same person
     stored = await Application.create(
-        jurisdiction_id=nominee.jurisdiction_id,  # type: ignore[attr-defined]
+        jurisdiction_id=nominee.jurisdiction_id,
         path="NOMINATION", status="COLLECTING", statements={}, submitted_at=clock.now(),
         name="x", phone="13900000000", id_number_encrypted="", id_number_masked="",
         id_number_digest=nominee.id_number_digest, category="ENTERPRISE", unit="u")

@@ -83,7 +83,7 @@ async def test_r4_5_r9_4_removal_ends_service_revokes_and_closes(api: Api, roste
     filed = await Filing.filter(filed_at__isnull=False, supervisor__status="ACTIVE",
                                 supervisor__jurisdiction__path="jl.th.dc").first()
     assert filed is not None
-    sid = str(filed.supervisor_id)  # type: ignore[attr-defined]
+    sid = str(filed.supervisor_id)
     supervisor = await Supervisor.get(id=int(sid)).prefetch_related("account")
     assert supervisor.account is not None
     token = await api.token(supervisor.account.username)

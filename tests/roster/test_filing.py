@@ -30,7 +30,7 @@ async def _pending_supervisor() -> Supervisor:
     filing = await Filing.filter(filed_at__isnull=True, supervisor__status="ACTIVE",
                                  supervisor__jurisdiction__path="jl.th.dc").order_by("id").first()
     assert filing is not None
-    return await Supervisor.get(id=filing.supervisor_id)  # type: ignore[attr-defined]
+    return await Supervisor.get(id=filing.supervisor_id)
 
 
 async def test_r1_6_province_lists_pending_filings_across_the_city(api: Api, roster_demo: None
@@ -114,7 +114,7 @@ async def test_r5_1_expired_and_revoked_certificates(api: Api, roster_demo: None
     expired = (await api.gql(VERIFY_NUMBER, {"n": filed.certificate_number})).ok()
     assert expired["verifyCertificate"]["status"] == "EXPIRED"
     clock.set_source(None)
-    sup_id = filed.supervisor_id  # type: ignore[attr-defined]
+    sup_id = filed.supervisor_id
     (await api.gql(f'mutation {{ recordDiscipline(supervisorId: "{sup_id}", '
                    'kind: REMOVAL, reason: "收受礼品") { id } }', as_user="admin.dc")).ok()
     number = filed.certificate_number

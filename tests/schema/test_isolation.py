@@ -212,10 +212,10 @@ async def world(full_demo: None) -> World:
         id_number_encrypted=crypto.encrypt(CANARY_ID_NUMBER),
         id_number_digest=crypto.digest(CANARY_ID_NUMBER),
         id_number_masked=CANARY_ID_NUMBER[:6] + "*" * 8 + CANARY_ID_NUMBER[-4:])
-    await Account.filter(id=reporter.account_id).update(  # type: ignore[attr-defined]
+    await Account.filter(id=reporter.account_id).update(
         display_name=CANARY_NAME)
-    answering = {s.account_id for s in  # type: ignore[attr-defined]
-                 await AgencyStaff.filter(agency_id=case.agency_id)}  # type: ignore[attr-defined]
+    answering = {s.account_id for s in
+                 await AgencyStaff.filter(agency_id=case.agency_id)}
     others = await Account.filter(kind__in=[AccountKind.SUPERVISOR, AccountKind.AGENCY]
                                   ).exclude(home__path=CANARY_HOME, kind=AccountKind.SUPERVISOR)
     highest = max(await Case.all().count(), await Supervisor.all().count(),

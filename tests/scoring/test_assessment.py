@@ -153,7 +153,7 @@ async def test_r9_3_r9_4_r2_5_adjust_finalise_read_only_and_consequences(
     assert (await api.gql(adjust, {"id": results["s02"]["id"], "s": 99, "r": "x"},
                           as_user="admin.edj")).codes == ["INVALID_TRANSITION"]
     assert (await api.gql(final, as_user="admin.edj")).codes == ["INVALID_TRANSITION"]
-    proposals = {(p.supervisor_id, p.kind.value)  # type: ignore[attr-defined]
+    proposals = {(p.supervisor_id, p.kind.value)
                  for p in await Proposal.filter(source__startswith="assessment:")}
     ids = {n: s.id for n, s in assessed_county.items()}
     assert proposals == {(ids["s01"], "REWARD"), (ids["s04"], "REWARD"),
