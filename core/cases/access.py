@@ -93,7 +93,7 @@ async def locked_case(principal: Principal, case_id: int) -> Case:
     locked = await Case.filter(id=seen.id).select_for_update().first()
     if locked is None:
         raise NotFound("案件不存在", "No such case", field="id")
-    moved = (locked.jurisdiction_id != seen.jurisdiction.id  # type: ignore[attr-defined]
+    moved = (locked.jurisdiction_id != seen.jurisdiction.id
              or locked.agency_id != seen.agency.id)
     if not moved:
         locked.jurisdiction, locked.agency = seen.jurisdiction, seen.agency

@@ -22,7 +22,7 @@ async def visible_reporters(principal: Principal, cases: list[Case]) -> dict[int
     """Case id -> reporter, for the cases whose reporter the caller may see; the reads by
     anyone but the reporter are audited (one record for the batch)."""
     allowed = await shown_reporters(principal, [
-        (c.id, c.reporter_id, c.jurisdiction_id) for c in cases])  # type: ignore[attr-defined]
+        (c.id, c.reporter_id, c.jurisdiction_id) for c in cases])
     if not allowed:
         return {}
     # a case read with its reporter (access.get_case) brings it; the others' are read together

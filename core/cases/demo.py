@@ -83,7 +83,7 @@ async def seed_cases(city: str) -> int:
                          issued_at=now - timedelta(days=1), issuer="admin.th",
                          acknowledged_at=now if i % 2 else None,
                          acknowledged_by="system" if i % 2 else None)
-        for i, c in enumerate(overdue[:12]) if c.jurisdiction_id != city_place.id])  # type: ignore[attr-defined]
+        for i, c in enumerate(overdue[:12]) if c.jurisdiction_id != city_place.id])
     return len(cases)
 
 

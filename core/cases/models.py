@@ -73,6 +73,7 @@ class Case(Model):
     state = fields.CharEnumField(State, max_length=16, default=State.SUBMITTED)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="cases", on_delete=fields.RESTRICT)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     agency: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Agency", related_name="cases", on_delete=fields.RESTRICT)
     agency_id: int  # set by Tortoise from `agency`
@@ -180,6 +181,7 @@ class DueRule(Model):
     id = fields.IntField(primary_key=True)
     jurisdiction: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="due_rules", on_delete=fields.CASCADE)
+    jurisdiction_id: int  # set by Tortoise from `jurisdiction`
     kind = fields.CharEnumField(Kind, max_length=24)
     working_days = fields.IntField()
 

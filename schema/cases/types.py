@@ -138,7 +138,7 @@ class Case:
 
     @strawberry.field(graphql_type=Jurisdiction, description="The handling office's jurisdiction.")
     def jurisdiction(self, info: Info[Context, None]) -> JurisdictionField:
-        return jurisdiction_of(info, self.model.jurisdiction_id)  # type: ignore[attr-defined]
+        return jurisdiction_of(info, self.model.jurisdiction_id)
 
     @strawberry.field
     async def agency(self, info: Info[Context, None]) -> Agency:
@@ -192,7 +192,7 @@ class Case:
         rows = await info.context.loaders.attachments_by_case_id.load(self.model.id)
         principal = await info.context.require()
         case_path = (await load_jurisdiction(
-            info, self.model.jurisdiction_id)).path  # type: ignore[attr-defined]
+            info, self.model.jurisdiction_id)).path
         return [Attachment(id=strawberry.ID(str(a.id)), filename=attachments.shown_filename(
                     principal, self.model.id, case_path, a, n),
                            content_type=a.content_type, size=a.size, sha256=a.sha256,
