@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 _source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
@@ -26,3 +26,8 @@ LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 def today() -> date:
     """Today's date where the offices are (terms and due dates are local dates)."""
     return now().astimezone(LOCAL_ZONE).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The instant a local date begins where the offices are."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)

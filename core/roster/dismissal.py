@@ -3,7 +3,7 @@ ladder up to removal (R4.5, R9.4)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from enum import StrEnum
 
 from tortoise.transactions import in_transaction
@@ -45,7 +45,7 @@ async def _has_event(supervisor: Supervisor, kind: str) -> bool:
 
 
 def _term_began(supervisor: Supervisor) -> datetime:
-    return datetime.combine(supervisor.term_start, time.min, tzinfo=clock.LOCAL_ZONE)
+    return clock.local_midnight(supervisor.term_start)
 
 
 async def _active(principal: Principal, supervisor_id: int) -> Supervisor:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 
 from tortoise.transactions import in_transaction
 
@@ -121,10 +121,6 @@ def grade_of(score: float, thresholds: list[float]) -> Grade:
     return Grade.BASIC if score >= basic else Grade.INCOMPETENT
 
 
-def _instant(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=clock.LOCAL_ZONE)
-
-
 async def _office(principal: Principal, jurisdiction: str) -> Jurisdiction:
     """R9.1: the home office assesses its own supervisors."""
     place = await jurisdiction_in_scope(principal, "read", "supervisor", jurisdiction)
@@ -177,9 +173,10 @@ async def run_assessment(principal: Principal, jurisdiction: str, period: str) -
             await assessment.save()
             await AssessmentResult.filter(assessment=assessment).delete()
         await orm.client().execute_query(_RUN_SQL, [
-            assessment.id, place.id, start, end, _instant(start), _instant(end), *weights,
+            assessment.id, place.id, start, end, clock.local_midnight(start),
+            clock.local_midnight(end), *weights,
             TARGET_APPROVAL_RECORDS, TARGET_FIRM_RECORDS, TARGET_POINTS, TARGET_SUGGESTIONS,
-            *thresholds, _instant(clock.today())])
+            *thresholds, clock.local_midnight(clock.today())])
         await audit.record(principal.actor, "assessment.run", target_type="assessment",
                            target_id=assessment.id, jurisdiction=place.path,
                            detail={"period": period})

@@ -3,8 +3,6 @@ their own transaction; an event's `source` key makes a second award a no-op."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
@@ -33,19 +31,23 @@ DEFAULT_POINTS: dict[PointEvent, int] = {
     PointEvent.DISCIPLINE: -10,
 }
 
-# One statement: the nearest jurisdiction's rule for the event (else the default), inserted
-# unless the event's source has scored already.
-_AWARD_SQL = """
-INSERT INTO point_entry (supervisor_id, event, points, source, reason, actor, at)
-SELECT s.id, $2::varchar, COALESCE((
+# What an event is worth to a supervisor whose jurisdiction is `sj`: the nearest jurisdiction's
+# rule for it, else the default; the one form of the rule, for both statements below.
+_POINTS_OF = """COALESCE((
     SELECT r.points FROM point_rule r JOIN jurisdiction j ON j.id = r.jurisdiction_id
-    WHERE r.event = $2::varchar AND (sj.path = j.path OR sj.path LIKE j.path || '.%')
-    ORDER BY length(j.path) DESC LIMIT 1), $3), $4, '', $5, $6
+    WHERE r.event = {event} AND (sj.path = j.path OR sj.path LIKE j.path || '.%')
+    ORDER BY length(j.path) DESC LIMIT 1), {default})"""
+
+# One statement: the event's points, inserted unless its source has scored already.
+_AWARD_SQL = f"""
+INSERT INTO point_entry (supervisor_id, event, points, source, reason, actor, at)
+SELECT s.id, $2::varchar, {_POINTS_OF.format(event="$2::varchar", default="$3")}, $4, '', $5,
+       $6
 FROM supervisor s JOIN jurisdiction sj ON sj.id = s.jurisdiction_id
 WHERE s.id = $1
 ON CONFLICT (source) DO NOTHING
 RETURNING id
-"""
+"""  # noqa: S608 -- _POINTS_OF is a constant; every value is bound
 
 
 # R4.4: what a case earns its reporter. The supervisor's home office and the city read the
@@ -67,16 +69,14 @@ RETURNING id
 """
 
 # The held points of the days ended before $1, credited with their local day's start for
-# their time, in random order, each at the nearest jurisdiction's rule as _AWARD_SQL; a
-# source that has scored already (nothing should) scores no more.
-_CREDIT_SQL = """
+# their time, in random order, each at its jurisdiction's rule; a source that has scored
+# already (nothing should) scores no more.
+_CREDIT_SQL = f"""
 WITH due AS (DELETE FROM pending_points WHERE at < $1 RETURNING *),
 credited AS (
     INSERT INTO point_entry (supervisor_id, event, points, source, reason, actor, at)
-    SELECT d.supervisor_id, d.event, COALESCE((
-        SELECT r.points FROM point_rule r JOIN jurisdiction j ON j.id = r.jurisdiction_id
-        WHERE r.event = d.event AND (sj.path = j.path OR sj.path LIKE j.path || '.%')
-        ORDER BY length(j.path) DESC LIMIT 1), d.default_points), d.source, '', d.actor,
+    SELECT d.supervisor_id, d.event,
+        {_POINTS_OF.format(event="d.event", default="d.default_points")}, d.source, '', d.actor,
         date_trunc('day', d.at AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'
     FROM due d JOIN supervisor s ON s.id = d.supervisor_id
     JOIN jurisdiction sj ON sj.id = s.jurisdiction_id
@@ -84,7 +84,7 @@ credited AS (
     ON CONFLICT (source) DO NOTHING
     RETURNING 1)
 SELECT count(*) AS n FROM credited
-"""
+"""  # noqa: S608 -- _POINTS_OF is a constant; every value is bound
 
 
 def awarding(supervisor_id: int, event: PointEvent, source: str, actor: str = "system"
@@ -100,8 +100,8 @@ def awarding(supervisor_id: int, event: PointEvent, source: str, actor: str = "s
 async def credit_days() -> int:
     """R4.4: credit the held points of every local day that has ended (a job at each local
     midnight and at start; the system's own act, on no one's behalf). How many."""
-    today = datetime.combine(clock.today(), time.min, tzinfo=clock.LOCAL_ZONE)
-    rows = await orm.client().execute_query_dict(_CREDIT_SQL, [today])
+    rows = await orm.client().execute_query_dict(
+        _CREDIT_SQL, [clock.local_midnight(clock.today())])
     return int(rows[0]["n"])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time
 from typing import Any
 
 from core import clock, orm
@@ -111,8 +110,7 @@ async def jurisdiction_scorecards(principal: Principal, under: str, period: str 
     start = end = None
     if period is not None:
         first, last = period_bounds(period)
-        start = datetime.combine(first, time.min, tzinfo=clock.LOCAL_ZONE)
-        end = datetime.combine(last, time.min, tzinfo=clock.LOCAL_ZONE)
+        start, end = clock.local_midnight(first), clock.local_midnight(last)
     allowed = scope(principal, "read", "scorecard")
     places = {j.id: j for j in await Jurisdiction.filter(allowed.filter("path"))
               if within(j.path, under)}
@@ -158,7 +156,7 @@ async def supervisor_scorecard(principal: Principal, supervisor_id: int) -> dict
     after it was submitted, a finding from the day after it was made), so that a count that
     rises cannot be matched with a shared case's time, as the ledger's points cannot."""
     await get_supervisor(principal, supervisor_id)
-    today = datetime.combine(clock.today(), time.min, tzinfo=clock.LOCAL_ZONE)
+    today = clock.local_midnight(clock.today())
     row = (await orm.client().execute_query_dict(_SUPERVISOR_SQL, [supervisor_id, today]))[0]
     figures = dict(row)
     figures["by_kind"] = _json(row["by_kind"])
