@@ -16,8 +16,6 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     InlineFragmentNode,
     IntValueNode,
@@ -26,6 +24,8 @@ from graphql import (
     ValidationRule,
     VariableNode,
     get_named_type,
+    get_nullable_type,
+    is_list_type,
 )
 
 from core.pagination import MAX_PAGE
@@ -46,12 +46,6 @@ WEIGHTS: dict[tuple[str, str], int] = {
     ("Query", "trainingStatus"): 200,
     ("Query", "supervisorsWithoutContactFirm"): 200,
 }
-
-
-def _is_list(type_: Any) -> bool:
-    while isinstance(type_, GraphQLNonNull):
-        type_ = type_.of_type
-    return isinstance(type_, GraphQLList)
 
 
 class _Walk:
@@ -106,7 +100,7 @@ class _Walk:
         if node.selection_set is None:
             return weight
         times = (page or LIST_SIZES.get((parent.name, node.name.value), LIST_ITEMS)
-                 if _is_list(field.type) else 1)
+                 if is_list_type(get_nullable_type(field.type)) else 1)
         inner = self.selections(get_named_type(field.type), node.selection_set,
                                 self.page(node, field), spreading)
         return weight + times * inner

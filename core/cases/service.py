@@ -374,14 +374,15 @@ async def recompute_due_dates() -> int:
     transfer and its working days; each change is a step of the case, audited, and told to the
     agency and the handling office (inside the loader's transaction). How many changed."""
     calendar = await holidays.calendar()
+    cases = await Case.filter(state=State.TRANSFERRED, due_at__isnull=False,
+                              transferred_at__isnull=False).select_related(
+                                  "jurisdiction", "agency").select_for_update(
+                                  of=("supervision_case",)).order_by("id")
+    transfers = await _latest_transfers([c.id for c in cases])
+    told: dict[tuple[int, int], list[int]] = {}
     changed = 0
-    for case in await Case.filter(state=State.TRANSFERRED, due_at__isnull=False,
-                                  transferred_at__isnull=False).select_related(
-                                      "jurisdiction", "agency").select_for_update(
-                                      of=("supervision_case",)).order_by("id"):
-        transfer = await CaseEvent.filter(case_id=case.id, kind="TRANSFERRED").order_by(
-            "-id").first()
-        days = (transfer.detail or {}).get("workingDays") if transfer else None
+    for case in cases:
+        days = transfers.get(case.id, {}).get("workingDays")
         if not isinstance(days, int):
             continue
         assert case.transferred_at is not None and case.due_at is not None
@@ -389,16 +390,25 @@ async def recompute_due_dates() -> int:
         if due == case.due_at:
             continue
         before, case.due_at = case.due_at, due
+        key = (case.agency.id, case.jurisdiction.id)
+        if key not in told:
+            told[key] = (await notify.agency_accounts(case.agency.id)
+                         + await notify.office_accounts(case.jurisdiction.id))
         local = f"{due.astimezone(clock.LOCAL_ZONE):%Y-%m-%d}"
-        told = await notify.agency_accounts(case.agency.id) + await notify.office_accounts(
-            case.jurisdiction.id)
         await record_step(case, None, "SYSTEM", "DUE_RECOMPUTED", changed=True,
                           detail={"from": before.isoformat(), "to": due.isoformat()},
-                          notices=(Notice(told, "DUE_RECOMPUTED",
+                          notices=(Notice(told[key], "DUE_RECOMPUTED",
                                           f"第{case.id}号案件办理期限按新公布的节假日安排调整为"
                                           f"{local}"),))
         changed += 1
     return changed
+
+
+async def _latest_transfers(case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each case's latest TRANSFERRED step's detail (its working days), in one query."""
+    rows = await CaseEvent.filter(case_id__in=case_ids, kind="TRANSFERRED").order_by(
+        "case_id", "id").values("case_id", "detail")
+    return {r["case_id"]: r["detail"] or {} for r in rows}  # the last of each case wins
 
 
 async def load_holiday_year(year: int, source: str, days_off: list[date],
@@ -414,7 +424,6 @@ async def load_holiday_year(year: int, source: str, days_off: list[date],
                            target_id=year, detail={
                                "year": year, "source": source, "holidays": len(days_off),
                                "workdays": len(workdays), "recomputed": changed})
-    holidays.kept.clear()
     return changed
 
 
