@@ -1,4 +1,5 @@
-"""CPU-heavy work off the event loop, in a small pool of processes of its own. Threads would not
+"""CPU-heavy work off the event loop (QR codes, evidence cleaning), in a small pool of processes
+of its own. Threads would not
 do: pure-Python work (a QR code) holds the interpreter lock, and busy threads starve the
 event loop's thread of it (seen under load: the loop stalled for most of a second with the
 rendering in threads). The pool starts with the first job and ends with the process."""

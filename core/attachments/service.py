@@ -5,16 +5,13 @@ handling office (R4.4)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import io
 from datetime import timedelta
 
-import pikepdf
-from PIL import Image, UnidentifiedImageError
 from tortoise.transactions import in_transaction
 
-from core import audit, clock, orm, writes
+from core import audit, clock, offload, orm, writes
+from core.attachments import cleaning
 from core.attachments.models import Attachment
 from core.cases.access import get_case, handled_paths
 from core.errors import InvalidInput, NotFound, RateLimited
@@ -31,7 +28,6 @@ MAX_STAGED = 20
 MAX_ID = 2**31
 _SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png",
                b"%PDF-": "application/pdf"}
-_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 
 
 def sniff(data: bytes) -> str | None:
@@ -39,47 +35,6 @@ def sniff(data: bytes) -> str | None:
 
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
-# What a PDF says about who made it: the document information dictionary (Author, Creator,
-# Producer, dates) and XMP streams, of the document or of any object in it (pages, images).
-_PDF_TELLING = ("/Metadata", "/PieceInfo")
-
-
-def strip_pdf_metadata(data: bytes) -> bytes:
-    """R4.4: the PDF rewritten by qpdf (pikepdf) without its document information, XMP and
-    application data, and with a new document id: an office PDF's author is often the
-    reporter's real name."""
-    try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            if "/Info" in pdf.trailer:
-                del pdf.trailer["/Info"]
-            for obj in pdf.objects:
-                if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-                    for key in _PDF_TELLING:
-                        if key in obj:
-                            del obj[key]
-            out = io.BytesIO()
-            pdf.save(out, static_id=False)
-    except (pikepdf.PdfError, ValueError) as exc:
-        raise InvalidInput("PDF 无法读取", "Unreadable PDF", field="file") from exc
-    return out.getvalue()
-
-
-def strip_metadata(data: bytes, content_type: str) -> bytes:
-    """The file without what it says of its maker. Images: the pixels re-encoded, so no
-    metadata of the original survives."""
-    if content_type == "application/pdf":
-        return strip_pdf_metadata(data)
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            clean = Image.frombytes(image.mode, image.size, image.tobytes())
-            if image.mode == "P" and image.getpalette():
-                clean.putpalette(image.getpalette() or [])
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InvalidInput("图片无法读取", "Unreadable image", field="file") from exc
-    out = io.BytesIO()
-    clean.save(out, format=_PIL_FORMATS[content_type])
-    return out.getvalue()
 
 
 async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
@@ -99,7 +54,12 @@ async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
         raise RateLimited(f"待提交的附件已有{MAX_STAGED}个，请先提交或等待其过期",
                           f"{MAX_STAGED} uploads already wait to be submitted: submit them, "
                           "or wait a day for them to lapse", field="file")
-    data = await asyncio.to_thread(strip_metadata, data, content_type)  # off the event loop
+    cleaned = await offload.run(cleaning.clean, data, content_type)  # off the event loop
+    if cleaned is None:
+        raise (InvalidInput("PDF 无法读取", "Unreadable PDF", field="file")
+               if content_type == "application/pdf" else
+               InvalidInput("图片无法读取", "Unreadable image", field="file"))
+    data = cleaned
     attachment = await Attachment.create(
         uploader_id=principal.account_id, filename=filename, content_type=content_type,
         size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
