@@ -1,7 +1,6 @@
 """CPU-heavy work off the event loop (QR codes, evidence cleaning), in a small pool of processes
-of its own. Threads would not
-do: pure-Python work (a QR code) holds the interpreter lock, and busy threads starve the
-event loop's thread of it (seen under load: the loop stalled for most of a second with the
+of its own. Threads would not do: such work holds the interpreter lock, and busy threads starve
+the event loop's thread of it (seen under load: the loop stalled for most of a second with the
 rendering in threads). The pool starts with the first job and ends with the process."""
 
 from __future__ import annotations
