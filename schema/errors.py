@@ -54,8 +54,7 @@ class ErrorsAndMetrics(SchemaExtension):
 
 
 def finish(result: Any, operation_name: str | None, language: str, started: float) -> None:
-    """An operation's end: its errors presented in the caller's language, and it counted
-    (the documents schema/known.py answers end here too)."""
+    """An operation's end: its errors presented in the caller's language, and it counted."""
     name = operation_name or "anonymous"
     errors = getattr(result, "errors", None) or []
     if errors and result is not None:

@@ -7,9 +7,8 @@ import re
 from pathlib import Path
 
 import orjson
-from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -18,7 +17,6 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.errors import DomainError
-from schema import known
 from schema.context import Context, caller_of
 from schema.live import TextFrames, sockets
 
@@ -52,7 +50,6 @@ def local_graphiql_html() -> str:
 class GraphQLApp(GraphQL[Context, None]):
     _ide_html: str | None = None
     websocket_adapter_class = TextFrames
-    answers_known = True  # schema/known.py; off only where a test compares with strawberry
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is json's: still a 400
@@ -63,24 +60,12 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """strawberry's own, but a JSON POST of a document that was valid before is answered
-        by schema/known.py, straight to `send`; anything else is strawberry's, given the same
-        request (its body, if read, kept by Starlette)."""
-        if scope["type"] != "http":
-            try:
-                await super().__call__(scope, receive, send)
-            finally:
-                sockets.unwatch(scope)
-            return
-        request = Request(scope, receive)
-        if self.answers_known and request.method == "POST" and await known.answer(
-                self, request, send):
-            return
+        """strawberry's own; a socket is forgotten by the session watch when it ends."""
         try:
-            response = await self.run(request)
-        except HTTPException as e:
-            response = PlainTextResponse(e.reason, status_code=e.status_code)
-        await response(scope, receive, send)
+            await super().__call__(scope, receive, send)
+        finally:
+            if scope["type"] != "http":
+                sockets.unwatch(scope)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:

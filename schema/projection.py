@@ -1,19 +1,20 @@
-"""Queries answered whole by the database: one statement builds the data's JSON.
+"""The read engine: the hot lists and details answered whole by PostgreSQL, one statement
+building the data's JSON, as PostGraphile answers.
 
-Measured at size M, one worker, served (the county list, Q1 of bench/): through the compiled
-execution, 21–27 % of the bare asyncpg ceiling's requests a second; with every step of GraphQL
-execution taken away but the rows still read into models and objects, 38–43 %; with the
-answer built by PostgreSQL in one statement, as PostGraphile builds it, 91–98 %. The time of
-a list goes into the way from rows to models to objects to the answer, in Python; only a
-statement that returns the answer itself takes it away.
+Every query passes strawberry's own pipeline (parsing, the limits, the cost, validation and
+every schema extension); where its whole operation is declared here, `ReadEngine`'s
+`on_execute` hook sets the result and strawberry executes nothing (strawberry's documented
+way for an extension to answer an operation); anything else is executed by strawberry. So a
+query is answered one of two ways, and bench/README.md says what this one buys.
 
-A query is answered so when the database can give every field it asks for exactly as the
-resolvers give it:
+An operation is declared when each of its root fields is and everything below them is:
 
-- each root field's resolver is marked `@listed_by(window)` or `@found_by(finder)`: the
-  part of the resolver that authorizes and checks the arguments and says where its rows lie
-  (a core.pagination.Window, or the query of one row), nothing read yet. A connection may
-  ask for `edges { cursor node }`, `pageInfo { hasNextPage endCursor }` and `__typename`;
+- a root field is declared, next to its resolver, by `lists(name, window)` (a connection)
+  or `finds(name, rows)` (a detail). `window(context, **arguments)` is the very call the
+  resolver makes first: it authorizes, checks the arguments and says where the page lies (a
+  core.pagination.Window, nothing read); `rows(context, **arguments)` gives the query of the
+  one row a detail shows. A connection may ask for `edges { cursor node }`, `pageInfo {
+  hasNextPage endCursor }` and `__typename`;
 - the objects under it are types declared by `table(...)`: fields that are columns shown as
   they are stored (IDs, strings, integers, booleans, dates, times, enums), fields derived by
   SQL from the row's columns and the request's time, relations by a foreign key to another
@@ -21,30 +22,49 @@ resolvers give it:
   their `Guard` decides (and audits) that the caller may see them.
 
 Anything else (another field, a field's own arguments below the root, a directive, a
-mutation, a resolver with permission extensions) and the query goes through the compiled
-execution unchanged. So does a request whose window raises (authentication, authorization, a
-bad argument) or whose detail has no row: the executor runs it again and answers with the
-error as it always does. tests/schema/test_projection.py compares both ways' answers, every
-declared field, for each kind of caller, and the audit records of guarded reads.
+fragment on another type, a root field with permission extensions) and strawberry executes
+the operation. So it does where a window raises (authentication, authorization, a bad
+argument) or a detail has no row: the resolver runs and answers with its error as always.
+tests/schema/test_projection.py compares both ways' answers, every declared field, for each
+kind of caller, and fails when a declared document is not answered here.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
-    Node,
-    VariableNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    NamedTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
     located_error,
+    parse,
 )
-from graphql.execution.values import VariableValues, get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import Schema
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 from tortoise.fields import (
     BooleanField,
@@ -62,14 +82,14 @@ from tortoise.queryset import QuerySet
 
 from core import clock, orm
 from core.pagination import Window
-from core.statements import Bound, parameters, shifted
-from schema.arguments import Unconverted, arguments
-from schema.execution import DEFINITION_BACKREF, FieldPlan, Items, Selection
+from core.private import graphql_schema_of, meta
+from core.statements import parameters, shifted, statement
 from schema.relay import cursor_sql
 
-F = TypeVar("F", bound=Callable[..., Any])
 Lister = Callable[..., Awaitable[Window[Any]]]
-Finder = Callable[..., Awaitable[QuerySet[Any] | Bound]]
+Finder = Callable[..., Awaitable[QuerySet[Any]]]
+PLANS_KEPT = 256  # operations, by their document's text and name
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 # A time as strawberry's DateTime shows it, `datetime.isoformat()` of the value Tortoise reads
 # (in UTC, db.py): seconds, the microseconds only where there are any, then the zone.
@@ -92,7 +112,6 @@ _SHOWN: dict[str, dict[type, str]] = {
     "Float": {FloatField: _FLOAT},
 }
 _MAX_KEYS = 50  # json_build_object takes at most 100 arguments
-STATEMENTS_KEPT = 64  # by each query: its windows' shapes and page sizes
 
 
 _ITEMS = None  # in a path: each item of a list
@@ -101,6 +120,40 @@ Path = tuple[str | None, ...]
 
 class Unprojectable(Exception):
     """The query asks for something the database does not answer here."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The fields an operation asks of an object type, in the order of its answer."""
+
+    type: GraphQLObjectType
+    fields: list[Asked]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One field asked: by its response key, its definition (None for `__typename`), the
+    strawberry field behind it, the leaf type where it shows an attribute as it is, or the
+    selection below it."""
+
+    key: str
+    name: str
+    node: FieldNode
+    definition: GraphQLField | None
+    field: StrawberryField | None
+    leaf: GraphQLLeafType | None
+    selection: Selection | None
+    many: bool
+    non_null: bool
+    args: bool
+
+    @property
+    def typename(self) -> bool:
+        return self.definition is None
+
+    @property
+    def attribute(self) -> str | None:
+        return self.field.python_name if self.leaf is not None and self.field else None
 
 
 Decide = Callable[[Any, list[tuple[Any, ...]]], Awaitable[list[bool]]]
@@ -128,7 +181,7 @@ class Table:
 
     @property
     def name(self) -> str:
-        return str(self.model._meta.db_table)
+        return str(meta(self.model).db_table)
 
 
 _declared: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...], dict[str, Guard],
@@ -155,17 +208,17 @@ def _table(name: str) -> Table | None:
     if name not in _declared:
         return None
     model, columns, relations, guarded, derived = _declared[name]
-    meta = model._meta
-    found = {attribute: (meta.fields_db_projection[attribute], meta.fields_map[attribute])
+    described = meta(model)
+    found = {attribute: (described.fields_db_projection[attribute], described.fields_map[attribute])
              for attribute in columns}
     linked: dict[str, tuple[str, type[Model], bool]] = {}
     for relation_name in (*relations, *guarded):
-        if relation_name not in meta.fk_fields:
+        if relation_name not in described.fk_fields:
             raise TypeError(f"{model.__name__}.{relation_name} is not a foreign key")
-        relation: Any = meta.fields_map[relation_name]
-        linked[relation_name] = (meta.fields_db_projection[relation.source_field],
+        relation: Any = described.fields_map[relation_name]
+        linked[relation_name] = (described.fields_db_projection[relation.source_field],
                                  relation.related_model, relation.null)
-    guards = {relation_name: Guard(tuple(meta.fields_db_projection[c] for c in guard.columns),
+    guards = {relation_name: Guard(tuple(described.fields_db_projection[c] for c in guard.columns),
                                    guard.decide) for relation_name, guard in guarded.items()}
     return Table(model, found, derived, linked, guards)
 
@@ -178,31 +231,29 @@ class _Source:
     many: bool
 
 
-def listed_by(lister: Lister) -> Callable[[F], F]:
-    """Marks a connection's resolver: `lister(context, **arguments)` is where its page lies."""
-    return _marked(_Source(lister, many=True))
+_sources: dict[str, _Source] = {}
 
 
-def found_by(finder: Finder) -> Callable[[F], F]:
-    """Marks a detail's resolver: `finder(context, **arguments)` is the query of the one row
-    it shows, nothing read yet (no row: the executor answers, with the resolver's error)."""
-    return _marked(_Source(finder, many=False))
+def lists(field: str, window: Lister) -> None:
+    """Declares the root query field `field`, a connection: its page lies where
+    `window(context, **arguments)` says, the call its resolver makes first."""
+    _sources[field] = _Source(window, many=True)
 
 
-def _marked(source: _Source) -> Callable[[F], F]:
-    def mark(resolver: F) -> F:
-        resolver._projected_by = source  # type: ignore[attr-defined]
-        return resolver
-    return mark
+def finds(field: str, rows: Finder) -> None:
+    """Declares the root query field `field`, a detail: `rows(context, **arguments)` is the
+    query of the one row it shows, nothing read yet (no row: its resolver answers, with its
+    error)."""
+    _sources[field] = _Source(rows, many=False)
+
+
+def declared() -> frozenset[str]:
+    """The root fields this engine answers."""
+    return frozenset(_sources)
 
 
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _strawberry_field(plan: FieldPlan) -> StrawberryField | None:
-    field = plan.definition.extensions.get(DEFINITION_BACKREF) if plan.definition else None
-    return field if isinstance(field, StrawberryField) else None
 
 
 class _Writer:
@@ -238,7 +289,7 @@ class _Writer:
             raise Unprojectable
         return _built(selection, lambda plan: self.node_field(plan, found, alias, path))
 
-    def node_field(self, plan: FieldPlan, found: Table, alias: str, path: Path) -> str | None:
+    def node_field(self, plan: Asked, found: Table, alias: str, path: Path) -> str | None:
         if plan.args:
             return None
         if plan.leaf is not None and plan.attribute in found.columns:
@@ -251,21 +302,20 @@ class _Writer:
         if plan.leaf is not None and plan.attribute in found.derived:
             return _NAMED.sub(lambda name: self.named(alias, name[1]),
                               found.derived[plan.attribute])
-        field_of = _strawberry_field(plan)
-        name = field_of.python_name if field_of else None
-        if name not in found.relations or not isinstance(plan.completion, Selection):
+        name = plan.field.python_name if plan.field else None
+        if name not in found.relations or plan.selection is None or plan.many:
             return None
         column, model, nullable = found.relations[name]
-        related = _table(plan.completion.type.name)
+        related = _table(plan.selection.type.name)
         if related is None or related.model is not model or (nullable and plan.non_null):
             return None
         # joined, not a subquery per row: a small table (the jurisdictions) would be scanned
         # whole for each row
-        inner, key, at = self.alias(), related.model._meta.db_pk_column, (*path, plan.key)
+        inner, key, at = self.alias(), meta(related.model).db_pk_column, (*path, plan.key)
         self.joins.append(f'LEFT JOIN "{related.name}" {inner} ON {inner}."{key}" = '
                           f'{self.column(alias, column)}')
         value = (f'CASE WHEN {inner}."{key}" IS NULL THEN NULL ELSE '
-                 f'{self.node(plan.completion, inner, at)} END')
+                 f'{self.node(plan.selection, inner, at)} END')
         guard = found.guards.get(name)
         if guard is None:
             return value
@@ -281,18 +331,16 @@ class _Writer:
         that PostgreSQL plans the statement once for all requests of that size)."""
         self.read, self.joins = set(), []
 
-        def field(plan: FieldPlan) -> str | None:
-            completion = plan.completion
-            if plan.name == "edges" and isinstance(completion, Items) and isinstance(
-                    completion.item, Selection):
+        def field(plan: Asked) -> str | None:
+            if plan.name == "edges" and plan.many and plan.selection is not None:
                 at = (*path, plan.key, _ITEMS)
-                edge = _built(completion.item, lambda inner: self.edge_field(inner, at))
+                edge = _built(plan.selection, lambda inner: self.edge_field(inner, at))
                 read = ", ".join(f'"{c}"' for c in sorted(self.read | {"id"}))
                 return (f"coalesce((SELECT json_agg({edge} ORDER BY t.id) FROM (SELECT {read} "
                         f"FROM w ORDER BY id LIMIT {{first}}) t {' '.join(self.joins)}), "
                         "'[]'::json)")
-            if plan.name == "pageInfo" and isinstance(completion, Selection):
-                return _built(completion, _page_info_field)
+            if plan.name == "pageInfo" and plan.selection is not None and not plan.many:
+                return _built(plan.selection, _page_info_field)
             return None
 
         built = _built(selection, field)
@@ -311,11 +359,11 @@ class _Writer:
         return lambda rows, before, _: (
             f"(SELECT {built} FROM ({shifted(rows, before)}) t {joins} LIMIT 1)")
 
-    def edge_field(self, plan: FieldPlan, path: Path) -> str | None:
+    def edge_field(self, plan: Asked, path: Path) -> str | None:
         if plan.name == "cursor":
             return cursor_sql("t.id")
-        if plan.name == "node" and isinstance(plan.completion, Selection):
-            return self.node(plan.completion, "t", (*path, plan.key))
+        if plan.name == "node" and plan.selection is not None and not plan.many:
+            return self.node(plan.selection, "t", (*path, plan.key))
         return None
 
 
@@ -357,7 +405,7 @@ def _enum_shown(leaf: GraphQLEnumType, field: Any) -> str | None:
     return "CASE {} " + cases + " END"
 
 
-def _page_info_field(plan: FieldPlan) -> str | None:
+def _page_info_field(plan: Asked) -> str | None:
     if plan.name == "hasNextPage":
         return "((SELECT count(*) FROM w) > {first})"
     if plan.name == "endCursor":
@@ -366,7 +414,7 @@ def _page_info_field(plan: FieldPlan) -> str | None:
     return None
 
 
-def _built(selection: Selection, value: Callable[[FieldPlan], str | None]) -> str:
+def _built(selection: Selection, value: Callable[[Asked], str | None]) -> str:
     """The JSON object of a selection: each field's key and `value` (None: not answered
     here), `__typename` as it is."""
     parts: list[str] = []
@@ -382,69 +430,61 @@ def _built(selection: Selection, value: Callable[[FieldPlan], str | None]) -> st
 
 @dataclass(frozen=True)
 class _Root:
-    plan: FieldPlan
+    plan: Asked
     source: _Source
-    convert: Callable[[Any], Any] | None
     model: type[Model]
     sql: Callable[[str, int, int], str]
-    # the arguments' values where the document writes them all out (no variables)
-    written: dict[str, Any] | None
-
-    def arguments(self, variables: VariableValues | None) -> dict[str, Any]:
-        plan = self.plan
-        raw = self.written if self.written is not None else get_argument_values(
-            plan.definition, plan.details.node, variables,  # type: ignore[arg-type]
-            plan.details.fragment_variable_values) if plan.args else {}
-        return self.convert(raw) if self.convert else {}
 
 
 class Projection:
     """One query operation as one statement, its windows' SQL bound per request."""
 
-    def __init__(self, typename: str, roots: list[_Root | str],
+    def __init__(self, schema: Schema, typename: str, roots: list[_Root | str],
                  guarded: list[tuple[Path, Guard]], now: bool) -> None:
-        self.typename, self.roots, self.guarded, self.now = typename, roots, guarded, now
-        self._statements: dict[tuple[tuple[str, int], ...], str] = {}
+        self.schema, self.typename, self.roots = schema, typename, roots
+        self.guarded, self.now = guarded, now
 
-    async def answer(self, context: Any, variables: VariableValues | None
-                     ) -> dict[str, Any] | None:
+    def arguments(self, root: _Root, variables: VariableValues) -> dict[str, Any]:
+        """The root field's arguments as strawberry gives them to its resolver."""
+        plan, field = root.plan, root.plan.field
+        if not plan.args or field is None or plan.definition is None:
+            return {}
+        raw = get_argument_values(plan.definition, plan.node, variables)
+        return convert_arguments(raw, field.arguments, self.schema.schema_converter.scalar_registry,
+                                 self.schema.config)
+
+    async def answer(self, context: Any, variables: VariableValues) -> dict[str, Any] | None:
         """The operation's data, given the request's context and its coerced variables; None
-        where the executor must answer (a window raised)."""
+        where strawberry must execute it (a window raised, a detail has no row)."""
         windows: list[tuple[str, int]] = []
         values: list[Any] = [clock.now()] if self.now else []
         for root in self.roots:
             if isinstance(root, str):
                 continue
             try:
-                found = await root.source.rows(context, **root.arguments(variables))
-            except Exception:  # the executor gives the same error its own way
+                found = await root.source.rows(context, **self.arguments(root, variables))
+            except Exception:  # the resolver gives the same error its own way
                 return None
             rows, first = (found.rows(), found.first) if isinstance(found, Window) else (
                 found, 1)
             if rows.model is not root.model:
                 raise TypeError(f"{root.plan.name}: rows of {rows.model.__name__}")
-            sql, args = rows.statement()  # type: ignore[union-attr]
+            sql, args = statement(rows)
             windows.append((sql, first))
             values += args
-        key = tuple(windows)
-        statement = self._statements.get(key)
-        if statement is None:
-            statement = self._statement(windows)
-            if len(self._statements) < STATEMENTS_KEPT:
-                self._statements[key] = statement
         try:
-            answered = await orm.client().fetch_value(statement, values)
+            answered = await orm.client().fetch_value(self._statement(windows), values)
         except Exception as raw:  # as the executor reports a failed root field
             failed = next(root for root in self.roots if isinstance(root, _Root)).plan
-            raise located_error(raw, failed.nodes, [failed.key]) from None
+            raise located_error(raw, [failed.node], [failed.key]) from None
         data: dict[str, Any] = orjson.loads(answered)
-        for root in self.roots:  # no row where one must be: the executor says why
+        for root in self.roots:  # no row where one must be: the resolver says why
             if isinstance(root, _Root) and root.plan.non_null and data[root.plan.key] is None:
                 return None
         try:
             for guard in dict.fromkeys(guard for _, guard in self.guarded):
                 await _guarded(data, [p for p, g in self.guarded if g is guard], guard, context)
-        except Exception:  # the executor gives the same failure its own way
+        except Exception:  # the resolver gives the same failure its own way
             return None
         return data
 
@@ -460,69 +500,164 @@ class Projection:
         return f"SELECT json_build_object({', '.join(parts)})::text"
 
 
-def projection(selection: Selection, schema: Schema) -> Projection | None:
+class _Planner:
+    """The selections of one operation, read from its document (no directives)."""
+
+    def __init__(self, schema: Schema, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.schema, self.fragments = schema, fragments
+
+    def selection(self, parent: GraphQLObjectType, selections: SelectionSetNode) -> Selection:
+        fields: list[Asked] = []
+        keys: set[str] = set()
+        for node in self._nodes(parent, selections):
+            key = node.alias.value if node.alias else node.name.value
+            if key in keys:  # merged by the executor; not here, but `__typename` twice
+                if node.name.value == "__typename" and any(
+                        f.key == key and f.typename for f in fields):
+                    continue
+                raise Unprojectable
+            keys.add(key)
+            fields.append(self.asked(parent, node, key))
+        return Selection(parent, fields)
+
+    def _nodes(self, parent: GraphQLObjectType, selections: SelectionSetNode
+               ) -> Iterator[FieldNode]:
+        for node in selections.selections:
+            if node.directives:  # their effect may depend on the variables
+                raise Unprojectable
+            if isinstance(node, FieldNode):
+                yield node
+                continue
+            condition: NamedTypeNode | None
+            if isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments.get(node.name.value)
+                if fragment is None or fragment.directives:
+                    raise Unprojectable
+                condition, inner = fragment.type_condition, fragment.selection_set
+            else:
+                assert isinstance(node, InlineFragmentNode)
+                condition, inner = node.type_condition, node.selection_set
+            if condition is not None and condition.name.value != parent.name:
+                raise Unprojectable  # on an interface or another type
+            yield from self._nodes(parent, inner)
+
+    def asked(self, parent: GraphQLObjectType, node: FieldNode, key: str) -> Asked:
+        name = node.name.value
+        if name == "__typename":
+            return Asked(key, name, node, None, None, None, None, False, True, False)
+        definition = parent.fields.get(name)
+        if definition is None or name.startswith("__"):
+            raise Unprojectable
+        output, non_null, many = definition.type, False, False
+        if isinstance(output, GraphQLNonNull):
+            output, non_null = output.of_type, True
+        if isinstance(output, GraphQLList):
+            output, many = output.of_type, True
+            if isinstance(output, GraphQLNonNull):
+                output = output.of_type
+        field = definition.extensions.get(DEFINITION_BACKREF)
+        field = field if isinstance(field, StrawberryField) else None
+        # a field shown as its attribute: strawberry's default resolver, nothing around it
+        plain = field is not None and field.base_resolver is None and not field.extensions
+        leaf = output if isinstance(output, GraphQLLeafType) and plain and not many else None
+        selection = None
+        if isinstance(output, GraphQLObjectType):
+            if node.selection_set is None:
+                raise Unprojectable
+            selection = self.selection(output, node.selection_set)
+        elif not isinstance(output, GraphQLLeafType):
+            raise Unprojectable  # interfaces and unions
+        return Asked(key, name, node, definition, field, leaf, selection, many, non_null,
+                     bool(definition.args or node.arguments))
+
+
+def projection(schema: Schema, root: GraphQLObjectType, operation: OperationDefinitionNode,
+               fragments: dict[str, FragmentDefinitionNode]) -> Projection | None:
     """The query's projection; None when the database does not answer all of it here."""
     writer, roots = _Writer(), list[_Root | str]()
     try:
+        if operation.directives:
+            raise Unprojectable
+        selection = _Planner(schema, fragments).selection(root, operation.selection_set)
         for plan in selection.fields:
             if plan.typename:
                 roots.append(plan.key)
                 continue
-            roots.append(_root(plan, schema, writer))
+            roots.append(_root(plan, writer))
         if len(roots) > _MAX_KEYS or not roots:
             raise Unprojectable
     except Unprojectable:
         return None
-    return Projection(selection.type.name, roots, writer.guarded, writer.now)
+    return Projection(schema, root.name, roots, writer.guarded, writer.now)
 
 
-def _root(plan: FieldPlan, schema: Schema, writer: _Writer) -> _Root:
-    field = _strawberry_field(plan)
-    resolver = field.base_resolver if field else None
-    source: _Source | None = getattr(resolver.wrapped_func, "_projected_by", None) if (
-        resolver is not None) else None
-    if field is None or source is None or not isinstance(plan.completion, Selection):
+def _root(plan: Asked, writer: _Writer) -> _Root:
+    source = _sources.get(plan.name)
+    # permissions and other extensions run only where strawberry executes
+    if plan.field is None or source is None or plan.selection is None or plan.many or (
+            plan.field.extensions):
         raise Unprojectable
-    # permissions and other extensions, and exception handlers, run only in the executor
-    if field.extensions or schema.schema_converter._get_field_exception_handlers(field):
-        raise Unprojectable
-    try:
-        convert = arguments(field, schema) if field.arguments else None
-    except Unconverted:
-        raise Unprojectable from None
-    node = _node_of(plan.completion) if source.many else plan.completion
+    node = _node_of(plan.selection) if source.many else plan.selection
     found = _table(node.type.name)
     if found is None:
         raise Unprojectable
-    written = None
-    if plan.args and plan.definition is not None and not any(
-            _has_variables(argument) for argument in plan.details.node.arguments or ()):
-        try:
-            written = get_argument_values(plan.definition, plan.details.node, None)
-        except Exception:  # read, and refused, per request: the executor reports it
-            written = None
-    sql = (writer.connection if source.many else writer.single)(plan.completion, (plan.key,))
-    return _Root(plan, source, convert, found.model, sql, written)
-
-
-def _has_variables(node: Node) -> bool:
-    """Whether `node` (an argument) is or holds a variable."""
-    if isinstance(node, VariableNode):
-        return True
-    for key in node.keys:
-        value = getattr(node, key, None)
-        children = value if isinstance(value, tuple | list) else (value,)
-        if any(isinstance(c, Node) and key != "loc" and _has_variables(c) for c in children):
-            return True
-    return False
+    sql = (writer.connection if source.many else writer.single)(plan.selection, (plan.key,))
+    return _Root(plan, source, found.model, sql)
 
 
 def _node_of(connection: Selection) -> Selection:
     """The node selection of a connection's edges (the type the rows are read into)."""
     for plan in connection.fields:
-        if plan.name == "edges" and isinstance(plan.completion, Items) and isinstance(
-                plan.completion.item, Selection):
-            for inner in plan.completion.item.fields:
-                if inner.name == "node" and isinstance(inner.completion, Selection):
-                    return inner.completion
+        if plan.name == "edges" and plan.many and plan.selection is not None:
+            for inner in plan.selection.fields:
+                if inner.name == "node" and inner.selection is not None:
+                    return inner.selection
     raise Unprojectable
+
+
+@functools.lru_cache(maxsize=PLANS_KEPT)
+def _plan(schema: Schema, graphql_schema: GraphQLSchema, text: str, name: str | None
+          ) -> tuple[OperationDefinitionNode, Projection] | None:
+    """The projection of the operation `name` of the document `text`, once per text."""
+    document = parse(text)  # parsed and validated already by strawberry; parsed again once
+    operation = get_operation_ast(document, name)
+    root = graphql_schema.query_type
+    if operation is None or operation.operation is not OperationType.QUERY or root is None:
+        return None
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    found = projection(schema, root, operation, fragments)
+    return None if found is None else (operation, found)
+
+
+class ReadEngine(SchemaExtension):
+    """Answers a declared query operation whole, before strawberry would execute it."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        if ctx.result is None and ctx.query is not None and ctx.graphql_document is not None:
+            result = await answer(ctx.schema, ctx.query, ctx.operation_name, ctx.context,
+                                  ctx.variables)
+            if result is not None:
+                ctx.result = result
+        yield
+
+
+async def answer(schema: Schema, text: str, name: str | None, context: Any,
+                 variables: dict[str, Any] | None) -> ExecutionResult | None:
+    """The result of the operation where it is declared here; None where strawberry must
+    execute it."""
+    graphql_schema = graphql_schema_of(schema)
+    planned = _plan(schema, graphql_schema, text, name)
+    if planned is None:
+        return None
+    operation, found = planned
+    coerced = get_variable_values(graphql_schema, operation.variable_definitions or (),
+                                  variables or {})
+    if not isinstance(coerced, VariableValues):  # the executor reports them
+        return None
+    try:
+        data = await found.answer(context, coerced)
+    except GraphQLError as error:
+        return ExecutionResult(None, [error])
+    return None if data is None else ExecutionResult(data, None)

@@ -4,12 +4,14 @@ platform's years; a list given in variables is of a size a page or a batch could
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import dateutil.parser
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.extensions import SchemaExtension
 from strawberry.types.scalar import ScalarDefinition
 
 # The years a time of the platform can name: a case, an activity, a statistics period.
@@ -64,3 +66,14 @@ def oversized_lists(variables: dict[str, Any] | None) -> GraphQLError | None:
         return GraphQLError(f"A list in the variables holds more than {MAX_LIST_ITEMS} items",
                             extensions={"code": "INVALID_INPUT"})
     return None
+
+
+class ListLimit(SchemaExtension):
+    """Refuses variables holding a list longer than MAX_LIST_ITEMS before anything runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        refused = oversized_lists(ctx.variables)
+        if refused is not None:
+            ctx.result = ExecutionResult(None, [refused])
+        yield

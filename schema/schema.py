@@ -26,15 +26,15 @@ from schema import accounts, activities, assistance, federation, notifications, 
 from schema.cases import api as cases
 from schema.cost import CostLimit
 from schema.errors import ErrorsAndMetrics
-from schema.execution import DOCUMENTS_KEPT, CompiledExecution
-from schema.known import KnownDocuments, RememberValid
+from schema.projection import ReadEngine
 from schema.roster import mutations as roster_mutations
 from schema.roster import queries as roster_queries
-from schema.scalars import SCALAR_OVERRIDES
+from schema.scalars import SCALAR_OVERRIDES, ListLimit
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+DOCUMENTS_KEPT = 256  # parsed and validated, each
 # The limits' validation rules, made once: a rule class made per request (what a
 # `lambda: QueryDepthLimiter(...)` factory does) is a new key of the validation cache each
 # time, so every request would be validated again.
@@ -65,10 +65,6 @@ class CachedParse(ParserCache):
 
 
 class Schema(strawberry.federation.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.known = KnownDocuments(self._schema)
-
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         """Errors are logged once, by ErrorsAndMetrics, with expected refusals kept quiet."""
@@ -82,11 +78,11 @@ def build_schema(*, production: bool | None = None) -> Schema:
         lambda: AddValidationRules(_LIMIT_RULES),
         lambda: CachedParse(maxsize=DOCUMENTS_KEPT),
         lambda: ValidationCache(maxsize=DOCUMENTS_KEPT),
-        RememberValid,
+        ListLimit,
+        ReadEngine,  # last: the others' hooks run around whatever answers
     ]
     if production:
         extensions.append(DisableIntrospection)
     # An Apollo Federation 2 subgraph: a provincial gateway composes several cities.
     return Schema(query=Query, mutation=Mutation, subscription=Subscription,
-                  extensions=extensions, execution_context_class=CompiledExecution,
-                  scalar_overrides=SCALAR_OVERRIDES)
+                  extensions=extensions, scalar_overrides=SCALAR_OVERRIDES)

@@ -24,6 +24,7 @@ from tortoise import Tortoise  # noqa: E402
 
 from core import clock, db, holidays, writes  # noqa: E402
 from core.config import ROOT  # noqa: E402
+from core.private import meta  # noqa: E402
 from policies.enforcer import store  # noqa: E402
 from tests.support import Api  # noqa: E402
 
@@ -106,8 +107,8 @@ _REFERENCE_TABLES = frozenset({"holiday_year", "holiday_day"})
 async def clean(owner: asyncpg.Connection) -> AsyncIterator[None]:
     """Every test starts from empty tables (migrations stay applied) and the real clock."""
     tables = sorted(
-        model._meta.db_table for app in Tortoise.apps.values() for model in app.values()
-        if model._meta.db_table not in _REFERENCE_TABLES
+        meta(model).db_table for app in Tortoise.apps.values() for model in app.values()
+        if meta(model).db_table not in _REFERENCE_TABLES
     )
     quoted = ", ".join(f'"{t}"' for t in tables)
     await owner.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")

@@ -19,7 +19,6 @@ from core.errors import InvalidInput, NotFound
 from core.pagination import Page, Window, keyset, window
 from core.principal import Principal
 from core.roster import service as roster
-from core.statements import Bound, Parts
 from policies.access import readable, scope
 from tenants.directory import jurisdictions
 
@@ -44,32 +43,16 @@ async def relations(principal: Principal) -> Relations:
     return Relations(None, None)
 
 
-@dataclass(frozen=True)
-class Visibility:
-    """What decides which cases the caller may read: the jurisdictions of its read scope and
-    its ties besides scope. Two callers with equal visibilities read the same cases."""
-
-    jurisdiction_ids: tuple[int, ...]
-    mine: Relations
-
-    def condition(self) -> Q:
-        """The filter of every case so visible."""
-        condition = Q(jurisdiction_id__in=list(self.jurisdiction_ids))
-        if self.mine.supervisor_id is not None:
-            condition |= Q(reporter_id=self.mine.supervisor_id)
-        if self.mine.agency_id is not None:
-            condition |= Q(agency_id=self.mine.agency_id, state__in=list(AGENCY_STATES))
-        return condition
-
-
-async def visibility(principal: Principal) -> Visibility:
-    ids = await scope(principal, "read", "case").jurisdiction_ids()
-    return Visibility(tuple(ids), await relations(principal))
-
-
 async def visible(principal: Principal) -> Q:
-    """The filter of every case the caller may read."""
-    return (await visibility(principal)).condition()
+    """The filter of every case the caller may read: the readable predicate of its scope,
+    and its ties besides scope."""
+    condition = await readable(principal, "read", "case")
+    mine = await relations(principal)
+    if mine.supervisor_id is not None:
+        condition |= Q(reporter_id=mine.supervisor_id)
+    if mine.agency_id is not None:
+        condition |= Q(agency_id=mine.agency_id, state__in=list(AGENCY_STATES))
+    return condition
 
 
 async def get_case(principal: Principal, case_id: int) -> Case:
@@ -106,17 +89,6 @@ async def locked_case(principal: Principal, case_id: int) -> Case:
 async def case_query(principal: Principal, case_id: int) -> QuerySet[Case]:
     """The query of `get_case`'s case, nothing read yet."""
     return Case.filter(await visible(principal), id=case_id)
-
-
-_details = Parts()
-
-
-async def case_rows(principal: Principal, case_id: int) -> QuerySet[Case] | Bound:
-    """`case_query`'s statement, nothing read: kept for each visibility, the case's id bound
-    to it."""
-    seen = await visibility(principal)
-    return _details.get(seen, Case, case_id) or _details.keep(
-        seen, Case.filter(seen.condition(), id=case_id), case_id)
 
 
 def handled_paths(principal: Principal) -> frozenset[str]:

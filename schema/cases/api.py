@@ -16,7 +16,7 @@ from core.cases.models import Case as CaseModel
 from core.cases.models import Kind as KindEnum
 from core.notifications import service as notifications
 from core.pagination import Window
-from core.statements import Bound
+from schema import projection
 from schema.cases.types import (
     Adoption,
     Agency,
@@ -31,7 +31,6 @@ from schema.cases.types import (
 from schema.context import Context
 from schema.ids import parse_id
 from schema.notifications import Notification
-from schema.projection import found_by, listed_by
 from schema.relay import Connection, connection, decode_cursor
 
 
@@ -82,22 +81,20 @@ async def cases_window(context: Context, filter: CaseFilter | None = None, first
                                      decode_cursor(after))
 
 
-async def case_found(context: Context, id: strawberry.ID) -> QuerySet[CaseModel] | Bound:
-    return await access.case_rows(await context.require(), parse_id(id))
+async def case_found(context: Context, id: strawberry.ID) -> QuerySet[CaseModel]:
+    return await access.case_query(await context.require(), parse_id(id))
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Cases I may read: offices by scope, a supervisor their "
                                   "own, an agency those transferred to it. At most 100.")
-    @listed_by(cases_window)
     async def cases(self, info: Info[Context, None], filter: CaseFilter | None = None,
                     first: int = 20, after: str | None = None) -> Connection[Case]:
         window = await cases_window(info.context, filter, first, after)
         return connection(await window.page(), Case.of)
 
     @strawberry.field(name="case")
-    @found_by(case_found)
     async def case_(self, info: Info[Context, None], id: strawberry.ID) -> Case:
         principal = await info.context.require()
         found = await access.get_case(principal, parse_id(id))
@@ -136,6 +133,12 @@ class Query:
     @strawberry.field(description="Agencies (public), optionally of one jurisdiction.")
     async def agencies(self, jurisdiction: str | None = None) -> list[Agency]:
         return [Agency.of(a) for a in await agencies.list_agencies(jurisdiction)]
+
+
+# The read engine (schema/projection.py) answers these whole where a query asks only what it
+# declares, from the same calls their resolvers make first.
+projection.lists("cases", cases_window)
+projection.finds("case", case_found)
 
 
 @strawberry.type

@@ -10,9 +10,9 @@ from core.pagination import Window
 from core.roster import appointment, composition, filing, firms, service, terms
 from core.roster.models import ApplicationStatus as ApplicationStatusEnum
 from core.roster.models import Supervisor as SupervisorModel
+from schema import projection
 from schema.context import Context
 from schema.ids import parse_id
-from schema.projection import found_by, listed_by
 from schema.relay import Connection, connection, decode_cursor
 from schema.roster.inputs import SupervisorFilter
 from schema.roster.types import (
@@ -54,7 +54,6 @@ async def supervisor_found(context: Context, id: strawberry.ID
 class Query:
     @strawberry.field(description="Supervisors the caller may read: offices their scope, a "
                                   "supervisor their own record, agencies none. At most 100.")
-    @listed_by(supervisors_window)
     async def supervisors(self, info: Info[Context, None],
                           filter: SupervisorFilter | None = None, first: int = 20,
                           after: str | None = None) -> Connection[Supervisor]:
@@ -62,7 +61,6 @@ class Query:
         return connection(await window.page(), Supervisor.of)
 
     @strawberry.field
-    @found_by(supervisor_found)
     async def supervisor(self, info: Info[Context, None], id: strawberry.ID) -> Supervisor:
         principal = await info.context.require()
         return Supervisor.of(await service.get_supervisor(principal, parse_id(id)))
@@ -147,3 +145,9 @@ class Query:
     async def groups(self, info: Info[Context, None], jurisdiction: str) -> list[Group]:
         principal = await info.context.require()
         return [Group.of(g) for g in await firms.list_groups(principal, jurisdiction)]
+
+
+# The read engine (schema/projection.py) answers these whole where a query asks only what it
+# declares, from the same calls their resolvers make first.
+projection.lists("supervisors", supervisors_window)
+projection.finds("supervisor", supervisor_found)

@@ -7,6 +7,7 @@ from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
 from core import orm
+from core.private import meta
 
 UNINDEXED = """
 SELECT c.conrelid::regclass::text AS tbl, a.attname AS col
@@ -35,14 +36,14 @@ async def test_every_unique_field_is_unique_in_the_database() -> None:
     unique = {(r["tbl"], r["col"]) for r in rows}
     declared = set()
     for model in Tortoise.apps["models"].values():
-        meta = model._meta
-        for name, field in meta.fields_map.items():
-            if not field.unique or field.pk or name in meta.backward_fk_fields:
+        described = meta(model)
+        for name, field in described.fields_map.items():
+            if not field.unique or field.pk or name in described.backward_fk_fields:
                 continue
-            if name in meta.fk_fields or name in meta.o2o_fields:
-                declared.add((meta.db_table, field.source_field))
-            elif name in meta.fields_db_projection:
-                declared.add((meta.db_table, meta.fields_db_projection[name]))
+            if name in described.fk_fields or name in described.o2o_fields:
+                declared.add((described.db_table, field.source_field))
+            elif name in described.fields_db_projection:
+                declared.add((described.db_table, described.fields_db_projection[name]))
     assert ("agency_staff", "account_id") in declared
     assert declared - unique == set()
 

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from core import clock, orm, writes
 from core.cases.models import Case, CaseEvent, Finding, State
 from core.notifications.models import Notification
+from core.private import meta
 
 
 async def test_parts_keep_their_own_parameters_and_are_counted_in_order(clean: None) -> None:
@@ -66,7 +67,7 @@ async def test_a_row_named_by_another_part_is_written_with_it(full_demo: None) -
 
 
 def _copy(case: Case, **changed: Any) -> Case:
-    stored = {name: getattr(case, name) for name in case._meta.fields_db_projection
+    stored = {name: getattr(case, name) for name in meta(case).fields_db_projection
               if name != "id"}
     return Case(**{**stored, **changed})
 
@@ -80,7 +81,7 @@ async def test_an_insert_writes_what_tortoise_writes(full_demo: None) -> None:
     template = await Case.filter(record_type__isnull=False).first() or await Case.first()
     assert template is not None
     theirs = await Case.create(**{name: getattr(_copy(template), name)
-                                  for name in template._meta.fields_db_projection
+                                  for name in meta(template).fields_db_projection
                                   if name != "id"})
     ours = _copy(template, id=await writes.Keys(Case).take())
     await writes.run(writes.insert(ours))
@@ -101,7 +102,7 @@ async def test_an_insert_writes_what_tortoise_writes(full_demo: None) -> None:
 
 
 def _stored(case: Case) -> dict[str, Any]:
-    return {name: getattr(case, name) for name in case._meta.fields_db_projection}
+    return {name: getattr(case, name) for name in meta(case).fields_db_projection}
 
 
 async def test_an_update_writes_what_tortoise_writes(full_demo: None) -> None:

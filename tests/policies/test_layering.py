@@ -11,9 +11,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # A tenant filter built by hand: an `…jurisdiction_id__in` lookup or the scope's ids taken out.
 HAND_MADE = re.compile(r"jurisdiction_id__in|\.jurisdiction_ids\(\)")
 ALLOWED = {
-    # the case's visibility is a value (scope ids and the caller's ties) that keys the kept
-    # detail statement; its filter is derived from it
-    "core/cases/access.py": 2,
     # the demo seed runs as the system, on no one's behalf
     "core/agencies/demo.py": 2,
 }

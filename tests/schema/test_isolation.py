@@ -39,6 +39,7 @@ from core.accounts.models import Account, AccountKind, Session
 from core.agencies.models import AgencyStaff
 from core.auth import issue_access_token
 from core.cases.models import Case
+from core.private import graphql_schema_of
 from core.roster.models import Supervisor
 from policies.enforcer import store
 from policies.models import Grant
@@ -154,7 +155,7 @@ def _value(name: str, type_: Any, world: World) -> st.SearchStrategy[Any]:
 
 def _operations(world: World) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
     choices = []
-    query_type = build_schema(production=False)._schema.query_type
+    query_type = graphql_schema_of(build_schema(production=False)).query_type
     assert query_type is not None
     for name, operation in sorted(query_type.fields.items()):
         if name in NOT_OPERATIONS:
