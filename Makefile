@@ -4,13 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run install migrate seed serve stop test faults lint typecheck check schema bench clean
+.PHONY: run install upgrade migrate seed serve stop test faults lint typecheck check schema bench clean
+LOCK := requirements.lock
+COMPILE = $(BIN)/pip-compile --quiet --extra dev --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links pyproject.toml
 
-$(STAMP): pyproject.toml
+# What make run and CI install: the versions in the lock, which the suite passed on.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet '.[dev]'
+	$(BIN)/pip install --quiet -r $(LOCK)
 	touch $(STAMP)
+
+# The newest versions pyproject.toml's ranges allow, locked only once the suite passes on
+# them; otherwise the lock's versions are installed again and the lock is left as it was.
+upgrade: install
+	$(BIN)/pip install --quiet 'pip-tools>=7.6,<8'
+	$(COMPILE) --upgrade -o $(LOCK).new
+	$(BIN)/pip install --quiet -r $(LOCK).new
+	if $(BIN)/pytest -n $${TEST_WORKERS:-2}; then mv $(LOCK).new $(LOCK); touch $(STAMP); \
+	else $(BIN)/pip install --quiet -r $(LOCK); rm $(LOCK).new; exit 1; fi
 
 install: $(STAMP)
 
