@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncio
 import gc
 import hmac
@@ -191,12 +193,13 @@ async def _database(app: Starlette) -> AsyncIterator[None]:
         offload.shutdown()
 
 
-def create_app(*, manage_database: bool = True) -> Starlette:
-    """The application. Tests open the database themselves (manage_database=False)."""
+def create_app(*, manage_database: bool = True, extensions: tuple[Any, ...] = ()) -> Starlette:
+    """The application. Tests open the database themselves (manage_database=False);
+    `extensions` are more schema extensions (tracing, say), run on every request."""
     cfg = settings()
     logs.configure()
     graphql = GraphQLApp(
-        build_schema(production=cfg.production),
+        build_schema(production=cfg.production, extra=extensions),
         graphql_ide=None if cfg.production else "graphiql",
         multipart_uploads_enabled=False,  # uploads come with their own CSRF-safe endpoint
         max_subscriptions_per_connection=live.SUBSCRIPTIONS_PER_SOCKET,

@@ -12,23 +12,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.headers import header_values
 from core.logs import request_id
 
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _ids = random.Random()  # noqa: S311 (ids name requests, guard nothing; seeded by the system)
-
-
-def header_values(scope: Scope, names: tuple[bytes, ...]) -> list[bytes | None]:
-    """The first value of each of `names` (lowercase) among the request's headers, None for
-    one not sent: one pass over them (Starlette's `Headers` walks them, and lowercases the
-    name, at each lookup)."""
-    found: list[bytes | None] = [None] * len(names)
-    for name, value in scope["headers"]:
-        if name in names:
-            at = names.index(name)
-            if found[at] is None:
-                found[at] = value
-    return found
 
 
 class RequestContext:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any
 
 from tortoise.queryset import QuerySet
+
+from core.pagination import Keyed
 
 _PARAMETER = re.compile(r"\$(\d+)")
 
@@ -30,3 +34,56 @@ def statement(query: QuerySet[Any]) -> tuple[str, list[Any]]:
     query.sql()
     sql, values = query.query.get_parameterized_sql()
     return sql, list(values)
+
+
+class KeptStatements:
+    """The statements of keyed queries (core/pagination.Keyed), kept by their key: Tortoise
+    builds a query's SQL anew each time (~0.1-0.2 ms), and a keyed query's text and values
+    depend only on what its key names and on its varying values. The first time, the query is
+    built twice, with its own varying values and with made-up ones no real value equals: the
+    places where the two differ are where the varying values go, and nothing else may differ.
+    tests/core/test_statements.py compares kept and built statements of drawn queries."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._kept: OrderedDict[Hashable, tuple[str, tuple[Any, ...], tuple[int, ...]] | None
+                                ] = OrderedDict()
+
+    def statement(self, keyed: Keyed[Any]) -> tuple[str, list[Any]]:
+        if keyed.key is None:
+            return statement(keyed.query)
+        if keyed.key not in self._kept:
+            self._kept[keyed.key] = _learned(keyed)
+            if len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        found = self._kept[keyed.key]
+        self._kept.move_to_end(keyed.key)
+        if found is None:  # its varying values do not go to places of their own
+            return statement(keyed.query)
+        sql, kept, places = found
+        values = list(kept)
+        for place, value in zip(places, keyed.varying, strict=True):
+            values[place] = value
+        return sql, values
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+
+_MADE_UP = 2_147_483_000  # near int4's end, beyond any id, cursor or page: made-up values
+
+
+def _learned(keyed: Keyed[Any]) -> tuple[str, tuple[Any, ...], tuple[int, ...]] | None:
+    """The statement with the places of its varying values; None where they are not one
+    place each."""
+    made_up = tuple(_MADE_UP + n for n in range(len(keyed.varying)))
+    sql, values = statement(keyed.query)
+    probe_sql, probe = statement(keyed.build(*made_up))
+    if probe_sql != sql or len(probe) != len(values):
+        return None
+    differing = [i for i, (v, p) in enumerate(zip(values, probe, strict=True)) if v != p]
+    places = tuple(probe.index(m) if m in probe else -1 for m in made_up)
+    if sorted(places) != differing or any(
+            values[i] != v for i, v in zip(places, keyed.varying, strict=True)):
+        return None
+    return sql, tuple(values), places

@@ -86,15 +86,34 @@ class Scope:
         return await jurisdictions.ids_where(self.covers, key=self)
 
 
+@dataclass(frozen=True)
+class Readable:
+    """A readable predicate as a value: the jurisdictions whose rows it admits, reached `via`
+    a relation. Two equal values are the same filter (a statement kept for one serves the
+    other: core/statements.KeptStatements)."""
+
+    ids: tuple[int, ...]
+    via: str = ""
+
+    def condition(self) -> Q:
+        condition: dict[str, Any] = {f"{self.via}jurisdiction_id__in": list(self.ids)}
+        return Q(**condition)
+
+
+async def readable_value(principal: Principal, action: str, resource: str, *, via: str = ""
+                         ) -> Readable:
+    """`readable`'s predicate as a value."""
+    ids = await scope(principal, action, resource).jurisdiction_ids()
+    return Readable(tuple(ids), via)
+
+
 async def readable(principal: Principal, action: str, resource: str, *, via: str = "") -> Q:
     """The readable predicate of a tenant-owned resource (NetBox's `restrict()`): its rows whose
     jurisdiction (reached `via` a relation, such as "supervisor__") lies where the principal
     may do `action` on it. Every read of a tenant's rows starts from it; no service writes a
     tenant filter of its own. Ownership (a supervisor's own record, an agency's cases) is a
     relation the service adds beside it."""
-    condition: dict[str, Any] = {
-        f"{via}jurisdiction_id__in": await scope(principal, action, resource).jurisdiction_ids()}
-    return Q(**condition)
+    return (await readable_value(principal, action, resource, via=via)).condition()
 
 
 def held_grants(principal: Principal) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from core.accounts import service as accounts
 from core.cases.confidentiality import visible_reporters
 from core.cases.models import Case
 from core.errors import Unauthenticated, language_from
-from core.middleware import header_values
+from core.headers import header_values
 from core.principal import Principal
 from core.roster.models import Supervisor
 from schema.loaders import Loaders

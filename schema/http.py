@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -17,6 +18,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.errors import DomainError
+from schema import front_door
 from schema.context import Context, caller_of
 from schema.live import TextFrames, sockets
 
@@ -60,12 +62,23 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """strawberry's own; a socket is forgotten by the session watch when it ends."""
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            if scope["type"] != "http":
+        """strawberry's own, but a JSON POST of a document the read engine answered before
+        goes through its front door (schema/front_door.py) first; anything else is
+        strawberry's, given the same request (its body, if read, kept by Starlette)."""
+        if scope["type"] != "http":
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
                 sockets.unwatch(scope)
+            return
+        request = Request(scope, receive)
+        if request.method == "POST" and await front_door.answer(self, request, send):
+            return
+        try:
+            response = await self.run(request)
+        except HTTPException as e:
+            response = PlainTextResponse(e.reason, status_code=e.status_code)
+        await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -78,17 +79,18 @@ from tortoise.fields import (
 )
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
-from tortoise.queryset import QuerySet
 
 from core import clock, orm
-from core.pagination import Window
+from core.pagination import Keyed, Window
 from core.private import graphql_schema_of, meta
-from core.statements import parameters, shifted, statement
+from core.statements import KeptStatements, parameters, shifted
 from schema.relay import cursor_sql
 
 Lister = Callable[..., Awaitable[Window[Any]]]
-Finder = Callable[..., Awaitable[QuerySet[Any]]]
+Finder = Callable[..., Awaitable[Keyed[Any]]]
 PLANS_KEPT = 256  # operations, by their document's text and name
+ARGUMENTS_KEPT = 256  # converted arguments of each operation, by their values
+_statements = KeptStatements()
 DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 # A time as strawberry's DateTime shows it, `datetime.isoformat()` of the value Tortoise reads
@@ -443,6 +445,10 @@ class Projection:
                  guarded: list[tuple[Path, Guard]], now: bool) -> None:
         self.schema, self.typename, self.roots = schema, typename, roots
         self.guarded, self.now = guarded, now
+        # strawberry's conversion of the same values, kept: it resolves the arguments' types
+        # at each call, a third of a county list's CPU. The converted values are shared
+        # between requests: the windows read them, never change them.
+        self._converted: OrderedDict[tuple[int, bytes], dict[str, Any]] = OrderedDict()
 
     def arguments(self, root: _Root, variables: VariableValues) -> dict[str, Any]:
         """The root field's arguments as strawberry gives them to its resolver."""
@@ -450,6 +456,18 @@ class Projection:
         if not plan.args or field is None or plan.definition is None:
             return {}
         raw = get_argument_values(plan.definition, plan.node, variables)
+        try:
+            key = (id(root), orjson.dumps(raw, option=orjson.OPT_SORT_KEYS))
+        except TypeError:  # a value JSON does not write (a time): converted each time
+            return self._convert(field, raw)
+        found = self._converted.get(key)
+        if found is None:
+            found = self._converted[key] = self._convert(field, raw)
+            if len(self._converted) > ARGUMENTS_KEPT:
+                self._converted.popitem(last=False)
+        return dict(found)
+
+    def _convert(self, field: StrawberryField, raw: dict[str, Any]) -> dict[str, Any]:
         return convert_arguments(raw, field.arguments, self.schema.schema_converter.scalar_registry,
                                  self.schema.config)
 
@@ -465,11 +483,11 @@ class Projection:
                 found = await root.source.rows(context, **self.arguments(root, variables))
             except Exception:  # the resolver gives the same error its own way
                 return None
-            rows, first = (found.rows(), found.first) if isinstance(found, Window) else (
+            rows, first = (found.keyed(), found.first) if isinstance(found, Window) else (
                 found, 1)
             if rows.model is not root.model:
                 raise TypeError(f"{root.plan.name}: rows of {rows.model.__name__}")
-            sql, args = statement(rows)
+            sql, args = _statements.statement(rows)
             windows.append((sql, first))
             values += args
         try:
@@ -640,6 +658,9 @@ class ReadEngine(SchemaExtension):
                                   ctx.variables)
             if result is not None:
                 ctx.result = result
+                door = getattr(ctx.schema, "answered", None)  # schema/front_door.py
+                if door is not None:
+                    door.remember(ctx.query, ctx.operation_name)
         yield
 
 
@@ -661,3 +682,9 @@ async def answer(schema: Schema, text: str, name: str | None, context: Any,
     except GraphQLError as error:
         return ExecutionResult(None, [error])
     return None if data is None else ExecutionResult(data, None)
+
+
+def operation_name(schema: Schema, text: str, name: str | None) -> str | None:
+    """The name of the operation the engine answers for `text` (None: anonymous)."""
+    planned = _plan(schema, graphql_schema_of(schema), text, name)
+    return None if planned is None or planned[0].name is None else planned[0].name.value

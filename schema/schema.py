@@ -26,6 +26,7 @@ from schema import accounts, activities, assistance, federation, notifications, 
 from schema.cases import api as cases
 from schema.cost import CostLimit
 from schema.errors import ErrorsAndMetrics
+from schema.front_door import Answered
 from schema.projection import ReadEngine
 from schema.roster import mutations as roster_mutations
 from schema.roster import queries as roster_queries
@@ -65,24 +66,37 @@ class CachedParse(ParserCache):
 
 
 class Schema(strawberry.federation.Schema):
+    def __init__(self, *args: Any, front_door: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # the texts the read engine answered, while its front door is open
+        self.answered = Answered() if front_door else None
+
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         """Errors are logged once, by ErrorsAndMetrics, with expected refusals kept quiet."""
 
 
-def build_schema(*, production: bool | None = None) -> Schema:
+# Every extension, with what the read engine's front door (schema/front_door.py) does in its
+# stead for a document it answers: one strawberry's pipeline answered before. An extension
+# not in this list closes the door.
+EXTENSIONS: list[tuple[Any, str]] = [
+    (ErrorsAndMetrics, "finish(): errors presented, the operation counted"),
+    (lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS), "the text's: kept once"),
+    (lambda: AddValidationRules(_LIMIT_RULES), "the text's (depth, aliases, cost): kept once"),
+    (lambda: CachedParse(maxsize=DOCUMENTS_KEPT), "the text parsed once"),
+    (lambda: ValidationCache(maxsize=DOCUMENTS_KEPT), "the text validated once"),
+    (ListLimit, "oversized_lists() on the variables"),
+    (ReadEngine, "the engine's answer(); last, the others' hooks around it"),
+]
+_PRODUCTION: list[tuple[Any, str]] = [(DisableIntrospection, "the text's: kept once")]
+
+
+def build_schema(*, production: bool | None = None, extra: tuple[Any, ...] = ()) -> Schema:
+    """The schema with its extensions; `extra` ones (tracing, say) run on every request and
+    close the front door, which does not know them."""
     production = settings().production if production is None else production
-    extensions: list[Any] = [
-        ErrorsAndMetrics,
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules(_LIMIT_RULES),
-        lambda: CachedParse(maxsize=DOCUMENTS_KEPT),
-        lambda: ValidationCache(maxsize=DOCUMENTS_KEPT),
-        ListLimit,
-        ReadEngine,  # last: the others' hooks run around whatever answers
-    ]
-    if production:
-        extensions.append(DisableIntrospection)
+    known = [e for e, _ in [*EXTENSIONS, *(_PRODUCTION if production else [])]]
     # An Apollo Federation 2 subgraph: a provincial gateway composes several cities.
     return Schema(query=Query, mutation=Mutation, subscription=Subscription,
-                  extensions=extensions, scalar_overrides=SCALAR_OVERRIDES)
+                  extensions=[*known, *extra], scalar_overrides=SCALAR_OVERRIDES,
+                  front_door=not extra)

@@ -3,6 +3,7 @@ the cases transferred to it. Everything else about a case is NOT_FOUND."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,10 +17,10 @@ from core.cases.models import Case, Kind, State
 from core.cases.models import Category as CaseCategory
 from core.cases.rules import overdue_filter
 from core.errors import InvalidInput, NotFound
-from core.pagination import Page, Window, keyset, window
+from core.pagination import Keyed, Page, Window, keyset, window
 from core.principal import Principal
 from core.roster import service as roster
-from policies.access import readable, scope
+from policies.access import readable, readable_value, scope
 from tenants.directory import jurisdictions
 
 # An agency sees a case once it has been transferred to it.
@@ -43,16 +44,22 @@ async def relations(principal: Principal) -> Relations:
     return Relations(None, None)
 
 
-async def visible(principal: Principal) -> Q:
+async def visibility(principal: Principal) -> tuple[Q, Hashable]:
     """The filter of every case the caller may read: the readable predicate of its scope,
-    and its ties besides scope."""
-    condition = await readable(principal, "read", "case")
+    and its ties besides scope; and a key that names it."""
+    allowed = await readable_value(principal, "read", "case")
     mine = await relations(principal)
+    condition = allowed.condition()
     if mine.supervisor_id is not None:
         condition |= Q(reporter_id=mine.supervisor_id)
     if mine.agency_id is not None:
         condition |= Q(agency_id=mine.agency_id, state__in=list(AGENCY_STATES))
-    return condition
+    return condition, (allowed, mine)
+
+
+async def visible(principal: Principal) -> Q:
+    """The filter of every case the caller may read."""
+    return (await visibility(principal))[0]
 
 
 async def get_case(principal: Principal, case_id: int) -> Case:
@@ -88,7 +95,14 @@ async def locked_case(principal: Principal, case_id: int) -> Case:
 
 async def case_query(principal: Principal, case_id: int) -> QuerySet[Case]:
     """The query of `get_case`'s case, nothing read yet."""
-    return Case.filter(await visible(principal), id=case_id)
+    return (await case_rows(principal, case_id)).query
+
+
+async def case_rows(principal: Principal, case_id: int) -> Keyed[Case]:
+    """`case_query`, keyed by what it depends on but the id."""
+    condition, key = await visibility(principal)
+    return Keyed(Case, lambda found: Case.filter(condition, id=found), ("case", key),
+                 (case_id,))
 
 
 def handled_paths(principal: Principal) -> frozenset[str]:
@@ -150,8 +164,11 @@ async def list_cases(principal: Principal, flt: CaseFilter, first: int, after: i
 async def cases_window(principal: Principal, flt: CaseFilter, first: int, after: int | None
                        ) -> Window[Case]:
     """Where the page of `list_cases` lies (the filter checked, nothing read yet)."""
-    condition = await _filtered(await visible(principal), flt, principal)
-    return window(Case.filter(condition), first, after)
+    base, key = await visibility(principal)
+    condition = await _filtered(base, flt, principal)
+    # the overdue filter holds the request's time: a window with it is built each time
+    kept = None if flt.overdue is not None else ("cases", key, flt)
+    return window(Case.filter(condition), first, after, key=kept)
 
 
 async def list_oversight_cases(principal: Principal, flt: CaseFilter, first: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +14,10 @@ from core import audit, clock
 from core.accounts.models import AccountKind
 from core.errors import InvalidInput, NotFound
 from core.kept import Kept
-from core.pagination import Page, Window, window
+from core.pagination import Keyed, Page, Window, window
 from core.principal import Principal
 from core.roster.models import Category, Group, Status, Supervisor, SupervisorEvent
-from policies.access import authorize, authorize_own_office, readable
+from policies.access import authorize, authorize_own_office, readable, readable_value
 from tenants.directory import jurisdictions
 
 
@@ -30,10 +31,23 @@ def _visible(principal: Principal, allowed: Q) -> Q:
     return condition
 
 
+async def _readable(principal: Principal) -> tuple[Q, Hashable]:
+    """The filter of the supervisors the caller may read, and a key that names it."""
+    allowed = await readable_value(principal, "read", "supervisor")
+    own = principal.account_id if principal.kind is AccountKind.SUPERVISOR else None
+    return _visible(principal, allowed.condition()), (allowed, own)
+
+
 async def supervisor_query(principal: Principal, supervisor_id: int) -> QuerySet[Supervisor]:
     """The query of `get_supervisor`'s supervisor, nothing read yet."""
-    allowed = await readable(principal, "read", "supervisor")
-    return Supervisor.filter(_visible(principal, allowed), id=supervisor_id)
+    return (await supervisor_rows(principal, supervisor_id)).query
+
+
+async def supervisor_rows(principal: Principal, supervisor_id: int) -> Keyed[Supervisor]:
+    """`supervisor_query`, keyed by what it depends on but the id."""
+    condition, key = await _readable(principal)
+    return Keyed(Supervisor, lambda found: Supervisor.filter(condition, id=found),
+                 ("supervisor", key), (supervisor_id,))
 
 
 async def get_supervisor(principal: Principal, supervisor_id: int) -> Supervisor:
@@ -123,7 +137,7 @@ async def list_supervisors(principal: Principal, flt: SupervisorFilter, first: i
 async def supervisors_window(principal: Principal, flt: SupervisorFilter, first: int,
                              after: int | None) -> Window[Supervisor]:
     """Where the page of `list_supervisors` lies (the filter checked, nothing read yet)."""
-    allowed = await readable(principal, "read", "supervisor")
+    allowed, key = await _readable(principal)
     wanted: dict[str, Any] = {}  # one filter: each call copies the query set
     if flt.jurisdiction is not None:
         place = await jurisdictions.by_path(flt.jurisdiction)
@@ -143,8 +157,8 @@ async def supervisors_window(principal: Principal, flt: SupervisorFilter, first:
         if len(term) > 50:
             raise InvalidInput("搜索词过长", "Search term too long", field="search")
         wanted["name__contains"] = term
-    query = Supervisor.filter(_visible(principal, allowed), **wanted)
-    return window(query, first, after)
+    query = Supervisor.filter(allowed, **wanted)
+    return window(query, first, after, key=("supervisors", key, tuple(wanted.items())))
 
 
 async def get_group(principal: Principal, group_id: int) -> Group:

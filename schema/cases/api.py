@@ -8,14 +8,13 @@ from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
-from tortoise.queryset import QuerySet
 
 from core.agencies import service as agencies
 from core.cases import access, confidentiality, oversight, service
 from core.cases.models import Case as CaseModel
 from core.cases.models import Kind as KindEnum
 from core.notifications import service as notifications
-from core.pagination import Window
+from core.pagination import Keyed, Window
 from schema import projection
 from schema.cases.types import (
     Adoption,
@@ -81,8 +80,8 @@ async def cases_window(context: Context, filter: CaseFilter | None = None, first
                                      decode_cursor(after))
 
 
-async def case_found(context: Context, id: strawberry.ID) -> QuerySet[CaseModel]:
-    return await access.case_query(await context.require(), parse_id(id))
+async def case_found(context: Context, id: strawberry.ID) -> Keyed[CaseModel]:
+    return await access.case_rows(await context.require(), parse_id(id))
 
 
 @strawberry.type

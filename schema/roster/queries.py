@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
-from tortoise.queryset import QuerySet
 
-from core.pagination import Window
+from core.pagination import Keyed, Window
 from core.roster import appointment, composition, filing, firms, service, terms
 from core.roster.models import ApplicationStatus as ApplicationStatusEnum
 from core.roster.models import Supervisor as SupervisorModel
@@ -45,9 +44,8 @@ async def supervisors_window(context: Context, filter: SupervisorFilter | None =
         search=f.search), first, decode_cursor(after))
 
 
-async def supervisor_found(context: Context, id: strawberry.ID
-                           ) -> QuerySet[SupervisorModel]:
-    return await service.supervisor_query(await context.require(), parse_id(id))
+async def supervisor_found(context: Context, id: strawberry.ID) -> Keyed[SupervisorModel]:
+    return await service.supervisor_rows(await context.require(), parse_id(id))
 
 
 @strawberry.type
