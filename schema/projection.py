@@ -67,6 +67,7 @@ from strawberry.schema.schema import Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
+from strawberry.types.graphql import OperationType as StrawberryOperation
 from tortoise.fields import (
     BooleanField,
     CharField,
@@ -658,9 +659,9 @@ class ReadEngine(SchemaExtension):
                                   ctx.variables)
             if result is not None:
                 ctx.result = result
-                door = getattr(ctx.schema, "answered", None)  # schema/front_door.py
-                if door is not None:
-                    door.remember(ctx.query, ctx.operation_name)
+            door = getattr(ctx.schema, "answered", None)  # schema/front_door.py
+            if door is not None and ctx.operation_type is StrawberryOperation.QUERY:
+                door.remember(ctx.query, ctx.operation_name, ctx.graphql_document)
         yield
 
 
