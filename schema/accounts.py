@@ -17,7 +17,8 @@ from schema.ids import parse_id
 from schema.relay import Connection, connection, decode_cursor
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
 
-AccountKind = strawberry.enum(AccountKindEnum, name="AccountKind")
+strawberry.enum(AccountKindEnum, name="AccountKind")
+AccountKind = AccountKindEnum
 
 
 @strawberry.type(description="A role held in a domain: an exact path or a subtree `x.**`.")
@@ -31,7 +32,7 @@ class Account:
     id: strawberry.ID
     username: str
     display_name: str
-    kind: AccountKind  # type: ignore[valid-type]
+    kind: AccountKind
     is_active: bool
     created_at: datetime
     pk: strawberry.Private[int]
@@ -129,7 +130,7 @@ class Mutation:
 
     @strawberry.mutation(description="Create an account at `homePath` (account:create there).")
     async def create_account(
-        self, info: Info[Context, None], username: str, kind: AccountKind,  # type: ignore[valid-type]
+        self, info: Info[Context, None], username: str, kind: AccountKind,
         home_path: str, password: str | None = None, display_name: str = "",
     ) -> Account:
         principal = await info.context.require()

@@ -16,17 +16,22 @@ from schema.relay import Connection, connection, decode_cursor
 from schema.roster.types import Supervisor
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
 
-ActivityKind = strawberry.enum(m.ActivityKind, name="ActivityKind")
-Audience = strawberry.enum(m.Audience, name="Audience")
-Topic = strawberry.enum(m.Topic, name="TrainingTopic")
-ParticipationStatus = strawberry.enum(m.ParticipationStatus, name="ParticipationStatus")
-Attendance = strawberry.enum(m.Attendance, name="Attendance")
+strawberry.enum(m.ActivityKind, name="ActivityKind")
+ActivityKind = m.ActivityKind
+strawberry.enum(m.Audience, name="Audience")
+Audience = m.Audience
+strawberry.enum(m.Topic, name="TrainingTopic")
+Topic = m.Topic
+strawberry.enum(m.ParticipationStatus, name="ParticipationStatus")
+ParticipationStatus = m.ParticipationStatus
+strawberry.enum(m.Attendance, name="Attendance")
+Attendance = m.Attendance
 
 
 @strawberry.type
 class Participation:
-    status: ParticipationStatus  # type: ignore[valid-type]
-    attendance: Attendance | None  # type: ignore[valid-type]
+    status: ParticipationStatus
+    attendance: Attendance | None
     checked_in_at: datetime | None
 
     @classmethod
@@ -37,14 +42,14 @@ class Participation:
 @strawberry.type
 class Activity:
     id: strawberry.ID
-    kind: ActivityKind  # type: ignore[valid-type]
+    kind: ActivityKind
     title: str
     place: str
     start_at: datetime
     end_at: datetime
     capacity: int
-    audience: Audience  # type: ignore[valid-type]
-    topics: list[Topic]  # type: ignore[valid-type]
+    audience: Audience
+    topics: list[Topic]
     guests: int
     model: strawberry.Private[m.Activity]
 
@@ -93,29 +98,29 @@ class ParticipantEntry:
 
 @strawberry.type
 class TopicGap:
-    topic: Topic  # type: ignore[valid-type]
+    topic: Topic
     missing: list[Supervisor]
 
 
 @strawberry.input
 class ActivityInput:
     jurisdiction: str
-    kind: ActivityKind  # type: ignore[valid-type]
+    kind: ActivityKind
     title: str
     start_at: datetime
     end_at: datetime
     capacity: int
-    audience: Audience  # type: ignore[valid-type]
+    audience: Audience
     place: str = ""
     group: strawberry.ID | None = None
-    topics: list[Topic] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    topics: list[Topic] = strawberry.field(default_factory=list)
     target_agencies: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
 class ActivityFilter:
     jurisdiction: str | None = None
-    kind: ActivityKind | None = None  # type: ignore[valid-type]
+    kind: ActivityKind | None = None
     from_: datetime | None = strawberry.field(default=None, name="from")
     to: datetime | None = None
     mine: bool = False
@@ -199,7 +204,7 @@ class Mutation:
     @strawberry.mutation(description="The office records attendance (criterion 3 of R9.2).")
     async def record_attendance(self, info: Info[Context, None], id: strawberry.ID,
                                 supervisor_id: strawberry.ID,
-                                attendance: Attendance,  # type: ignore[valid-type]
+                                attendance: Attendance,
                                 ) -> Participation:
         return Participation.of(await service.record_attendance(
             await info.context.require(), parse_id(id), parse_id(supervisor_id, "supervisorId"),

@@ -16,14 +16,16 @@ from schema.ids import parse_id
 from schema.relay import Connection, connection, decode_cursor
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
 
-RequestState = strawberry.enum(m.RequestState, name="AssistanceState")
-Source = strawberry.enum(m.Source, name="AssistanceSource")
+strawberry.enum(m.RequestState, name="AssistanceState")
+RequestState = m.RequestState
+strawberry.enum(m.Source, name="AssistanceSource")
+Source = m.Source
 
 
 @strawberry.type(description="What the public sees of a request: its state and times only.")
 class AssistanceTracking:
     tracking_code: str
-    state: RequestState  # type: ignore[valid-type]
+    state: RequestState
     created_at: datetime
     accepted_at: datetime | None
     arrived_at: datetime | None
@@ -39,8 +41,8 @@ class AssistanceTracking:
 class AssistanceRequest:
     id: strawberry.ID
     tracking_code: str
-    source: Source  # type: ignore[valid-type]
-    state: RequestState  # type: ignore[valid-type]
+    source: Source
+    state: RequestState
     latitude: float
     longitude: float
     address: str

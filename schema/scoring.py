@@ -19,16 +19,20 @@ from schema.relay import Connection, connection, decode_cursor
 from schema.roster.types import Supervisor
 from schema.tenants import Jurisdiction
 
-PointEvent = strawberry.enum(m.PointEvent, name="PointEvent")
-Grade = strawberry.enum(m.Grade, name="Grade")
-ProposalKind = strawberry.enum(m.ProposalKind, name="ProposalKind")
-ProposalStatus = strawberry.enum(m.ProposalStatus, name="ProposalStatus")
+strawberry.enum(m.PointEvent, name="PointEvent")
+PointEvent = m.PointEvent
+strawberry.enum(m.Grade, name="Grade")
+Grade = m.Grade
+strawberry.enum(m.ProposalKind, name="ProposalKind")
+ProposalKind = m.ProposalKind
+strawberry.enum(m.ProposalStatus, name="ProposalStatus")
+ProposalStatus = m.ProposalStatus
 
 
 @strawberry.type
 class PointEntry:
     id: strawberry.ID
-    event: PointEvent  # type: ignore[valid-type]
+    event: PointEvent
     points: int
     reason: str
     actor: str
@@ -51,9 +55,9 @@ class AssessmentResult:
     suggestions: int
     disciplines: int
     score: float
-    grade: Grade  # type: ignore[valid-type]
+    grade: Grade
     adjusted_score: float | None
-    adjusted_grade: Grade | None  # type: ignore[valid-type]
+    adjusted_grade: Grade | None
     adjust_reason: str | None
 
     @classmethod
@@ -94,9 +98,9 @@ class Assessment:
 class Proposal:
     id: strawberry.ID
     supervisor: Supervisor
-    kind: ProposalKind  # type: ignore[valid-type]
+    kind: ProposalKind
     reason: str
-    status: ProposalStatus  # type: ignore[valid-type]
+    status: ProposalStatus
     created_at: datetime
 
     @classmethod
@@ -105,8 +109,10 @@ class Proposal:
                    kind=p.kind, reason=p.reason, status=p.status, created_at=p.created_at)
 
 
-ExportKind = strawberry.enum(exports.ExportKind, name="ExportKind")
-ExportFormat = strawberry.enum(exports.ExportFormat, name="ExportFormat")
+strawberry.enum(exports.ExportKind, name="ExportKind")
+ExportKind = exports.ExportKind
+strawberry.enum(exports.ExportFormat, name="ExportFormat")
+ExportFormat = exports.ExportFormat
 
 
 def _counts(values: dict[str, int]) -> list[Count]:
@@ -143,7 +149,7 @@ class SupervisorScorecard:
     substantiated: int
     attendance_rate: float | None
     assistance_completed: int
-    latest_grade: Grade | None  # type: ignore[valid-type]
+    latest_grade: Grade | None
 
 
 @strawberry.type
@@ -208,7 +214,7 @@ class Query:
 
     @strawberry.field(description="R9.3/R9.4: proposals awaiting (or past) the office.")
     async def proposals(self, info: Info[Context, None],
-                        status: ProposalStatus | None = None,  # type: ignore[valid-type]
+                        status: ProposalStatus | None = None,
                         first: int = 20, after: str | None = None) -> Connection[Proposal]:
         principal = await info.context.require()
         page = await proposals.list_proposals(principal, status, first, decode_cursor(after))
@@ -221,8 +227,8 @@ class Mutation:
                                      "only for the handling office) or an assessment, as "
                                      "CSV or XLSX; the same scope as the API.")
     async def request_export(self, info: Info[Context, None],
-                             kind: ExportKind,  # type: ignore[valid-type]
-                             format: ExportFormat,  # type: ignore[valid-type]
+                             kind: ExportKind,
+                             format: ExportFormat,
                              jurisdiction: str, period: str | None = None) -> ExportLink:
         url, ttl = await exports.request_export(await info.context.require(), kind, format,
                                                 jurisdiction, period)
@@ -237,7 +243,7 @@ class Mutation:
 
     @strawberry.mutation(description="A jurisdiction's own points for an event.")
     async def set_point_rule(self, info: Info[Context, None], jurisdiction: str,
-                             event: PointEvent,  # type: ignore[valid-type]
+                             event: PointEvent,
                              points: int) -> int:
         rule = await points_service.set_rule(await info.context.require(), jurisdiction,
                                              event, points)
@@ -272,6 +278,6 @@ class Mutation:
     @strawberry.mutation(description="Confirm (a reminder or warning becomes discipline) or "
                                      "reject a proposal.")
     async def decide_proposal(self, info: Info[Context, None], id: strawberry.ID,
-                              confirm: bool) -> ProposalStatus:  # type: ignore[valid-type]
+                              confirm: bool) -> ProposalStatus:
         return (await proposals.decide(await info.context.require(), parse_id(id),
                                        confirm)).status

@@ -16,7 +16,8 @@ from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction as JurisdictionModel
 from tenants.models import Level as LevelEnum
 
-Level = strawberry.enum(LevelEnum, name="Level")
+strawberry.enum(LevelEnum, name="Level")
+Level = LevelEnum
 
 
 @strawberry.federation.type(keys=["id"], description="A jurisdiction: a node of the tenant "
@@ -26,7 +27,7 @@ class Jurisdiction:
     path: str
     code: str
     name: str
-    level: Level  # type: ignore[valid-type]
+    level: Level
     parent_id: strawberry.Private[int | None]
     pk: strawberry.Private[int]
 
@@ -107,7 +108,7 @@ class Mutation:
                                      "`parentPath`. Needs office_admin (or overseer) there.")
     async def create_jurisdiction(
         self, info: Info[Context, None], parent_path: str, code: str, name: str,
-        level: Level,  # type: ignore[valid-type]
+        level: Level,
     ) -> Jurisdiction:
         principal = await info.context.require()
         created = await service.create_jurisdiction(

@@ -35,9 +35,9 @@ from schema.relay import Connection, connection, decode_cursor
 
 @strawberry.input
 class CaseFilter:
-    state: CaseState | None = None  # type: ignore[valid-type]
-    kind: CaseKind | None = None  # type: ignore[valid-type]
-    category: CaseCategory | None = None  # type: ignore[valid-type]
+    state: CaseState | None = None
+    kind: CaseKind | None = None
+    category: CaseCategory | None = None
     agency: strawberry.ID | None = None
     jurisdiction: str | None = None
     overdue: bool | None = None
@@ -55,14 +55,14 @@ class CaseFilter:
 
 @strawberry.input
 class CaseInput:
-    kind: CaseKind  # type: ignore[valid-type]
-    category: CaseCategory  # type: ignore[valid-type]
+    kind: CaseKind
+    category: CaseCategory
     agency: strawberry.ID = strawberry.field(description="Any agency of the reporter's city.")
     title: str
     description: str
     occurred_at: datetime
     place: str = ""
-    record_type: RecordType | None = None  # type: ignore[valid-type]
+    record_type: RecordType | None = None
     contact_firm: strawberry.ID | None = strawberry.field(
         default=None, description="On behalf of one of my contact firms.")
     attachments: list[strawberry.ID] = strawberry.field(
@@ -186,14 +186,14 @@ class Mutation:
 
     @strawberry.mutation(description="查实: the handling office's finding on the reply.")
     async def verify_case(self, info: Info[Context, None], id: strawberry.ID,
-                          finding: Finding,  # type: ignore[valid-type]
+                          finding: Finding,
                           major_lead: bool = False, note: str = "") -> Case:
         return Case.of(await service.verify_case(await info.context.require(), parse_id(id),
                                                  finding, major_lead, note))
 
     @strawberry.mutation(description="R7.4: adopt a suggestion, in part, or not, with reason.")
     async def decide_suggestion(self, info: Info[Context, None], id: strawberry.ID,
-                                adoption: Adoption,  # type: ignore[valid-type]
+                                adoption: Adoption,
                                 reason: str) -> Case:
         return Case.of(await service.decide_suggestion(await info.context.require(),
                                                        parse_id(id), adoption, reason))
@@ -242,7 +242,7 @@ class Mutation:
 
     @strawberry.mutation(description="A jurisdiction's reply time for a kind, in working days.")
     async def set_due_rule(self, info: Info[Context, None], jurisdiction: str,
-                           kind: CaseKind,  # type: ignore[valid-type]
+                           kind: CaseKind,
                            working_days: int) -> int:
         rule = await service.set_due_rule(await info.context.require(), jurisdiction,
                                           KindEnum(kind), working_days)

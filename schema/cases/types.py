@@ -21,12 +21,18 @@ from schema.asked import asked
 from schema.context import Context
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of, load_jurisdiction
 
-CaseKind = strawberry.enum(m.Kind, name="CaseKind")
-RecordType = strawberry.enum(m.RecordType, name="RecordType")
-CaseCategory = strawberry.enum(m.Category, name="CaseCategory")
-CaseState = strawberry.enum(m.State, name="CaseState")
-Finding = strawberry.enum(m.Finding, name="Finding")
-Adoption = strawberry.enum(m.Adoption, name="Adoption")
+strawberry.enum(m.Kind, name="CaseKind")
+CaseKind = m.Kind
+strawberry.enum(m.RecordType, name="RecordType")
+RecordType = m.RecordType
+strawberry.enum(m.Category, name="CaseCategory")
+CaseCategory = m.Category
+strawberry.enum(m.State, name="CaseState")
+CaseState = m.State
+strawberry.enum(m.Finding, name="Finding")
+Finding = m.Finding
+strawberry.enum(m.Adoption, name="Adoption")
+Adoption = m.Adoption
 
 
 @strawberry.type
@@ -75,8 +81,8 @@ class CaseStep:
     actor_role: str
     actor: str | None = strawberry.field(description="Null for the reporter's own steps "
                                                      "where the reporter is hidden.")
-    from_state: CaseState | None  # type: ignore[valid-type]
-    to_state: CaseState | None  # type: ignore[valid-type]
+    from_state: CaseState | None
+    to_state: CaseState | None
     note: str
 
 
@@ -102,10 +108,10 @@ class Attachment:
 @strawberry.type
 class Case:
     id: strawberry.ID
-    kind: CaseKind  # type: ignore[valid-type]
-    record_type: RecordType | None  # type: ignore[valid-type]
-    category: CaseCategory  # type: ignore[valid-type]
-    state: CaseState  # type: ignore[valid-type]
+    kind: CaseKind
+    record_type: RecordType | None
+    category: CaseCategory
+    state: CaseState
     title: str
     description: str
     place: str
@@ -116,9 +122,9 @@ class Case:
     replied_at: datetime | None
     closed_at: datetime | None
     reply: str
-    finding: Finding | None  # type: ignore[valid-type]
+    finding: Finding | None
     major_lead: bool
-    adoption: Adoption | None  # type: ignore[valid-type]
+    adoption: Adoption | None
     rating: int | None
     reopened: bool
     escalated: bool

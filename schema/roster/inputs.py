@@ -13,10 +13,10 @@ class PersonInput:
     name: str
     phone: str
     id_number: str = strawberry.field(description="Resident ID number; stored encrypted.")
-    category: Category  # type: ignore[valid-type]
+    category: Category
     unit: str
     industry: str = ""
-    gender: Gender | None = None  # type: ignore[valid-type]
+    gender: Gender | None = None
     birth_year: int | None = None
     is_small_micro: bool = False
     is_npc_deputy: bool = False
@@ -35,7 +35,7 @@ class PersonInput:
 
 @strawberry.input(description="A statement or finding on one R1.1 condition.")
 class ConditionInput:
-    condition: Condition  # type: ignore[valid-type]
+    condition: Condition
     text: str
 
 
@@ -71,14 +71,14 @@ class ContactFirmInput:
     name: str
     credit_code: str = strawberry.field(description="Unified social credit code (18 chars).")
     industry: str = ""
-    size: FirmSize  # type: ignore[valid-type]
+    size: FirmSize
 
 
 @strawberry.input
 class SupervisorFilter:
     jurisdiction: str | None = None
-    status: SupervisorStatus | None = None  # type: ignore[valid-type]
-    category: Category | None = None  # type: ignore[valid-type]
+    status: SupervisorStatus | None = None
+    category: Category | None = None
     is_special: bool | None = None
     group: strawberry.ID | None = None
     search: str | None = strawberry.field(default=None, description="Part of the name.")

@@ -26,16 +26,19 @@ from schema.roster.types import (
     Supervisor,
 )
 
-Decision = strawberry.enum(appointment.Decision, name="Decision")
-Violation = strawberry.enum(m.Violation, name="Violation",
+strawberry.enum(appointment.Decision, name="Decision")
+Decision = appointment.Decision
+strawberry.enum(m.Violation, name="Violation",
                             description="The duty of R4 a disciplined act broke.")
-DismissalReason = strawberry.enum(dismissal.DismissalReason, name="DismissalReason")
+Violation = m.Violation
+strawberry.enum(dismissal.DismissalReason, name="DismissalReason")
+DismissalReason = dismissal.DismissalReason
 
 
 @strawberry.type
 class Discipline:
     id: strawberry.ID
-    kind: DisciplineKind  # type: ignore[valid-type]
+    kind: DisciplineKind
     reason: str
     supervisor_id: strawberry.ID
 
@@ -79,7 +82,7 @@ class Mutation:
                                      "R1.1 condition. Approval appoints.")
     async def review_application(
         self, info: Info[Context, None], id: strawberry.ID,
-        decision: Decision,  # type: ignore[valid-type]
+        decision: Decision,
         findings: list[ConditionInput], note: str = "",
     ) -> ReviewResult:
         principal = await info.context.require()
@@ -127,7 +130,7 @@ class Mutation:
 
     @strawberry.mutation(description="R2.3-R2.5: dismiss, each reason with its precondition.")
     async def dismiss_supervisor(self, info: Info[Context, None], id: strawberry.ID,
-                                 reason: DismissalReason,  # type: ignore[valid-type]
+                                 reason: DismissalReason,
                                  note: str) -> Supervisor:
         principal = await info.context.require()
         return Supervisor.of(await dismissal.dismiss_supervisor(principal, parse_id(id),
@@ -136,9 +139,9 @@ class Mutation:
     @strawberry.mutation(description="R4.5: criticism, reminder, warning, removal (除名) or "
                                      "legal referral.")
     async def record_discipline(self, info: Info[Context, None], supervisor_id: strawberry.ID,
-                                kind: DisciplineKind,  # type: ignore[valid-type]
+                                kind: DisciplineKind,
                                 reason: str,
-                                violation: Violation = m.Violation.OTHER,  # type: ignore[valid-type]
+                                violation: Violation = m.Violation.OTHER,
                                 ) -> Discipline:
         principal = await info.context.require()
         return _discipline(await dismissal.record_discipline(

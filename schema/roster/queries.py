@@ -65,7 +65,7 @@ class Query:
 
     @strawberry.field(description="Applications and nominations of the offices in scope.")
     async def applications(self, info: Info[Context, None],
-                           status: ApplicationStatus | None = None,  # type: ignore[valid-type]
+                           status: ApplicationStatus | None = None,
                            first: int = 20, after: str | None = None
                            ) -> Connection[Application]:
         principal = await info.context.require()

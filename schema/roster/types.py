@@ -19,17 +19,25 @@ from schema.context import Context
 from schema.ids import parse_id
 from schema.tenants import Jurisdiction, JurisdictionField, jurisdiction_of
 
-Category = strawberry.enum(m.Category, name="Category")
-SupervisorStatus = strawberry.enum(m.Status, name="SupervisorStatus")
-Gender = strawberry.enum(m.Gender, name="Gender")
-FirmSize = strawberry.enum(m.FirmSize, name="FirmSize")
-DisciplineKind = strawberry.enum(m.DisciplineKind, name="DisciplineKind")
-ApplicationPath = strawberry.enum(m.ApplicationPath, name="ApplicationPath")
-ApplicationStatus = strawberry.enum(m.ApplicationStatus, name="ApplicationStatus")
-CertificateStatus = strawberry.enum(filings.CertificateStatus, name="CertificateStatus")
-Condition = strawberry.enum(
-    rules.Condition, name="Condition",
-    description="R1.1: the conditions an applicant states and the reviewer finds on.")
+strawberry.enum(m.Category, name="Category")
+Category = m.Category
+strawberry.enum(m.Status, name="SupervisorStatus")
+SupervisorStatus = m.Status
+strawberry.enum(m.Gender, name="Gender")
+Gender = m.Gender
+strawberry.enum(m.FirmSize, name="FirmSize")
+FirmSize = m.FirmSize
+strawberry.enum(m.DisciplineKind, name="DisciplineKind")
+DisciplineKind = m.DisciplineKind
+strawberry.enum(m.ApplicationPath, name="ApplicationPath")
+ApplicationPath = m.ApplicationPath
+strawberry.enum(m.ApplicationStatus, name="ApplicationStatus")
+ApplicationStatus = m.ApplicationStatus
+strawberry.enum(filings.CertificateStatus, name="CertificateStatus")
+CertificateStatus = filings.CertificateStatus
+strawberry.enum(rules.Condition, name="Condition",
+                description="R1.1: the conditions an applicant states and the reviewer finds on.")
+Condition = rules.Condition
 
 
 @strawberry.type
@@ -55,7 +63,7 @@ class ContactFirm:
     name: str
     credit_code: str
     industry: str
-    size: FirmSize  # type: ignore[valid-type]
+    size: FirmSize
     linked_at: datetime
 
     @classmethod
@@ -69,8 +77,8 @@ class HistoryEntry:
     kind: str
     at: datetime
     actor: str
-    from_status: SupervisorStatus | None  # type: ignore[valid-type]
-    to_status: SupervisorStatus | None  # type: ignore[valid-type]
+    from_status: SupervisorStatus | None
+    to_status: SupervisorStatus | None
     note: str
     detail: JSON
 
@@ -103,9 +111,9 @@ class Supervisor:
     name: str
     phone: str
     id_number_masked: str
-    gender: Gender | None  # type: ignore[valid-type]
+    gender: Gender | None
     birth_year: int | None
-    category: Category  # type: ignore[valid-type]
+    category: Category
     is_small_micro: bool
     is_npc_deputy: bool
     is_cppcc_member: bool
@@ -113,7 +121,7 @@ class Supervisor:
     recommending_unit: str
     industry: str
     is_special: bool
-    status: SupervisorStatus  # type: ignore[valid-type]
+    status: SupervisorStatus
     term_start: date
     term_end: date
     latitude: float | None
@@ -197,7 +205,7 @@ projection.table(Supervisor, m.Supervisor, relations=("jurisdiction",), columns=
 
 @strawberry.type
 class CategoryShare:
-    category: Category  # type: ignore[valid-type]
+    category: Category
     count: int
     share: float
     target: float
@@ -244,20 +252,20 @@ class CompositionImpact:
 
 @strawberry.type
 class ConditionText:
-    condition: Condition  # type: ignore[valid-type]
+    condition: Condition
     text: str
 
 
 @strawberry.type
 class Application:
     id: strawberry.ID
-    path: ApplicationPath  # type: ignore[valid-type]
-    status: ApplicationStatus  # type: ignore[valid-type]
+    path: ApplicationPath
+    status: ApplicationStatus
     is_special: bool
     name: str
     phone: str
     id_number_masked: str
-    category: Category  # type: ignore[valid-type]
+    category: Category
     is_small_micro: bool
     is_npc_deputy: bool
     is_cppcc_member: bool
@@ -347,7 +355,7 @@ class RenewalCandidate:
 
 @strawberry.type
 class CertificateVerification:
-    status: CertificateStatus  # type: ignore[valid-type]
+    status: CertificateStatus
     holder_name: str | None
     jurisdiction: Jurisdiction | None
     term_end: date | None

