@@ -21,25 +21,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from core import audit, db, events, files, holidays, logs, offload, orm, throttle
-from core.accounts import principals
+from core import audit, db, events, holidays, logs, offload, orm, throttle
+from core.accounts import grants, principals
 from core.accounts import service as accounts
 from core.agencies import service as agencies
 from core.assistance.service import advance_dispatch
 from core.attachments import service as attachments
 from core.config import settings
 from core.jobs import periodic, until_after_local_midnight
-from core.middleware import BodyLimit, Direct, RequestContext, RequestTimeout
 from core.notifications import service as notifications
 from core.roster import service as roster
 from core.roster.terms import expire_terms
 from core.scoring import points
-from policies import grants
 from policies.enforcer import store
-from schema import live
-from schema.http import STATIC, GraphQLApp
-from schema.schema import build_schema
 from tenants import directory
+from web import files, live
+from web.endpoint import STATIC, GraphQLApp
+from web.graphql import build_schema
+from web.middleware import BodyLimit, Direct, RequestContext, RequestTimeout
 
 log = logging.getLogger(__name__)
 

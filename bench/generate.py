@@ -64,7 +64,7 @@ async def generate(url: str, size: str) -> None:
     measures: S had grown from the demo's 320 cases to 24,772); M and L are kept (a run adds
     ~1 % to M)."""
     cities, supervisors, cases, per_unit = SIZES[size]
-    from core.demo import seed_demo
+    from demo import seed_demo
 
     if size == "S" and not os.environ.get("DATABASE_URL") and url == _own_url(size):
         await db.drop_database(url)

@@ -180,7 +180,7 @@ def login_body(username: str) -> str:
 
 def _serve(target: str, port: int, workers: int, url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, **server_settings(url)}
-    # What production runs: one SO_REUSEPORT socket per worker (core/serve.py). The servers'
+    # What production runs: one SO_REUSEPORT socket per worker (web/serve.py). The servers'
     # logs go to .data/bench-logs/ (warnings and errors only).
     logs = ROOT / ".data" / "bench-logs"
     logs.mkdir(parents=True, exist_ok=True)

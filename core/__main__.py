@@ -15,9 +15,9 @@ from typing import Any
 
 from core import audit, db, logs
 from core.accounts import service as accounts
-from core.accounts.models import AccountKind
 from core.config import settings
 from core.errors import DomainError
+from core.principal import AccountKind
 
 
 async def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
@@ -40,7 +40,7 @@ async def _migrate(_args: argparse.Namespace) -> None:
 
 
 async def _seed(_args: argparse.Namespace) -> None:
-    from core.demo import seed_demo
+    from demo import seed_demo
 
     print(json.dumps(await _with_db(seed_demo)))
 
@@ -60,7 +60,7 @@ async def _create_account(args: argparse.Namespace) -> None:
 
 
 async def _grant(args: argparse.Namespace) -> None:
-    from policies import grants
+    from core.accounts import grants
 
     async def work() -> None:
         await grants.grant_role(None, args.username, args.role, args.domain)
@@ -162,7 +162,7 @@ def _head(text: str) -> audit.Head:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from core.serve import serve
+    from web.serve import serve
 
     cfg = settings()
     serve(args.app, cfg.host, args.port or cfg.port, args.workers or cfg.workers)

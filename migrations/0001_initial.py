@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from core.accounts.models import AccountKind
+from core.principal import AccountKind
 from core.activities.models import ActivityKind, Attendance, Audience, ParticipationStatus
 from core.assistance.models import OfferState, RequestState, Source
 from core.cases.models import Adoption, Category, Finding, Kind, RecordType, State

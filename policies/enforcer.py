@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import casbin
 from casbin.model import Model as CasbinModel
@@ -28,7 +28,7 @@ _NONE = object()
 log = logging.getLogger(__name__)
 
 
-class _Lines(Adapter):
+class _Lines(Adapter):  # type: ignore[misc]  # casbin's Adapter is untyped
     """A read-only adapter over lines fetched beforehand (the fetch is async, Casbin's is not)."""
 
     def __init__(self, p: list[list[str]], g: list[list[str]]) -> None:
@@ -94,7 +94,7 @@ class PolicyStore:
             if len(self._derived) >= MAX_DECISIONS:
                 self._derived.clear()
             found = self._derived[key] = derive()
-        return found
+        return cast(T, found)
 
     def grants_of(self, account_id: int) -> list[tuple[str, str]]:
         """(role, domain) pairs the account holds."""

@@ -5,7 +5,7 @@ People are never p-lines: they hold roles through grants (`g` lines from the dat
 
 from __future__ import annotations
 
-from core.accounts.models import AccountKind
+from core.principal import AccountKind
 
 Permission = tuple[str, str]  # (resource, action)
 

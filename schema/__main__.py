@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schema.schema import build_schema
+from web.graphql import build_schema
 
 if __name__ == "__main__":
     print(build_schema(production=False).as_str())

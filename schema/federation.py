@@ -9,8 +9,8 @@ from strawberry.printer import print_schema
 from strawberry.types import Info
 
 from core import config
-from core.accounts.models import AccountKind
 from core.errors import Forbidden
+from core.principal import AccountKind
 from schema.context import Context
 
 

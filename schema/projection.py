@@ -659,7 +659,7 @@ class ReadEngine(SchemaExtension):
                                   ctx.variables)
             if result is not None:
                 ctx.result = result
-            door = getattr(ctx.schema, "answered", None)  # schema/front_door.py
+            door = getattr(ctx.schema, "answered", None)  # web/front_door.py
             if door is not None and ctx.operation_type is StrawberryOperation.QUERY:
                 door.remember(ctx.query, ctx.operation_name, ctx.graphql_document)
         yield

@@ -125,7 +125,7 @@ async def clean(owner: asyncpg.Connection) -> AsyncIterator[None]:
 @pytest.fixture
 async def demo(clean: None) -> None:
     """The demo offices and accounts of `python -m core seed-demo`, without supervisors."""
-    from core.demo import seed_demo
+    from demo import seed_demo
 
     await seed_demo(roster=False)
 
@@ -133,7 +133,7 @@ async def demo(clean: None) -> None:
 @pytest.fixture
 async def roster_demo(clean: None) -> None:
     """The demo offices and supervisors, without agencies and cases."""
-    from core.demo import seed_demo
+    from demo import seed_demo
 
     await seed_demo(cases=False)
 
@@ -141,7 +141,7 @@ async def roster_demo(clean: None) -> None:
 @pytest.fixture
 async def full_demo(clean: None) -> None:
     """All the demo data of `python -m core seed-demo`."""
-    from core.demo import seed_demo
+    from demo import seed_demo
 
     await seed_demo()
 

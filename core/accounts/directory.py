@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.accounts.models import Account
+from core.jurisdictions.service import list_jurisdictions
 from core.principal import Principal
 from policies.access import scope
 from policies.models import Grant
 from tenants.models import Jurisdiction
-from tenants.service import list_jurisdictions
 
 MANAGING_ROLES = ("office_admin", "office_staff")
 

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
+from core.principal import AccountKind
 from tenants.models import Jurisdiction
-
-
-class AccountKind(StrEnum):
-    STAFF = "STAFF"
-    SUPERVISOR = "SUPERVISOR"
-    AGENCY = "AGENCY"
-    SERVICE = "SERVICE"
 
 
 class Account(Model):

@@ -11,11 +11,11 @@ from tortoise.transactions import in_transaction
 
 from core import audit, auth, clock, orm, throttle
 from core.accounts import principals
-from core.accounts.models import Account, AccountKind, ApiKey, RefreshToken, Session
+from core.accounts.models import Account, ApiKey, RefreshToken, Session
 from core.config import settings
 from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from core.pagination import Page, keyset
-from core.principal import Principal
+from core.principal import AccountKind, Principal
 from core.validation import has_hidden_characters
 from policies.access import authorize, scope
 from tenants.directory import jurisdictions

@@ -11,7 +11,6 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from core import audit, clock
-from core.accounts.models import AccountKind
 from core.activities.models import (
     Activity,
     ActivityKind,
@@ -26,7 +25,7 @@ from core.agencies.models import Agency
 from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from core.notifications import service as notifications
 from core.pagination import Page, keyset
-from core.principal import Principal
+from core.principal import AccountKind, Principal
 from core.roster.models import Group, Status, Supervisor
 from core.roster.service import own_supervisor
 from core.scoring import points

@@ -4,8 +4,9 @@ units and districts, each with an AGENCY account `ag.<jurisdiction code>.<agency
 
 from __future__ import annotations
 
-from core.accounts.models import Account, AccountKind
+from core.accounts.models import Account
 from core.agencies.models import Agency, AgencyStaff
+from core.principal import AccountKind
 from policies.models import Grant
 from tenants.models import Jurisdiction
 

@@ -7,13 +7,12 @@ import re
 from tortoise.transactions import in_transaction
 
 from core import audit
-from core.accounts.models import AccountKind
+from core.accounts import grants
 from core.accounts.service import open_account
 from core.agencies.models import Agency, AgencyStaff
 from core.errors import Conflict, InvalidInput, NotFound
 from core.kept import Kept
-from core.principal import Principal
-from policies import grants
+from core.principal import AccountKind, Principal
 from policies.access import authorize
 from policies.enforcer import store
 from tenants.directory import jurisdictions

@@ -3,12 +3,13 @@ assistance report."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
 
-from core.cases.models import Case
+if TYPE_CHECKING:
+    from core.cases.models import Case
 
 
 class Attachment(Model):

@@ -13,7 +13,6 @@ from tortoise.transactions import in_transaction
 from core import audit, clock, offload, orm, writes
 from core.attachments import cleaning
 from core.attachments.models import Attachment
-from core.cases.access import get_case, handled_paths
 from core.errors import InvalidInput, NotFound, RateLimited
 from core.principal import Principal
 from core.validation import check_text
@@ -34,7 +33,7 @@ def sniff(data: bytes) -> str | None:
     return next((kind for magic, kind in _SIGNATURES.items() if data.startswith(magic)), None)
 
 
-_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 
 
 async def stage(principal: Principal, filename: str, data: bytes) -> Attachment:
@@ -104,31 +103,14 @@ async def claim(principal: Principal, ids: tuple[int, ...], *, case_id: int | No
 
 
 async def fetch(principal: Principal, attachment_id: int) -> Attachment:
-    """An attachment of a case or assistance report the caller may read, or the caller's own
-    staged upload."""
-    # Imported here: the assistance service attaches its reports through this module.
-    from core.assistance.service import get_request
-
+    """An attachment by its id: one that belongs to a case or an assistance report (whose
+    reader the caller must then be: `owner` says which), or the caller's own staged upload;
+    NOT_FOUND otherwise."""
     found = await Attachment.get_or_none(id=attachment_id)
-    if found is None:
-        raise NotFound("附件不存在", "No such attachment", field="id")
-    if found.case_id is not None:
-        await get_case(principal, found.case_id)
-    elif found.assistance_id is not None:
-        await get_request(principal, found.assistance_id)
-    elif found.uploader_id != principal.account_id:
+    if found is None or (found.case_id is None and found.assistance_id is None
+                         and found.uploader_id != principal.account_id):
         raise NotFound("附件不存在", "No such attachment", field="id")
     return found
-
-
-def shown_filename(principal: Principal, case_id: int, case_path: str,
-                   attachment: Attachment, index: int) -> str:
-    """R4.4: the uploaded name (`赵军-举报材料.pdf`) for the reporter who uploaded it and the
-    handling office; for everyone else who sees the case (the agency, the offices reading
-    shared cases) a neutral one: the case's number and the attachment's place."""
-    if attachment.uploader_id == principal.account_id or case_path in handled_paths(principal):
-        return attachment.filename
-    return f"第{case_id}号案件-附件{index}.{_EXTENSIONS.get(attachment.content_type, 'bin')}"
 
 
 _PURGE = """

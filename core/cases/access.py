@@ -11,14 +11,13 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from core import clock
-from core.accounts.models import AccountKind
 from core.agencies import service as agencies
 from core.cases.models import Case, Kind, State
 from core.cases.models import Category as CaseCategory
 from core.cases.rules import overdue_filter
 from core.errors import InvalidInput, NotFound
 from core.pagination import Keyed, Page, Window, keyset, window
-from core.principal import Principal
+from core.principal import AccountKind, Principal
 from core.roster import service as roster
 from policies.access import readable, readable_value, scope
 from tenants.directory import jurisdictions

@@ -7,6 +7,8 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from core import audit, clock
+from core.attachments.models import Attachment
+from core.attachments.service import EXTENSIONS
 from core.cases.access import handled_paths, locked_case, relations
 from core.cases.models import Case, Disclosure
 from core.cases.service import record_step
@@ -76,3 +78,13 @@ async def disclose_reporter(principal: Principal, case_id: int, reason: str) -> 
         await record_step(case, principal, "OFFICE", "DISCLOSED", note=reason,
                           detail={"agency": case.agency.id})
     return case
+
+
+def shown_filename(principal: Principal, case_id: int, case_path: str,
+                   attachment: Attachment, index: int) -> str:
+    """R4.4: the uploaded name (`赵军-举报材料.pdf`) for the reporter who uploaded it and the
+    handling office; for everyone else who sees the case (the agency, the offices reading
+    shared cases) a neutral one: the case's number and the attachment's place."""
+    if attachment.uploader_id == principal.account_id or case_path in handled_paths(principal):
+        return attachment.filename
+    return f"第{case_id}号案件-附件{index}.{EXTENSIONS.get(attachment.content_type, 'bin')}"

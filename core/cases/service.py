@@ -29,10 +29,10 @@ from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, Ru
 from core.notifications.service import Notice
 from core.principal import Principal
 from core.roster.models import ContactFirm, Status, Supervisor
+from core.roster.proposals import propose
 from core.roster.service import own_supervisor
 from core.scoring import points
 from core.scoring.models import PointEvent, ProposalKind
-from core.scoring.proposals import propose
 from core.validation import check_text
 from policies.access import authorize, authorize_own_office
 from tenants.directory import jurisdictions

@@ -12,11 +12,11 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import audit, clock, crypto, throttle
-from core.accounts.models import AccountKind
+from core.accounts import grants
 from core.accounts.service import open_account
 from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from core.pagination import Page, keyset
-from core.principal import Principal
+from core.principal import AccountKind, Principal
 from core.roster import rules
 from core.roster.composition import counts_for, with_person
 from core.roster.models import (
@@ -32,7 +32,6 @@ from core.roster.models import (
 )
 from core.roster.service import own_supervisor, record_event
 from core.validation import check_coordinates, check_phone, check_text
-from policies import grants
 from policies.access import authorize_own_office, readable
 from policies.enforcer import store
 from tenants.directory import jurisdictions

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from core import orm
 from core.errors import NotFound
+from core.jurisdictions.service import list_jurisdictions
 from core.principal import Principal
 from core.roster.models import Category, Person, Status
 from core.roster.rules import Composition, Counts, composition
 from policies.access import jurisdiction_in_scope, scope
 from tenants.models import Jurisdiction
 from tenants.paths import within
-from tenants.service import list_jurisdictions
 
 _COUNTS_SQL = """
 SELECT j.path, s.category, count(*) AS n,

@@ -15,7 +15,8 @@ from typing import Any
 from stdnum.cn import ric, uscc
 
 from core import audit, clock, crypto
-from core.accounts.models import Account, AccountKind
+from core.accounts.models import Account
+from core.principal import AccountKind
 from core.roster import rules
 from core.roster.filing import sign_certificate
 from core.roster.models import (

@@ -11,11 +11,10 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from core import audit, clock
-from core.accounts.models import AccountKind
 from core.errors import InvalidInput, NotFound
 from core.kept import Kept
 from core.pagination import Keyed, Page, Window, window
-from core.principal import Principal
+from core.principal import AccountKind, Principal
 from core.roster.models import Category, Group, Status, Supervisor, SupervisorEvent
 from policies.access import authorize, authorize_own_office, readable, readable_value
 from tenants.directory import jurisdictions

@@ -8,11 +8,8 @@ from tortoise.transactions import in_transaction
 
 from core import audit, clock, orm, writes
 from core.errors import InvalidInput
-from core.pagination import Page, keyset
 from core.principal import Principal
-from core.roster.service import get_supervisor, managed_supervisor
 from core.scoring.models import PointEntry, PointEvent, PointRule
-from core.validation import check_text
 from policies.access import authorize
 from tenants.directory import jurisdictions
 
@@ -110,31 +107,6 @@ async def award(supervisor_id: int, event: PointEvent, source: str, actor: str =
     """Score an event once: True when written, False when `source` had scored already.
     Call inside the transaction that records the event."""
     return (await writes.run(awarding(supervisor_id, event, source, actor)))[0] > 0
-
-
-async def adjust(principal: Principal, supervisor_id: int, points: int, reason: str
-                 ) -> PointEntry:
-    """A manual adjustment, with a reason, by the office that manages the supervisor."""
-    reason = check_text(reason, "reason", maximum=300)
-    if points == 0 or abs(points) > 1000:
-        raise InvalidInput("调整分值须在±1000以内且不为0", "points: non-zero, at most ±1000",
-                           field="points")
-    supervisor = await managed_supervisor(principal, supervisor_id, home_office=True)
-    async with in_transaction():
-        entry = await PointEntry.create(
-            supervisor=supervisor, event=PointEvent.ADJUSTMENT, points=points,
-            source=f"adjust:{supervisor.id}:{clock.now().timestamp()}", reason=reason,
-            actor=principal.username, at=clock.now())
-        await audit.record(principal.actor, "points.adjust", target_type="supervisor",
-                           target_id=supervisor.id, jurisdiction=supervisor.jurisdiction.path,
-                           detail={"points": points, "reason": reason})
-    return entry
-
-
-async def ledger(principal: Principal, supervisor_id: int, first: int, after: int | None
-                 ) -> Page[PointEntry]:
-    await get_supervisor(principal, supervisor_id)
-    return await keyset(PointEntry.filter(supervisor_id=supervisor_id), first, after)
 
 
 async def balances(supervisor_ids: list[int]) -> dict[int, int]:

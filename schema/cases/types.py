@@ -11,7 +11,6 @@ from strawberry.types import Info
 
 from core import clock, holidays
 from core.agencies.models import Agency as AgencyModel
-from core.attachments import service as attachments
 from core.cases import confidentiality, oversight, tally
 from core.cases import models as m
 from core.cases.rules import is_overdue, overdue_sql
@@ -199,7 +198,7 @@ class Case:
         principal = await info.context.require()
         case_path = (await load_jurisdiction(
             info, self.model.jurisdiction_id)).path
-        return [Attachment(id=strawberry.ID(str(a.id)), filename=attachments.shown_filename(
+        return [Attachment(id=strawberry.ID(str(a.id)), filename=confidentiality.shown_filename(
                     principal, self.model.id, case_path, a, n),
                            content_type=a.content_type, size=a.size, sha256=a.sha256,
                            download_path=f"/attachments/{a.id}")

@@ -18,12 +18,12 @@ from tortoise import Tortoise
 
 from core import private
 from core.roster.models import Supervisor
-from schema.schema import build_schema
+from web.graphql import build_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 MAXIMUM = 10
-OURS = {"core", "schema", "policies", "tenants", "tests", "bench", "faults", "asgi",
-        "migrations"}
+OURS = {"core", "schema", "policies", "tenants", "web", "tests", "bench", "faults", "asgi",
+        "demo", "migrations"}
 # Public despite the underscore: a named tuple's documented methods (the underscore keeps
 # them apart from its fields).
 PUBLIC = {"_replace", "_asdict", "_fields", "_make"}

@@ -10,8 +10,8 @@ from typing import Any
 
 from core.activities.models import Participation, ParticipationStatus
 from core.cases.models import Disclosure
+from core.roster import proposals
 from core.roster.models import Discipline, Filing, Supervisor
-from core.scoring import proposals
 from core.scoring.models import ProposalKind
 from tests.activities.test_activities import _create
 from tests.cases.helpers import act, submit

@@ -12,7 +12,7 @@ import pytest
 from core import orm
 from core.accounts.models import Account
 from core.audit import AuditRecord
-from core.demo import seed_demo
+from demo import seed_demo
 from policies.models import Grant
 from tenants.models import Jurisdiction
 from tests.support import Api, server_process

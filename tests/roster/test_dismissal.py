@@ -142,8 +142,8 @@ async def test_r7_1_the_city_oversees_but_does_not_act_for_the_county(
     """R7.1: dismissal, discipline, rewards and penalties, points and renewal are the home
     office's; the city office, which reads Dongchang's roster, is refused each and changes
     nothing. Its own special supervisors it manages itself (R7.5)."""
+    from core.roster import proposals
     from core.roster.models import Discipline, SupervisorEvent
-    from core.scoring import proposals
     from core.scoring.models import PointEntry, Proposal, ProposalKind
 
     sid = await _sid("sv.dc.042")

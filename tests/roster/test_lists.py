@@ -3,8 +3,8 @@ firms (R5.2) and groups (R7.4)."""
 
 from __future__ import annotations
 
-from core.accounts.models import AccountKind
 from core.accounts.service import create_account
+from core.principal import AccountKind
 from core.roster.models import ContactFirm, Supervisor
 from tests.roster.helpers import credit_code
 from tests.support import Api, QueryCounter

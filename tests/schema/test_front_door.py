@@ -1,4 +1,4 @@
-"""The read engine's front door (schema/front_door.py): a declared document the engine
+"""The read engine's front door (web/front_door.py): a declared document the engine
 answered once is answered again without strawberry's scaffolding, with the same bytes,
 status, headers, errors and metrics; anything else goes through strawberry; and a schema
 extension the door does not know closes it, so that it runs on every request."""
@@ -16,8 +16,8 @@ from strawberry.extensions import SchemaExtension
 from asgi import create_app
 from bench.run import reads
 from core.cases.models import Case
-from schema.http import GraphQLApp
 from tests.support import Api
+from web.endpoint import GraphQLApp
 
 LIST = ('{ supervisors(first: 3, filter: {jurisdiction: "jl.th.dc"}) { edges { node '
         "{ id name jurisdiction { name } } } } }")

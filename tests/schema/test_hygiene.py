@@ -136,7 +136,7 @@ async def test_mutation_over_get_is_refused(api: Api, demo: None) -> None:
 
 
 async def test_the_endpoint_and_everything_else_answer_as_when_routed(api: Api) -> None:
-    """GET and POST of /graphql go straight to it (core.middleware.Direct), with the request
+    """GET and POST of /graphql go straight to it (web.middleware.Direct), with the request
     id, the body limit and the timeout around it; other methods and paths are routed as
     before."""
     posted = await api.client.post("/graphql", json={"query": "{ __typename }"},
@@ -176,7 +176,7 @@ async def test_domain_errors_carry_code_field_and_language(api: Api, demo: None)
 async def test_unexpected_errors_are_masked_and_logged_with_request_id(
     api: Api, demo: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tenants import service
+    from core.jurisdictions import service
 
     async def broken(_under: object = None) -> list[object]:
         raise RuntimeError("secret internals: password=hunter2")
@@ -245,7 +245,7 @@ async def test_a_slow_request_answers_504(monkeypatch: pytest.MonkeyPatch, datab
 
     import asgi
     from core import config
-    from tenants import service
+    from core.jurisdictions import service
 
     async def slow(_under: object = None) -> list[object]:
         await asyncio.sleep(2)

@@ -35,18 +35,19 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from core import clock, crypto
-from core.accounts.models import Account, AccountKind, Session
+from core.accounts.models import Account, Session
 from core.agencies.models import AgencyStaff
 from core.auth import issue_access_token
 from core.cases.models import Case
+from core.principal import AccountKind
 from core.private import graphql_schema_of
 from core.roster.models import Supervisor
 from policies.enforcer import store
 from policies.models import Grant
 from schema.relay import encode_cursor
-from schema.schema import build_schema
 from tenants.models import Jurisdiction
 from tests.support import Api
+from web.graphql import build_schema
 
 ACCOUNTS = int(os.environ.get("ISOLATION_ACCOUNTS", "200"))
 OPERATIONS_PER_ACCOUNT = 50

@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from core import orm
-from core.accounts.models import Account, AccountKind
+from core.accounts.models import Account
+from core.principal import AccountKind
 from core.private import graphql_schema_of
-from schema.schema import build_schema
 from tenants.models import Jurisdiction
 from tests.schema.test_isolation import (
     CANARY_HOME,
@@ -45,6 +45,7 @@ from tests.schema.test_isolation import (
     _value,
 )
 from tests.support import Api
+from web.graphql import build_schema
 
 ACCOUNTS = int(os.environ.get("MUTATION_ISOLATION_ACCOUNTS", "60"))
 MUTATIONS_PER_ACCOUNT = 25

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.roster.models import Supervisor
-from schema.schema import build_schema
 from tenants.models import Jurisdiction
 from tests.support import Api
+from web.graphql import build_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

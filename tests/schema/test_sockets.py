@@ -19,8 +19,8 @@ from core import auth, clock
 from core.accounts.models import Account
 from core.config import settings
 from core.notifications.service import SUBSCRIPTIONS_PER_ACCOUNT
-from schema.live import SUBSCRIPTIONS_PER_SOCKET
 from tests.support import Api, server_process
+from web.live import SUBSCRIPTIONS_PER_SOCKET
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 SUBSCRIBE = "subscription { caseEvents { kind caseId } }"

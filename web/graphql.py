@@ -26,11 +26,11 @@ from schema import accounts, activities, assistance, federation, notifications, 
 from schema.cases import api as cases
 from schema.cost import CostLimit
 from schema.errors import ErrorsAndMetrics
-from schema.front_door import Answered
 from schema.projection import ReadEngine
 from schema.roster import mutations as roster_mutations
 from schema.roster import queries as roster_queries
 from schema.scalars import SCALAR_OVERRIDES, ListLimit
+from web.front_door import Answered
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -76,7 +76,7 @@ class Schema(strawberry.federation.Schema):
         """Errors are logged once, by ErrorsAndMetrics, with expected refusals kept quiet."""
 
 
-# Every extension, with what the read engine's front door (schema/front_door.py) does in its
+# Every extension, with what the read engine's front door (web/front_door.py) does in its
 # stead for a document it answers: one strawberry's pipeline answered before. An extension
 # not in this list closes the door.
 EXTENSIONS: list[tuple[Any, str]] = [

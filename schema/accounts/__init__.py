@@ -7,11 +7,10 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from core.accounts import directory
+from core.accounts import directory, grants
 from core.accounts import service as accounts
 from core.accounts.models import Account as AccountModel
-from core.accounts.models import AccountKind as AccountKindEnum
-from policies import grants
+from core.principal import AccountKind as AccountKindEnum
 from schema.context import Context
 from schema.ids import parse_id
 from schema.relay import Connection, connection, decode_cursor

@@ -10,7 +10,7 @@ limits, validated (with introspection refused in production), and its operation 
 What depends on the request is done here as the extensions do it: the variables' lists are
 checked (ListLimit), the engine answers or the query is executed, the errors are presented
 and the operation counted (ErrorsAndMetrics's `finish`). The door is open only while the schema
-runs exactly the extensions named in schema/schema.py's `EXTENSIONS`, each with what the
+runs exactly the extensions named in web/graphql.py's `EXTENSIONS`, each with what the
 door does in its stead: one added without that (tracing, say) closes it, and every request
 goes through strawberry. Anything else goes through strawberry too: GET, another content
 type or accept, batches, operation extensions, a text not answered by the engine before,
@@ -37,7 +37,7 @@ from schema.errors import finish
 from schema.scalars import oversized_lists
 
 if TYPE_CHECKING:
-    from schema.http import GraphQLApp
+    from web.endpoint import GraphQLApp
 
 TEXTS_KEPT = 256
 # Accept headers that ask for no stream nor another media type

@@ -19,8 +19,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from core import db
-from core.serve import Protocol
 from tests.support import free_port, server_process, wait_ready
+from web.serve import Protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ async def test_two_workers_share_32_keep_alive_connections(database_url: str,
 def test_worker_sockets_say_tcp_so_asyncio_turns_nagle_off() -> None:
     """asyncio sets TCP_NODELAY on accepted connections only when the listening socket's
     proto is IPPROTO_TCP; a plain socket() (proto 0) halved the throughput of the ceiling."""
-    from core.serve import _reuseport_socket
+    from web.serve import _reuseport_socket
 
     sock = _reuseport_socket("127.0.0.1", 0)
     try:
@@ -126,7 +126,7 @@ async def _writes(protocol_class: type[HttpToolsProtocol], request: bytes) -> _R
 
 async def test_a_response_goes_to_the_socket_in_one_write() -> None:
     """uvicorn writes the head when the response starts and the body when it is sent; a
-    served worker (core/serve.Protocol) writes both at once, each request of a kept-alive
+    served worker (web/serve.Protocol) writes both at once, each request of a kept-alive
     connection on its own, and what is written before a close before it."""
     two = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n" * 2
     plain = await _writes(HttpToolsProtocol, two)

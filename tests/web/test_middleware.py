@@ -1,4 +1,4 @@
-"""The request id and the request timeout (core/middleware.py), as ASGI applications: what
+"""The request id and the request timeout (web/middleware.py), as ASGI applications: what
 the server sees of them, including what they must not do to requests that end otherwise."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.middleware import RequestContext, RequestTimeout
+from web.middleware import RequestContext, RequestTimeout
 
 
 def _endpoint(delays: dict[str, float], *, stall_after_start: bool = False) -> ASGIApp:

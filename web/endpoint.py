@@ -18,9 +18,9 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.errors import DomainError
-from schema import front_door
 from schema.context import Context, caller_of
-from schema.live import TextFrames, sockets
+from web import front_door
+from web.live import TextFrames, sockets
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _LOCAL = {
@@ -63,7 +63,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """strawberry's own, but a JSON POST of a document the read engine answered before
-        goes through its front door (schema/front_door.py) first; anything else is
+        goes through its front door (web/front_door.py) first; anything else is
         strawberry's, given the same request (its body, if read, kept by Starlette)."""
         if scope["type"] != "http":
             try:
@@ -89,7 +89,7 @@ class GraphQLApp(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws: the client authenticates in connection_init with
         `{"Authorization": "Bearer …"}`; without valid credentials the socket is refused, and
-        it is closed (4403) once they stop working (schema/live.py)."""
+        it is closed (4403) once they stop working (web/live.py)."""
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         context.authorization = header if isinstance(header, str) else None

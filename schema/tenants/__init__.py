@@ -8,10 +8,10 @@ import strawberry
 import strawberry.federation
 from strawberry.types import Info
 
+from core.jurisdictions import service
 from schema import projection
 from schema.context import Context
 from schema.ids import parse_id
-from tenants import service
 from tenants.directory import jurisdictions
 from tenants.models import Jurisdiction as JurisdictionModel
 from tenants.models import Level as LevelEnum

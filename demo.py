@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 
 from core import auth
+from core.accounts import grants
 from core.accounts import service as accounts
-from core.accounts.models import Account, AccountKind, ApiKey
+from core.accounts.models import Account, ApiKey
 from core.activities.demo import seed_activities
 from core.agencies.demo import seed_agencies
 from core.assistance.demo import seed_assistance
 from core.cases.demo import seed_cases
 from core.config import settings
+from core.principal import AccountKind
 from core.roster.demo import seed_roster
-from policies import grants
 from policies.enforcer import store
 from policies.models import Grant
 from tenants.seed import TONGHUA, seed_tree

@@ -8,8 +8,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from core.reports import exports, scorecards
+from core.roster import ledger, proposals
 from core.scoring import assessment as assessments
-from core.scoring import exports, proposals, scorecards
 from core.scoring import models as m
 from core.scoring import points as points_service
 from schema.cases.types import Count
@@ -165,7 +166,7 @@ class Query:
                             first: int = 20, after: str | None = None
                             ) -> Connection[PointEntry]:
         principal = await info.context.require()
-        page = await points_service.ledger(
+        page = await ledger.ledger(
             principal, parse_id(supervisor_id, "supervisorId"), first, decode_cursor(after))
         return connection(page, PointEntry.of)
 
@@ -237,7 +238,7 @@ class Mutation:
     @strawberry.mutation(description="A manual points adjustment, with a reason (audited).")
     async def adjust_points(self, info: Info[Context, None], supervisor_id: strawberry.ID,
                             points: int, reason: str) -> PointEntry:
-        return PointEntry.of(await points_service.adjust(await info.context.require(),
+        return PointEntry.of(await ledger.adjust(await info.context.require(),
                                           parse_id(supervisor_id, "supervisorId"), points,
                                           reason))
 
