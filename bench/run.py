@@ -379,31 +379,41 @@ def write_results(size: str, seconds: int, supervisors: int, cases: int,
     for run in runs:
         lines += [
             f"## Size {run['size']}: {run['supervisors']:,} supervisors, {run['cases']:,} cases",
-            "", f"{run['when']}. wrk, 2 threads, 32 connections, {run['seconds']} s per "
-            f"operation. {run['machine']}. " + ", ".join(run["versions"]) + ".", "",
-            "| operation | workers | requests/s | p50 ms | p99 ms | errors | ceiling req/s | "
-            "ceiling p99 ms | share of ceiling | server CPU ms/request | ceiling's | "
-            "share by CPU |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for f in map(lambda d: Figure(**d), run["figures"]):
-            share = f"{f.rps / f.ceiling_rps:.0%}" if f.ceiling_rps else "-"
-            ceiling = f"{f.ceiling_rps:,.0f}" if f.ceiling_rps else "-"
-            cpu = f"{f.cpu_ms:.2f}" if f.cpu_ms else "-"
-            bare = f"{f.ceiling_cpu_ms:.2f}" if f.ceiling_cpu_ms else "-"
-            by_cpu = f"{f.ceiling_cpu_ms / f.cpu_ms:.0%}" if f.cpu_ms and f.ceiling_cpu_ms else "-"
-            bare_p99 = f"{f.ceiling_p99_ms:.1f}" if f.ceiling_p99_ms else "-"
-            lines.append(f"| {f.operation} | {f.workers} | {f.rps:,.0f} | {f.p50_ms:.1f} | "
-                         f"{f.p99_ms:.1f} | {f.errors} | {ceiling} | {bare_p99} | {share} | "
-                         f"{cpu} | {bare} | {by_cpu} |")
-        won = run["winners"]
-        lines += ["", f"W2: 50 supervisors accepting one request at once, {len(won)} trials: "
-                  f"winners per trial {won} (exactly one: "
-                  f"{'yes' if won and all(w == 1 for w in won) else 'NO'}).", ""]
+            "", *_table(run)]
+        before = RESULTS / f"{run['size']}-before.json"
+        if before.exists():  # the same size measured earlier in the sitting, before a change
+            earlier = json.loads(before.read_text())
+            lines += [f"### Before, the same sitting: {earlier.get('note', '')}", "",
+                      *_table(earlier)]
     lines += _growth(runs)
     lines += _targets(runs)
     (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
     _chart(runs)
     print((HERE / "RESULTS.md").read_text(encoding="utf-8"))
+
+
+def _table(run: dict) -> list[str]:
+    """One run's figures as a table, with its W2 line."""
+    lines = [f"{run['when']}. wrk, 2 threads, 32 connections, {run['seconds']} s per "
+             f"operation. {run['machine']}. " + ", ".join(run["versions"]) + ".", "",
+             "| operation | workers | requests/s | p50 ms | p99 ms | errors | ceiling req/s | "
+             "ceiling p99 ms | share of ceiling | server CPU ms/request | ceiling's | "
+             "share by CPU |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for f in map(lambda d: Figure(**d), run["figures"]):
+        share = f"{f.rps / f.ceiling_rps:.0%}" if f.ceiling_rps else "-"
+        ceiling = f"{f.ceiling_rps:,.0f}" if f.ceiling_rps else "-"
+        cpu = f"{f.cpu_ms:.2f}" if f.cpu_ms else "-"
+        bare = f"{f.ceiling_cpu_ms:.2f}" if f.ceiling_cpu_ms else "-"
+        by_cpu = f"{f.ceiling_cpu_ms / f.cpu_ms:.0%}" if f.cpu_ms and f.ceiling_cpu_ms else "-"
+        bare_p99 = f"{f.ceiling_p99_ms:.1f}" if f.ceiling_p99_ms else "-"
+        lines.append(f"| {f.operation} | {f.workers} | {f.rps:,.0f} | {f.p50_ms:.1f} | "
+                     f"{f.p99_ms:.1f} | {f.errors} | {ceiling} | {bare_p99} | {share} | "
+                     f"{cpu} | {bare} | {by_cpu} |")
+    won = run["winners"]
+    return [*lines, "", f"W2: 50 supervisors accepting one request at once, {len(won)} "
+            f"trials: winners per trial {won} (exactly one: "
+            f"{'yes' if won and all(w == 1 for w in won) else 'NO'}).", ""]
 
 
 def _p99(run: dict, operation: str, workers: int = 1) -> float | None:
@@ -453,7 +463,8 @@ def _targets(runs: list[dict]) -> list[str]:
              "Where a target is missed, bench/README.md says what the profile shows the time "
              "is spent on.", "", "| target | measured | verdict |", "|---|---|---|"]
     m = by_size.get("M")
-    for operation, share in (("Q1 county list", 0.55), ("Q3 case detail", 0.65)):
+    # the floors of issue 27 (the API far ahead of PostGraphile's 28-30 % here)
+    for operation, share in (("Q1 county list", 0.75), ("Q3 case detail", 0.60)):
         f = _figure(m, operation) if m else None
         if f is None or not f.ceiling_rps:
             continue
