@@ -9,6 +9,7 @@ hand out copies).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -19,13 +20,49 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class Recent(Generic[K, V]):
+    """The process's one bounded store: at most `size` entries by key, the least recently
+    used dropped first, named for what it keeps. Every cache of the platform keeps its
+    entries in one (Kept below, the principals, the read engine's statements, plans'
+    arguments, the front door's texts); what must be dropped on a change is a Kept, dropped
+    on PostgreSQL's notice."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name, self.size = name, size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: K, value: V) -> V:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return value
+
+    def drop(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class Kept(Mirror, Generic[K, V]):
     def __init__(self, read: Callable[[K], Awaitable[V | None]],
                  max_entries: int = MAX_ENTRIES) -> None:
         super().__init__()
         self._read = read
-        self._entries: dict[K, V] = {}
-        self._max_entries = max_entries
+        self._entries: Recent[K, V] = Recent(getattr(read, "__name__", "kept"), max_entries)
 
     def forget(self) -> None:
         self._entries.clear()
@@ -39,9 +76,7 @@ class Kept(Mirror, Generic[K, V]):
         generation = self.generation
         found = await self._read(key)
         if found is not None and generation == self.generation and self.listening:
-            if len(self._entries) >= self._max_entries:  # the longest kept goes first
-                del self._entries[next(iter(self._entries))]
-            self._entries[key] = found
+            self._entries.put(key, found)
         return found
 
     def __len__(self) -> int:

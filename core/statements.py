@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
 from tortoise.queryset import QuerySet
 
+from core.kept import Recent
 from core.pagination import Keyed
 
 _PARAMETER = re.compile(r"\$(\d+)")
@@ -45,20 +45,17 @@ class KeptStatements:
     tests/core/test_statements.py compares kept and built statements of drawn queries."""
 
     def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._kept: OrderedDict[Hashable, tuple[str, tuple[Any, ...], tuple[int, ...]] | None
-                                ] = OrderedDict()
+        # a key whose varying values have no places of their own is kept as unfit
+        self._kept: Recent[Hashable, tuple[str, tuple[Any, ...], tuple[int, ...]] | str] = (
+            Recent("statements", size))
 
     def statement(self, keyed: Keyed[Any]) -> tuple[str, list[Any]]:
         if keyed.key is None:
             return statement(keyed.query)
-        if keyed.key not in self._kept:
-            self._kept[keyed.key] = _learned(keyed)
-            if len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        found = self._kept[keyed.key]
-        self._kept.move_to_end(keyed.key)
-        if found is None:  # its varying values do not go to places of their own
+        found = self._kept.get(keyed.key)
+        if found is None:
+            found = self._kept.put(keyed.key, _learned(keyed) or _UNFIT)
+        if isinstance(found, str):  # its varying values do not go to places of their own
             return statement(keyed.query)
         sql, kept, places = found
         values = list(kept)
@@ -70,6 +67,7 @@ class KeptStatements:
         self._kept.clear()
 
 
+_UNFIT = "unfit"
 _MADE_UP = 2_147_483_000  # near int4's end, beyond any id, cursor or page: made-up values
 
 

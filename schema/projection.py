@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +81,7 @@ from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 from core import clock, orm
+from core.kept import Recent
 from core.pagination import Keyed, Window
 from core.private import graphql_schema_of, meta
 from core.statements import KeptStatements, parameters, shifted
@@ -449,7 +449,8 @@ class Projection:
         # strawberry's conversion of the same values, kept: it resolves the arguments' types
         # at each call, a third of a county list's CPU. The converted values are shared
         # between requests: the windows read them, never change them.
-        self._converted: OrderedDict[tuple[int, bytes], dict[str, Any]] = OrderedDict()
+        self._converted: Recent[tuple[int, bytes], dict[str, Any]] = Recent(
+            "arguments", ARGUMENTS_KEPT)
 
     def arguments(self, root: _Root, variables: VariableValues) -> dict[str, Any]:
         """The root field's arguments as strawberry gives them to its resolver."""
@@ -463,9 +464,7 @@ class Projection:
             return self._convert(field, raw)
         found = self._converted.get(key)
         if found is None:
-            found = self._converted[key] = self._convert(field, raw)
-            if len(self._converted) > ARGUMENTS_KEPT:
-                self._converted.popitem(last=False)
+            found = self._converted.put(key, self._convert(field, raw))
         return dict(found)
 
     def _convert(self, field: StrawberryField, raw: dict[str, Any]) -> dict[str, Any]:

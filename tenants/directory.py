@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 
 from core.events import Mirror
+from core.kept import Recent
 from tenants.models import Jurisdiction
 
 CHANNEL = "jurisdiction"
@@ -28,7 +29,8 @@ class Tree:
         # the jurisdictions selected (ids_where, paths_where) by their key: a scope's ids were
         # a walk over every row for every request, a cost that grew with the tree (a tenth of
         # a county list at size L)
-        self.selected: dict[Hashable, tuple[list[int], dict[int, str]]] = {}
+        self.selected: Recent[Hashable, tuple[list[int], dict[int, str]]] = Recent(
+            "selections", SELECTIONS_KEPT)
 
 
 class Directory(Mirror):
@@ -89,9 +91,7 @@ class Directory(Mirror):
             return kept
         found = _selected([(j.id, j.path) for j in tree.rows if covers(j.path)])
         if key is not None:
-            if len(tree.selected) >= SELECTIONS_KEPT:
-                tree.selected.clear()
-            tree.selected[key] = found
+            tree.selected.put(key, found)
         return found
 
 

@@ -20,7 +20,6 @@ and a request the engine does not answer this time (a window raised, no row).
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -31,6 +30,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.http import process_result
 
 from core.headers import header_values
+from core.kept import Recent
 from core.private import graphql_schema_of
 from schema import projection
 from schema.errors import finish
@@ -49,13 +49,10 @@ class Answered:
     execution, each with its parsed document; the most recent kept."""
 
     def __init__(self) -> None:
-        self._texts: OrderedDict[tuple[str, str | None], DocumentNode] = OrderedDict()
+        self._texts: Recent[tuple[str, str | None], DocumentNode] = Recent("texts", TEXTS_KEPT)
 
     def remember(self, text: str, name: str | None, document: DocumentNode) -> None:
-        self._texts[(text, name)] = document
-        self._texts.move_to_end((text, name))
-        if len(self._texts) > TEXTS_KEPT:
-            self._texts.popitem(last=False)
+        self._texts.put((text, name), document)
 
     def get(self, text: str, name: str | None) -> DocumentNode | None:
         return self._texts.get((text, name))

@@ -9,10 +9,9 @@ answers only while this process listens (events.Mirror).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from core import clock
 from core.events import Mirror
+from core.kept import Recent
 from core.principal import Principal
 
 CHANNEL = "principal"
@@ -23,8 +22,7 @@ MAX_ENTRIES = 10_000
 class PrincipalCache(Mirror):
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         super().__init__()
-        self._entries: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-        self._max_entries = max_entries
+        self._entries: Recent[str, tuple[Principal, float]] = Recent("principals", max_entries)
 
     def get(self, credential: str) -> Principal | None:
         if not self.listening:
@@ -34,9 +32,8 @@ class PrincipalCache(Mirror):
             return None
         principal, expires_at = entry
         if expires_at <= clock.now().timestamp():
-            del self._entries[credential]
+            self._entries.drop(credential)
             return None
-        self._entries.move_to_end(credential)
         return principal
 
     def put(self, credential: str, principal: Principal, generation: int,
@@ -45,10 +42,7 @@ class PrincipalCache(Mirror):
         if not self.listening or generation != self.generation:
             return
         ceiling = clock.now().timestamp() + MAX_AGE_S
-        self._entries[credential] = (principal, min(expires_at or ceiling, ceiling))
-        self._entries.move_to_end(credential)
-        if len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(credential, (principal, min(expires_at or ceiling, ceiling)))
 
     def forget(self) -> None:
         self._entries.clear()

@@ -114,7 +114,7 @@ async def test_own_supervisor_hands_out_copies(full_demo: None, listening: None)
     assert again is not mine and again.name == original and again.id == mine.id
 
 
-async def test_rows_not_found_are_not_kept_and_the_oldest_go_first() -> None:
+async def test_rows_not_found_are_not_kept_and_the_least_recently_used_go_first() -> None:
     reads: list[int] = []
 
     async def read(key: int) -> Any:
@@ -127,7 +127,9 @@ async def test_rows_not_found_are_not_kept_and_the_oldest_go_first() -> None:
     assert reads == [-1, -1] and len(kept) == 0
     for key in (1, 2, 1, 3, 1):
         await kept.get(key)
-    assert reads == [-1, -1, 1, 2, 3, 1]  # 3 pushed out 1, the first kept
+    assert reads == [-1, -1, 1, 2, 3]  # 3 pushed out 2, the least recently used
+    await kept.get(2)
+    assert reads == [-1, -1, 1, 2, 3, 2]
     kept.suspend()
     await kept.get(2)
     assert reads[-1] == 2 and len(kept) == 0
