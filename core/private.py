@@ -62,3 +62,11 @@ def embedded_pg_ctl() -> Callable[..., Any]:
 
     runner: Callable[..., Any] = pg_ctl
     return runner
+
+
+def mark_saved(instance: Model) -> None:
+    """A model instance written by a statement of our own (core/writes.py: a submission's
+    rows go as the parts of one statement), marked as Tortoise marks one it saved, so that a
+    later `save()` updates its row instead of inserting another. Tortoise keeps that mark
+    only in `_saved_in_db`."""
+    instance._saved_in_db = True

