@@ -48,7 +48,7 @@ def test_the_results_say_which_targets_are_met_and_by_how_much_the_others_are_mi
     measured = {cells[0].lstrip("| "): cells[1] for cells in lines}
     assert measured["Q1 county list: p99 ≤ 30 ms at M"] == "60.0 ms (the ceiling's 25.0)"
     assert measured["Q2 city aggregate: p99 < 50 ms at M"] == "45.0 ms"  # no ceiling p99
-    assert rows["Q1 county list: ≥ 55% of the ceiling at M"] == "missed by 1.10x"
+    assert rows["Q1 county list: ≥ 75% of the ceiling at M"] == "missed by 1.50x"
     assert rows["Q1 county list: p99 ≤ 30 ms at M"] == "missed by 2.00x"
     assert rows["Q2 city aggregate: p99 < 50 ms at S"] == "met"
     assert rows["Q2 city aggregate: p99 < 50 ms at L"] == "missed by 1.10x"
