@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
 from core import clock, db, holidays, writes  # noqa: E402
-from core.config import ROOT  # noqa: E402
+from core.config import ROOT, settings  # noqa: E402
 from core.private import meta  # noqa: E402
 from policies.enforcer import store  # noqa: E402
 from tests.support import Api  # noqa: E402
@@ -103,14 +103,17 @@ async def owner(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 _REFERENCE_TABLES = frozenset({"holiday_year", "holiday_day"})
 
 
+def _tables() -> list[str]:
+    """Every table of the models but the reference data."""
+    return sorted(
+        meta(model).db_table for app in Tortoise.apps.values() for model in app.values()
+        if meta(model).db_table not in _REFERENCE_TABLES)
+
+
 @pytest.fixture(autouse=True)
 async def clean(owner: asyncpg.Connection) -> AsyncIterator[None]:
     """Every test starts from empty tables (migrations stay applied) and the real clock."""
-    tables = sorted(
-        meta(model).db_table for app in Tortoise.apps.values() for model in app.values()
-        if meta(model).db_table not in _REFERENCE_TABLES
-    )
-    quoted = ", ".join(f'"{t}"' for t in tables)
+    quoted = ", ".join(f'"{t}"' for t in _tables())
     await owner.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     # the official calendar as `migrate` seeds it: a year a test loaded goes
     await owner.execute("DELETE FROM holiday_year WHERE source <> $1", holidays.PACKAGE_SOURCE)
@@ -122,28 +125,64 @@ async def clean(owner: asyncpg.Connection) -> AsyncIterator[None]:
     clock.set_source(None)
 
 
+# The demo of each kind, seeded once per worker process and then restored from a copy of its
+# rows (schema `snapshot`) at each test that asks for it: seeding runs the services (password
+# hashes, audit records, notices), ~1-2 s a test; the copy, tens of milliseconds.
+# kind: its tables, those with a sequence, and the province's key file the seed wrote
+_SEEDED: dict[str, tuple[list[str], list[str], bytes]] = {}
+
+
+async def _demo(owner: asyncpg.Connection, kind: str, **parts: bool) -> None:
+    """The demo of `kind` (`seed_demo(**parts)`), as if just seeded."""
+    from asgi import KEPT
+    from demo import seed_demo
+
+    if kind not in _SEEDED:
+        await seed_demo(**parts)
+        tables = _tables()
+        await owner.execute("CREATE SCHEMA IF NOT EXISTS snapshot")
+        for table in tables:
+            await owner.execute(f'DROP TABLE IF EXISTS snapshot."{kind}.{table}"; '
+                                f'CREATE TABLE snapshot."{kind}.{table}" AS TABLE "{table}"')
+        sequenced = [r["table_name"] for r in await owner.fetch(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND column_name = 'id' AND (column_default LIKE 'nextval%' OR is_identity = 'YES')")]
+        key_file = (settings().data_dir / "province.key").read_bytes()
+        _SEEDED[kind] = tables, sorted(set(sequenced) & set(tables)), key_file
+        return
+    tables, sequenced, key_file = _SEEDED[kind]
+    (settings().data_dir / "province.key").write_bytes(key_file)  # the key its rows hold
+    async with owner.transaction():
+        # the rows as they were written: no trigger again (tallies, notices, the audit guard)
+        await owner.execute("SET LOCAL session_replication_role = replica")
+        for table in tables:
+            await owner.execute(f'INSERT INTO "{table}" OVERRIDING SYSTEM VALUE '
+                                f'SELECT * FROM snapshot."{kind}.{table}"')
+        for table in sequenced:
+            await owner.execute(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM \"{table}\"), false)")
+    await store.reload()
+    for mirror in KEPT:  # what a process kept of the rows before: gone with them
+        mirror.clear()
+
+
 @pytest.fixture
-async def demo(clean: None) -> None:
+async def demo(owner: asyncpg.Connection, clean: None) -> None:
     """The demo offices and accounts of `python -m core seed-demo`, without supervisors."""
-    from demo import seed_demo
-
-    await seed_demo(roster=False)
+    await _demo(owner, "offices", roster=False)
 
 
 @pytest.fixture
-async def roster_demo(clean: None) -> None:
+async def roster_demo(owner: asyncpg.Connection, clean: None) -> None:
     """The demo offices and supervisors, without agencies and cases."""
-    from demo import seed_demo
-
-    await seed_demo(cases=False)
+    await _demo(owner, "roster", cases=False)
 
 
 @pytest.fixture
-async def full_demo(clean: None) -> None:
+async def full_demo(owner: asyncpg.Connection, clean: None) -> None:
     """All the demo data of `python -m core seed-demo`."""
-    from demo import seed_demo
-
-    await seed_demo()
+    await _demo(owner, "full")
 
 
 @pytest.fixture
