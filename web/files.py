@@ -15,10 +15,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from core.accounts.service import principal_from_authorization
-from core.assistance.service import get_request
 from core.attachments import service as attachments
-from core.cases.access import get_case
 from core.errors import DomainError, InvalidInput, NotFound, Unauthenticated, language_from
+from core.evidence import service as evidence
 from core.reports import exports
 
 
@@ -59,12 +58,7 @@ async def download(request: Request) -> Response:
         # ASCII digits only ('²' is a digit to str.isdigit, not to int), within the column
         if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < attachments.MAX_ID:
             raise NotFound("附件不存在", "No such attachment", field="id")
-        found = await attachments.fetch(principal, int(raw))
-        # the reader of what it belongs to may read it: each domain's own check
-        if found.case_id is not None:
-            await get_case(principal, found.case_id)
-        elif found.assistance_id is not None:
-            await get_request(principal, found.assistance_id)
+        found = await evidence.readable(principal, int(raw))
     except DomainError as exc:
         return _error(exc, request)
     return Response(found.data, media_type=found.content_type, headers={

@@ -104,8 +104,8 @@ async def claim(principal: Principal, ids: tuple[int, ...], *, case_id: int | No
 
 async def fetch(principal: Principal, attachment_id: int) -> Attachment:
     """An attachment by its id: one that belongs to a case or an assistance report (whose
-    reader the caller must then be: `owner` says which), or the caller's own staged upload;
-    NOT_FOUND otherwise."""
+    reader the caller must then be: core/evidence says so), or the caller's own staged
+    upload; NOT_FOUND otherwise."""
     found = await Attachment.get_or_none(id=attachment_id)
     if found is None or (found.case_id is None and found.assistance_id is None
                          and found.uploader_id != principal.account_id):
