@@ -118,7 +118,10 @@ def _document(name: str, operation: GraphQLField) -> tuple[str, list[tuple[str, 
     return document, [(n, a.type) for n, a in args]
 
 
-def _value(name: str, type_: Any, world: World) -> st.SearchStrategy[Any]:
+def _value(name: str, type_: Any, world: World,
+           strings: dict[str, list[str]] | None = None) -> st.SearchStrategy[Any]:
+    """A value of `type_` for the argument or field `name`; a String named in `strings`
+    (not inside a list) drawn from its well-formed values there."""
     nullable = not is_non_null_type(type_)
     inner = get_nullable_type(type_)
     strategy: st.SearchStrategy[Any]
@@ -128,10 +131,12 @@ def _value(name: str, type_: Any, world: World) -> st.SearchStrategy[Any]:
         strategy = st.sampled_from(sorted(inner.values))
     elif isinstance(inner, GraphQLInputObjectType):
         strategy = st.fixed_dictionaries(
-            {n: _value(n, f.type, world) for n, f in inner.fields.items()
+            {n: _value(n, f.type, world, strings) for n, f in inner.fields.items()
              if is_non_null_type(f.type)},
-            optional={n: _value(n, f.type, world) for n, f in inner.fields.items()
+            optional={n: _value(n, f.type, world, strings) for n, f in inner.fields.items()
                       if not is_non_null_type(f.type)})
+    elif strings and inner.name == "String" and name in strings:
+        strategy = st.sampled_from(strings[name])
     elif inner.name == "Int":
         # pages stay small: the property is about which rows come back, not how many
         strategy = st.integers(1, 20) if name in ("first", "last") else st.integers(-1, 30)

@@ -18,11 +18,6 @@ from typing import Any
 import pytest
 from graphql import (
     GraphQLField,
-    GraphQLInputObjectType,
-    GraphQLList,
-    get_named_type,
-    get_nullable_type,
-    is_non_null_type,
 )
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -114,24 +109,6 @@ _WELL_FORMED: dict[str, list[str]] = {
 }
 
 
-def _writing(name: str, type_: Any, world: World) -> st.SearchStrategy[Any]:
-    """test_isolation's values, but well-formed strings by their argument's name."""
-    strategy: st.SearchStrategy[Any]
-    if get_named_type(type_).name == "String" and name in _WELL_FORMED and not isinstance(
-            get_nullable_type(type_), GraphQLList):
-        strategy = st.sampled_from(_WELL_FORMED[name])
-        return strategy if is_non_null_type(type_) else st.none() | strategy
-    inner = get_nullable_type(type_)
-    if isinstance(inner, GraphQLInputObjectType):
-        strategy = st.fixed_dictionaries(
-            {n: _writing(n, f.type, world) for n, f in inner.fields.items()
-             if is_non_null_type(f.type)},
-            optional={n: _writing(n, f.type, world) for n, f in inner.fields.items()
-                      if not is_non_null_type(f.type)})
-        return strategy if is_non_null_type(type_) else st.none() | strategy
-    return _value(name, type_, world)
-
-
 def _mutation(name: str, operation: GraphQLField) -> tuple[str, list[tuple[str, Any]]]:
     args = list(operation.args.items())
     declared = ", ".join(f"$a{i}: {a.type}" for i, (_, a) in enumerate(args))
@@ -152,7 +129,7 @@ def _mutations(world: World) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
             continue
         document, args = _mutation(name, operation)
         variables = st.fixed_dictionaries(
-            {f"a{i}": _writing(n, t, world) for i, (n, t) in enumerate(args)})
+            {f"a{i}": _value(n, t, world, _WELL_FORMED) for i, (n, t) in enumerate(args)})
         choices.append(st.tuples(st.just(document), variables))
     return st.one_of(choices)
 
